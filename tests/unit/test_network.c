@@ -1,0 +1,309 @@
+/* test_network.c — the network section: the three shipped configurations build with the expected shape, and
+ * each kind of inconsistency is rejected with the YAML path and a message naming the party or contract. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "network.h"
+
+/* A test-only top level: the daemon section is ignored, the network section is ours. */
+typedef struct top { knoop_network_doc_t *network; } top_t;
+static const cyaml_schema_field_t top_fields[] = {
+    CYAML_FIELD_IGNORE("daemon", CYAML_FLAG_OPTIONAL),
+    CYAML_FIELD_MAPPING_PTR("network", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, top_t, network, knoop_network_fields),
+    CYAML_FIELD_END
+};
+static const cyaml_schema_value_t top_schema = { CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, top_t, top_fields) };
+static const cyaml_config_t cyaml_cfg = { .log_fn = NULL, .mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR };
+
+static const char *src_dir(void)
+{
+    const char *d = getenv("KNOOP_SRC");
+    return d ? d : ".";
+}
+
+/* Returns the cyaml error (as a positive number) or the build's result. */
+static int load(const char *file, const char *text, knoop_network_t **net, knoop_cfg_error_t *err)
+{
+    top_t *top = NULL;
+    cyaml_err_t ce;
+    if (file) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", src_dir(), file);
+        ce = cyaml_load_file(path, &cyaml_cfg, &top_schema, (cyaml_data_t **)&top, NULL);
+    } else {
+        ce = cyaml_load_data((const uint8_t *)text, strlen(text), &cyaml_cfg, &top_schema, (cyaml_data_t **)&top, NULL);
+    }
+    if (ce != CYAML_OK)
+        return (int)ce;
+    int rc = knoop_network_build(top->network, net, err);
+    cyaml_free(&cyaml_cfg, &top_schema, top, 0);   /* the network must not keep pointers into the document */
+    return rc;
+}
+
+static void test_demo_network_builds(void **state)
+{
+    (void)state;
+    knoop_network_t *net = NULL;
+    knoop_cfg_error_t err = {{0}, {0}};
+    int rc = load("deploy/knoopd.yaml", NULL, &net, &err);
+    if (rc != 0)
+        print_error("%s: %s\n", err.path, err.message);
+    assert_int_equal(rc, 0);
+    assert_int_equal(knoop_network_party_count(net), 30);
+    assert_int_equal(knoop_network_count_kind(net, KNOOP_PARTY_GEMEENTE), 16);
+    assert_int_equal(knoop_network_count_kind(net, KNOOP_PARTY_ZORGKANTOOR), 1);
+    assert_int_equal(knoop_network_count_kind(net, KNOOP_PARTY_ZORGVERZEKERAAR), 1);
+    assert_int_equal(knoop_network_count_kind(net, KNOOP_PARTY_MEMBER), 8);
+    assert_int_equal(knoop_network_count_kind(net, KNOOP_PARTY_SUBCONTRACTOR), 1);
+    assert_int_equal(knoop_network_count_kind(net, KNOOP_PARTY_BUURTTEAM), 2);
+    assert_int_equal(knoop_network_contract_count(net), 18);
+    assert_int_equal(knoop_network_indicator_set_count(net), 3);
+    assert_string_equal(knoop_network_cooperative(net)->code, "99990000");
+
+    const knoop_indicator_set_t *zrm = knoop_network_indicator_set(net, "zrm-13");
+    assert_non_null(zrm);
+    assert_int_equal(zrm->n_indicators, 13);
+    const knoop_indicator_t *fin = knoop_indicator_set_find(zrm, "financien");
+    assert_non_null(fin);
+    assert_true(fin->min == 1 && fin->max == 5);
+
+    /* Every financier has exactly one contract with the cooperative; two are white-label. */
+    size_t white = 0;
+    for (size_t i = 0; i < knoop_network_party_count(net); i++) {
+        const knoop_party_t *p = knoop_network_party_at(net, i);
+        if (!knoop_party_kind_is_financier(p->kind))
+            continue;
+        const knoop_contract_t *cs[4];
+        assert_int_equal(knoop_network_contracts_of_financier(net, p, cs, 4), 1);
+        assert_ptr_equal(cs[0]->provider, knoop_network_cooperative(net));
+        white += cs[0]->identity == KNOOP_IDENTITY_WHITE_LABEL;
+    }
+    assert_int_equal(white, 2);
+
+    const knoop_party_t *heerlen = knoop_network_party(net, "0917");
+    const knoop_contract_t *hc = knoop_network_white_label_of(net, heerlen);
+    assert_non_null(hc);
+    assert_int_equal(hc->financing, KNOOP_FIN_TAAKGERICHT);
+    assert_int_equal(hc->protocol, KNOOP_PROTO_NATIVE);
+    assert_ptr_equal(hc->indicator_set, zrm);
+    assert_int_equal(hc->cadence, KNOOP_CADENCE_QUARTERLY);
+    assert_int_equal(hc->n_co_financiers, 1);
+    assert_string_equal(hc->co_financiers[0]->code, "9001");
+    assert_true(hc->law == (KNOOP_LAW_WMO | KNOOP_LAW_JEUGDWET));
+
+    const knoop_party_t *sub = knoop_network_party(net, "99990101");
+    assert_string_equal(knoop_party_main_contractor(sub)->code, "99990003");
+    const knoop_party_t *teams[4];
+    assert_int_equal(knoop_network_buurtteams_of(net, heerlen, teams, 4), 1);
+    assert_ptr_equal(knoop_party_financier(teams[0]), heerlen);
+
+    /* Products: two members offer huishoudelijke-hulp. */
+    uint64_t hh = knoop_network_members_offering(net, "huishoudelijke-hulp");
+    assert_int_equal(__builtin_popcountll(hh), 2);
+    assert_true(knoop_party_offers(knoop_network_party(net, "99990005"), "persoonlijke-verzorging"));
+
+    /* Kerkrade is legacy: member 99990003 takes part under its own AGB. */
+    const knoop_contract_t *kc = knoop_network_contract_between(net, knoop_network_party(net, "0928"),
+                                                                knoop_network_party(net, "99990003"));
+    assert_non_null(kc);
+    assert_int_equal(kc->identity, KNOOP_IDENTITY_LEGACY);
+    assert_null(knoop_network_contract_between(net, knoop_network_party(net, "0935"),
+                                               knoop_network_party(net, "99990001")));
+    knoop_network_destroy(&net);
+    assert_null(net);
+}
+
+static void test_alphen_builds(void **state)
+{
+    (void)state;
+    knoop_network_t *net = NULL;
+    knoop_cfg_error_t err = {{0}, {0}};
+    int rc = load("deploy/networks/alphen.yaml", NULL, &net, &err);
+    if (rc != 0)
+        print_error("%s: %s\n", err.path, err.message);
+    assert_int_equal(rc, 0);
+    assert_int_equal(knoop_network_count_kind(net, KNOOP_PARTY_PROVIDER), 4);
+    assert_int_equal(knoop_network_count_kind(net, KNOOP_PARTY_SUBCONTRACTOR), 4);
+    assert_int_equal(knoop_network_contract_count(net), 1);
+    const knoop_contract_t *c = knoop_network_contract(net, "tom-in-de-buurt");
+    assert_non_null(c);
+    assert_string_equal(c->financier->code, "0484");
+    assert_string_equal(c->lead->code, "99990201");
+    assert_int_equal(c->n_members, 3);
+    assert_int_equal(c->n_subcontractors, 4);
+    assert_int_equal(c->indicator_set->n_indicators, 10);
+    assert_int_equal(c->cadence, KNOOP_CADENCE_QUARTERLY);
+    /* A subcontractor of a partner (not the lead) is reachable through the contract. */
+    const knoop_contract_t *cs[2];
+    assert_int_equal(knoop_network_contracts_of_provider(net, knoop_network_party(net, "99990214"), cs, 2), 1);
+    knoop_network_destroy(&net);
+}
+
+static void test_goeree_builds(void **state)
+{
+    (void)state;
+    knoop_network_t *net = NULL;
+    knoop_cfg_error_t err = {{0}, {0}};
+    int rc = load("deploy/networks/goeree.yaml", NULL, &net, &err);
+    if (rc != 0)
+        print_error("%s: %s\n", err.path, err.message);
+    assert_int_equal(rc, 0);
+    assert_int_equal(knoop_network_count_kind(net, KNOOP_PARTY_PROVIDER), 14);
+    assert_int_equal(knoop_network_contract_count(net), 14);
+    assert_int_equal(knoop_network_product_count(net), 9);
+    size_t groups = 0, heavy = 0;
+    for (size_t i = 0; i < knoop_network_product_count(net); i++) {
+        const knoop_product_t *p = knoop_network_product_at(net, i);
+        bool seen = false;
+        for (size_t j = 0; j < i; j++)
+            seen |= strcmp(knoop_network_product_at(net, j)->group, p->group) == 0;
+        groups += !seen;
+        heavy += p->level == KNOOP_LEVEL_HEAVY;
+    }
+    assert_int_equal(groups, 3);
+    assert_int_equal(heavy, 3);
+    for (size_t i = 0; i < knoop_network_contract_count(net); i++) {
+        const knoop_contract_t *c = knoop_network_contract_at(net, i);
+        assert_true(c->budget.present);
+        assert_true(c->budget.band_above_pct == 5 && c->budget.band_below_pct == 10);
+        assert_int_equal(c->n_tariffs, 9);
+        assert_int_equal(c->cadence, KNOOP_CADENCE_4_WEEKLY);
+        assert_int_equal(c->financing, KNOOP_FIN_OUTPUTGERICHT);
+    }
+    knoop_network_destroy(&net);
+}
+
+/* ---- rejections: a small valid network, and one mutation per row ---- */
+static const char base_parties[] =
+    "network:\n"
+    "  parties:\n"
+    "    - {code: \"0917\", kind: gemeente, name: Heerlen}\n"
+    "    - {code: \"9001\", kind: zorgkantoor}\n"
+    "    - {code: \"99990000\", kind: cooperative}\n"
+    "    - {code: \"99990001\", kind: member, products: [begeleiding]}\n"
+    "    - {code: \"99990003\", kind: member, products: [welzijn]}\n";
+static const char base_sets[] =
+    "  indicator_sets:\n"
+    "    - name: zrm-13\n"
+    "      indicators: [{name: financien, scale: {min: 1, max: 5}}]\n";
+
+static const struct reject_case {
+    const char *what;
+    const char *parties_extra;   /* appended to the parties */
+    const char *contracts;       /* the contracts section */
+    const char *path;            /* expected error path */
+    const char *message;         /* expected substring of the message */
+} rejects[] = {
+    {"unknown member", "",
+     "  contracts:\n    - {name: brunssum-wmo, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native, members: [\"41000009\"]}\n",
+     "network.contracts[0].members[0]", "contract 'brunssum-wmo': unknown member 41000009"},
+    {"unknown financier", "",
+     "  contracts:\n    - {name: x, financier: \"0999\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native}\n",
+     "network.contracts[0].financier", "contract 'x': unknown financier 0999"},
+    {"duplicate code", "    - {code: \"99990001\", kind: member}\n", "",
+     "network.parties[5].code", "party 99990001: duplicate code"},
+    {"white-label without a cooperative", "    - {code: \"99990200\", kind: provider}\n",
+     "  contracts:\n    - {name: wl, financier: \"0917\", provider: \"99990200\", identity: white-label,"
+     " financing: taakgericht, protocol: native}\n",
+     "network.contracts[0].identity", "contract 'wl': white-label needs a cooperative"},
+    {"subcontractor without main contractor", "    - {code: \"99990101\", kind: subcontractor}\n", "",
+     "network.parties[5]", "subcontractor 99990101 has no main_contractor"},
+    {"subcontractor with unknown main contractor",
+     "    - {code: \"99990101\", kind: subcontractor, main_contractor: \"99990077\"}\n", "",
+     "network.parties[5].main_contractor", "subcontractor 99990101: unknown main contractor 99990077"},
+    {"undefined indicator set", "",
+     "  contracts:\n    - {name: heerlen, financier: \"0917\", provider: \"99990000\", identity: white-label,"
+     " financing: taakgericht, protocol: native, outcomes: {indicator_set: zrm-14, cadence: quarterly}}\n",
+     "network.contracts[0].outcomes.indicator_set", "contract 'heerlen': indicator set 'zrm-14' is not defined"},
+    {"gemeente code of the wrong shape", "    - {code: \"917\", kind: gemeente, name: Heerlen-bis}\n", "",
+     "network.parties[5].code", "a gemeente code must be a CBS code of 4 digits"},
+    {"member code of the wrong shape", "    - {code: \"9999001\", kind: member}\n", "",
+     "network.parties[5].code", "a member code must be an AGB code of 8 digits"},
+    {"buurtteam outside its range", "    - {code: \"99990500\", kind: buurtteam, gemeente: \"0917\"}\n", "",
+     "network.parties[5].code", "9998xxxx"},
+    {"co-financier that is not a financier", "",
+     "  contracts:\n    - {name: heerlen, financier: \"0917\", provider: \"99990000\", identity: white-label,"
+     " financing: taakgericht, protocol: native, co_financiers: [\"99990001\"]}\n",
+     "network.contracts[0].co_financiers[0]", "co-financier 99990001 is a member, not a financier"},
+    {"financier that is a provider", "",
+     "  contracts:\n    - {name: odd, financier: \"99990001\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native}\n",
+     "network.contracts[0].financier", "99990001 is a member, not a financier"},
+    {"buurtteam of an unknown gemeente", "    - {code: \"99980001\", kind: buurtteam, gemeente: \"0899\"}\n", "",
+     "network.parties[5].gemeente", "0899 is not a gemeente"},
+    {"contract subcontractor of an outsider",
+     "    - {code: \"99990200\", kind: provider}\n"
+     "    - {code: \"99990101\", kind: subcontractor, main_contractor: \"99990200\"}\n",
+     "  contracts:\n    - {name: k, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native, members: [\"99990001\"], subcontractors: [\"99990101\"]}\n",
+     "network.contracts[0].subcontractors[0]", "subcontractor 99990101 works for 99990200"},
+};
+
+static void test_rejects(void **state)
+{
+    (void)state;
+    char text[4096];
+    for (size_t i = 0; i < sizeof rejects / sizeof rejects[0]; i++) {
+        const struct reject_case *rc = &rejects[i];
+        snprintf(text, sizeof text, "%s%s%s%s", base_parties, rc->parties_extra, base_sets, rc->contracts);
+        knoop_network_t *net = NULL;
+        knoop_cfg_error_t err = {{0}, {0}};
+        int r = load(NULL, text, &net, &err);
+        if (r != -EINVAL || strcmp(err.path, rc->path) != 0 || strstr(err.message, rc->message) == NULL)
+            print_error("case '%s': rc %d, path '%s', message '%s'\n", rc->what, r, err.path, err.message);
+        assert_int_equal(r, -EINVAL);
+        assert_string_equal(err.path, rc->path);
+        assert_non_null(strstr(err.message, rc->message));
+        assert_null(net);
+    }
+}
+
+static void test_typo_in_enum_is_rejected_by_the_parser(void **state)
+{
+    (void)state;
+    char text[2048];
+    snprintf(text, sizeof text, "%s%s%s", base_parties, base_sets,
+             "  contracts:\n    - {name: x, financier: \"0917\", provider: \"99990000\", identity: whitelabel,"
+             " financing: taakgericht, protocol: native}\n");
+    knoop_network_t *net = NULL;
+    assert_int_equal(load(NULL, text, &net, NULL), CYAML_ERR_INVALID_VALUE);
+    assert_null(net);
+}
+
+static void test_base_network_is_valid(void **state)
+{
+    (void)state;
+    char text[2048];
+    snprintf(text, sizeof text, "%s%s", base_parties, base_sets);
+    knoop_network_t *net = NULL;
+    knoop_cfg_error_t err = {{0}, {0}};
+    assert_int_equal(load(NULL, text, &net, &err), 0);
+    assert_int_equal(knoop_network_party_count(net), 5);
+    assert_null(knoop_network_party(net, "0000"));
+    assert_null(knoop_network_party(net, "999900001"));
+    knoop_network_destroy(&net);
+    knoop_network_destroy(&net);   /* destroying NULL is a no-op */
+    assert_int_equal(knoop_network_build(NULL, &net, &err), -EINVAL);
+    assert_string_equal(err.path, "network");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_demo_network_builds),
+        cmocka_unit_test(test_alphen_builds),
+        cmocka_unit_test(test_goeree_builds),
+        cmocka_unit_test(test_base_network_is_valid),
+        cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_typo_in_enum_is_rejected_by_the_parser),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
