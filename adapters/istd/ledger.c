@@ -1,0 +1,307 @@
+/* ledger.c — the assignment ledger: a hash table from (client key, provider AGB) to the current set of
+ * assignments, replaced by every 301 (OP087: the message carries the full state), checked for 305/307/323. */
+#include "istd/ledger.h"
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct slot {
+  unsigned char *key;                   /* owned: client bytes, 0x00, provider; NULL = empty */
+  size_t key_len;
+  knoop_ledger_assignment_t *a;         /* owned */
+  size_t n;
+  bool tomb;                            /* deleted: keeps probe chains intact */
+} slot_t;
+
+struct knoop_ledger {
+  slot_t *v;                            /* owned */
+  size_t cap, used, live;
+};
+
+/* ---- the checks: which mismatch gets which retour code (WJ001) ---------------------------------- */
+typedef enum { M_UNKNOWN, M_CATEGORIE, M_CODE, M_BEGIN, M_END } mismatch_t;
+
+typedef struct check_row {
+  int message;
+  mismatch_t what;
+  const char *code;
+  const char *rule;                     /* the TR the code belongs to */
+  const char *text;
+} check_row_t;
+
+static const check_row_t checks[] = {
+  { 305, M_UNKNOWN, "9019", "TR019", "StartProduct has no assignment with this ToewijzingNummer" },
+  { 305, M_CATEGORIE, "9019", "TR019", "StartProduct category differs from the assigned product" },
+  { 305, M_CODE, "9019", "TR019", "StartProduct code differs from the assigned product" },
+  { 305, M_BEGIN, "9019", "TR019", "Begindatum lies outside the assignment period" },
+  { 307, M_UNKNOWN, "9019", "TR019", "StopProduct has no assignment with this ToewijzingNummer" },
+  { 307, M_CATEGORIE, "9019", "TR019", "StopProduct category differs from the assigned product" },
+  { 307, M_CODE, "9019", "TR019", "StopProduct code differs from the assigned product" },
+  { 307, M_BEGIN, "9019", "TR019", "Begindatum lies outside the assignment period" },
+  { 307, M_END, "9019", "TR019", "Einddatum lies outside the assignment period" },
+  { 323, M_UNKNOWN, "9338", "TR338", "Prestatie is not related to an assigned product by ToewijzingNummer" },
+  { 323, M_CATEGORIE, "9339", "TR339", "ProductCategorie differs from the ToegewezenProduct" },
+  { 323, M_CODE, "9340", "TR340", "ProductCode differs from the ToegewezenProduct" },
+  { 323, M_BEGIN, "9307", "TR307", "Begindatum of the prestatie lies outside the assignment period" },
+  { 323, M_END, "9308", "TR308", "Einddatum of the prestatie lies outside the assignment period" },
+};
+
+static const check_row_t *check_for(int message, mismatch_t what) {
+  for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
+    if (checks[i].message == message && checks[i].what == what) return &checks[i];
+  return NULL;
+}
+
+/* ---- hash table --------------------------------------------------------------------------------- */
+static uint64_t hash(const unsigned char *k, size_t n) {
+  uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+  for (size_t i = 0; i < n; i++) h = (h ^ k[i]) * 1099511628211ull;
+  return h;
+}
+
+static int make_key(const unsigned char *client, size_t clen, const char *provider, unsigned char *out, size_t cap,
+                    size_t *len) {
+  size_t plen = provider ? strlen(provider) : 0;
+  if (!client || !clen || !plen || clen + 1 + plen > cap) return -EINVAL;
+  memcpy(out, client, clen);
+  out[clen] = 0;
+  memcpy(out + clen + 1, provider, plen);
+  *len = clen + 1 + plen;
+  return 0;
+}
+
+static slot_t *lookup(const knoop_ledger_t *l, const unsigned char *k, size_t klen, bool for_insert) {
+  if (!l->cap) return NULL;
+  size_t i = hash(k, klen) & (l->cap - 1);
+  slot_t *first_tomb = NULL;
+  for (size_t probes = 0; probes < l->cap; probes++, i = (i + 1) & (l->cap - 1)) {
+    slot_t *s = &l->v[i];
+    if (!s->key) {
+      if (s->tomb) { if (!first_tomb) first_tomb = s; continue; }
+      return for_insert ? (first_tomb ? first_tomb : s) : NULL;
+    }
+    if (s->key_len == klen && memcmp(s->key, k, klen) == 0) return s;
+  }
+  return for_insert ? first_tomb : NULL;
+}
+
+static int grow(knoop_ledger_t *l) {
+  size_t cap = l->cap ? l->cap * 2 : 64;
+  slot_t *old = l->v;
+  size_t old_cap = l->cap;
+  l->v = calloc(cap, sizeof *l->v);
+  if (!l->v) { l->v = old; return -ENOMEM; }
+  l->cap = cap;
+  l->used = l->live;
+  for (size_t i = 0; i < old_cap; i++) {
+    if (!old[i].key) continue;
+    slot_t *s = lookup(l, old[i].key, old[i].key_len, true);
+    *s = old[i];
+  }
+  free(old);
+  return 0;
+}
+
+int knoop_ledger_new(knoop_ledger_t **out) {
+  if (!out) return -EINVAL;
+  *out = calloc(1, sizeof **out);
+  return *out ? 0 : -ENOMEM;
+}
+
+void knoop_ledger_destroy(knoop_ledger_t **p) {
+  if (!p || !*p) return;
+  for (size_t i = 0; i < (*p)->cap; i++) {
+    free((*p)->v[i].key);
+    free((*p)->v[i].a);
+  }
+  free((*p)->v);
+  free(*p);
+  *p = NULL;
+}
+
+size_t knoop_ledger_count(const knoop_ledger_t *l) { return l ? l->live : 0; }
+
+int knoop_ledger_replace(knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
+                         const knoop_ledger_assignment_t *a, size_t n) {
+  unsigned char k[KNOOP_LEDGER_KEY_MAX + 16];
+  size_t klen;
+  if (!l || (n && !a) || make_key(client, client_len, provider, k, sizeof k, &klen) < 0) return -EINVAL;
+  slot_t *s = lookup(l, k, klen, false);
+  if (!n) {
+    if (s) { free(s->key); free(s->a); *s = (slot_t){ .tomb = true }; l->live--; }
+    return 0;
+  }
+  knoop_ledger_assignment_t *copy = malloc(n * sizeof *copy);
+  if (!copy) return -ENOMEM;
+  memcpy(copy, a, n * sizeof *copy);
+  if (s) { free(s->a); s->a = copy; s->n = n; return 0; }
+  if ((l->used + 1) * 10 >= l->cap * 7 && grow(l) < 0) { free(copy); return -ENOMEM; }
+  s = lookup(l, k, klen, true);
+  unsigned char *key = malloc(klen);
+  if (!key) { free(copy); return -ENOMEM; }
+  memcpy(key, k, klen);
+  if (!s->tomb) l->used++;
+  *s = (slot_t){ .key = key, .key_len = klen, .a = copy, .n = n };
+  l->live++;
+  return 0;
+}
+
+int knoop_ledger_get(const knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
+                     const knoop_ledger_assignment_t **a, size_t *n) {
+  unsigned char k[KNOOP_LEDGER_KEY_MAX + 16];
+  size_t klen;
+  if (!l || !a || !n || make_key(client, client_len, provider, k, sizeof k, &klen) < 0) return -EINVAL;
+  const slot_t *s = lookup(l, k, klen, false);
+  *a = s ? s->a : NULL;
+  *n = s ? s->n : 0;
+  return 0;
+}
+
+/* ---- messages ----------------------------------------------------------------------------------- */
+static int client_key(knoop_ledger_key_fn key, void *ctx, const char *bsn, unsigned char *out, size_t *len) {
+  if (!key) {
+    size_t n = strlen(bsn);
+    if (!n || n > KNOOP_LEDGER_KEY_MAX) return -EINVAL;
+    memcpy(out, bsn, n);
+    *len = n;
+    return 0;
+  }
+  return key(ctx, bsn, out, KNOOP_LEDGER_KEY_MAX, len);
+}
+
+static void from_line(knoop_ledger_assignment_t *a, const knoop_istd_line_t *l) {
+  memset(a, 0, sizeof *a);
+  snprintf(a->toewijzing, sizeof a->toewijzing, "%s", l->toewijzing);
+  snprintf(a->categorie, sizeof a->categorie, "%s", l->categorie);
+  snprintf(a->code, sizeof a->code, "%s", l->code);
+  snprintf(a->begin, sizeof a->begin, "%s", l->begin);
+  snprintf(a->end, sizeof a->end, "%s", l->end);
+  snprintf(a->eenheid, sizeof a->eenheid, "%s", l->eenheid);
+  snprintf(a->frequentie, sizeof a->frequentie, "%s", l->frequentie);
+  a->volume = l->volume;
+}
+
+int knoop_ledger_apply(knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx) {
+  if (!l || !m || m->type->number != 301) return -EINVAL;
+  knoop_ledger_assignment_t *set = malloc((m->n_lines ? m->n_lines : 1) * sizeof *set);
+  if (!set) return -ENOMEM;
+  int rc = 0;
+  for (size_t c = 0; c < m->n_clients && rc == 0; c++) {
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_lines; i++)
+      if (m->lines[i].client == c) from_line(&set[n++], &m->lines[i]);
+    unsigned char k[KNOOP_LEDGER_KEY_MAX];
+    size_t klen;
+    rc = client_key(key, ctx, m->clients[c].bsn, k, &klen);
+    if (rc == 0) rc = knoop_ledger_replace(l, k, klen, m->ontvanger, set, n);
+  }
+  free(set);
+  return rc;
+}
+
+static bool within(const char *d, const knoop_ledger_assignment_t *a) {
+  return d[0] && strcmp(d, a->begin) >= 0 && (!a->end[0] || strcmp(d, a->end) <= 0);
+}
+
+/* The first mismatch of a line against the set, in table order of severity; -1 when it matches. */
+static int mismatch(int message, const knoop_istd_line_t *ln, const knoop_ledger_assignment_t *set, size_t n) {
+  const knoop_ledger_assignment_t *a = NULL;
+  for (size_t i = 0; i < n && !a; i++)
+    if (strcmp(set[i].toewijzing, ln->toewijzing) == 0) a = &set[i];
+  if (!a) return M_UNKNOWN;
+  bool exact = message != 323;   /* 305/307 repeat the assigned product (IV075); 323 may refine an aspecific one */
+  if ((exact || a->categorie[0]) && strcmp(a->categorie, ln->categorie) != 0) return M_CATEGORIE;
+  if ((exact || a->code[0]) && strcmp(a->code, ln->code) != 0) return M_CODE;
+  if (!within(ln->begin, a)) return M_BEGIN;
+  if (ln->end[0] && !within(ln->end, a)) return M_END;
+  return -1;
+}
+
+int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx,
+                       knoop_istd_errors_t *errs) {
+  if (!l || !m) return -EINVAL;
+  int msg = m->type->number;
+  if (msg != 305 && msg != 307 && msg != 323) return -EINVAL;
+  int refused = 0;
+  for (size_t i = 0; i < m->n_lines; i++) {
+    const knoop_istd_line_t *ln = &m->lines[i];
+    const knoop_ledger_assignment_t *set = NULL;
+    size_t n = 0;
+    unsigned char k[KNOOP_LEDGER_KEY_MAX];
+    size_t klen;
+    if (ln->client < m->n_clients && client_key(key, ctx, m->clients[ln->client].bsn, k, &klen) == 0)
+      knoop_ledger_get(l, k, klen, m->afzender, &set, &n);
+    int what = mismatch(msg, ln, set, n);
+    if (what < 0) continue;
+    const check_row_t *row = check_for(msg, (mismatch_t)what);
+    if (!row) continue;
+    knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule, ln->lineno, ln->node,
+                          "%s %s: ToewijzingNummer %s: %s", row->rule, row->code, ln->toewijzing, row->text);
+    refused++;
+  }
+  return refused;
+}
+
+/* ---- persistence -------------------------------------------------------------------------------- */
+#define MAGIC "KL1\n"
+
+int knoop_ledger_export(const knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
+                        unsigned char **blob, size_t *len) {
+  const knoop_ledger_assignment_t *a;
+  size_t n;
+  if (!blob || !len || knoop_ledger_get(l, client, client_len, provider, &a, &n) < 0) return -EINVAL;
+  size_t cap = sizeof MAGIC + n * 96;
+  char *out = malloc(cap);
+  if (!out) return -ENOMEM;
+  size_t w = (size_t)snprintf(out, cap, "%s", MAGIC);
+  for (size_t i = 0; i < n; i++)
+    w += (size_t)snprintf(out + w, cap - w, "%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%s\n", a[i].toewijzing, a[i].categorie,
+                          a[i].code, a[i].begin, a[i].end, a[i].volume, a[i].eenheid, a[i].frequentie);
+  *blob = (unsigned char *)out;
+  *len = w;
+  return 0;
+}
+
+static int field(const char **p, const char *end, char *out, size_t cap, char stop) {
+  const char *q = *p;
+  while (q < end && *q != stop) q++;
+  if (q >= end || (size_t)(q - *p) >= cap) return -EINVAL;
+  memcpy(out, *p, (size_t)(q - *p));
+  out[q - *p] = '\0';
+  *p = q + 1;
+  return 0;
+}
+
+int knoop_ledger_import(knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
+                        const unsigned char *blob, size_t len) {
+  if (!l || !blob || len < 4 || memcmp(blob, MAGIC, 4) != 0) return -EINVAL;
+  const char *p = (const char *)blob + 4, *end = (const char *)blob + len;
+  size_t cap = 0, n = 0;
+  for (const char *q = p; q < end; q++) cap += *q == '\n';
+  knoop_ledger_assignment_t *set = calloc(cap ? cap : 1, sizeof *set);
+  if (!set) return -ENOMEM;
+  int rc = 0;
+  while (p < end && rc == 0) {
+    knoop_ledger_assignment_t *a = &set[n];
+    char vol[24];
+    rc = field(&p, end, a->toewijzing, sizeof a->toewijzing, '\t');
+    if (!rc) rc = field(&p, end, a->categorie, sizeof a->categorie, '\t');
+    if (!rc) rc = field(&p, end, a->code, sizeof a->code, '\t');
+    if (!rc) rc = field(&p, end, a->begin, sizeof a->begin, '\t');
+    if (!rc) rc = field(&p, end, a->end, sizeof a->end, '\t');
+    if (!rc) rc = field(&p, end, vol, sizeof vol, '\t');
+    if (!rc) rc = field(&p, end, a->eenheid, sizeof a->eenheid, '\t');
+    if (!rc) rc = field(&p, end, a->frequentie, sizeof a->frequentie, '\n');
+    if (!rc) {
+      char *e;
+      a->volume = strtoll(vol, &e, 10);
+      if (*e || !vol[0]) rc = -EINVAL;
+    }
+    n++;
+  }
+  if (rc == 0) rc = knoop_ledger_replace(l, client, client_len, provider, set, n);
+  free(set);
+  return rc;
+}
