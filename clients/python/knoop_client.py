@@ -1,0 +1,486 @@
+# knoop_client.py — a small Python client for knoopd's wire protocol v1 (proto/knoop.proto, docs/protocol.md):
+# one ZeroMQ DEALER socket, one protobuf Frame per message, with the handshake, windowed publish and credit.
+"""A client library for the knoop message broker.
+
+Usage::
+
+    from knoop_client import Client
+
+    with Client("tcp://127.0.0.1:5570") as c:
+        welcome = c.hello("99980001", "buurtteam-heerlen")
+        acc = c.publish(receiver="99990000", kind="REFERRAL", message_type="knoop.Referral",
+                        identificatie="BT-2026-0001", client_bsn="999990007",
+                        content_type="application/json", payload=b'{"product": "begeleiding"}')
+        print(acc.seq, acc.message_id, acc.duplicate)
+
+    with Client("tcp://127.0.0.1:5570") as c:
+        c.hello("99990000", "coop-backoffice")
+        c.subscribe("inbox.99990000", "backoffice", start="durable", credit=64)
+        while True:
+            d = c.receive(timeout=5.0)          # a knoop_pb2.Deliver, another frame, or None
+            if isinstance(d, knoop_pb2.Deliver):
+                handle(d.envelope)
+                c.ack(d.stream, d.seq)
+
+The generated protobuf module ``knoop_pb2`` is built by ``make`` into ``build/gen/python`` (or
+``$KNOOP_BUILD/gen/python``); it is never committed. The client is not thread-safe: use one Client per thread.
+While a call waits for the broker it sends a Heartbeat every ``heartbeat_ms / 2``; between calls it sends
+nothing, so call ``receive()`` (or ``heartbeat()``) at least that often to stay connected.
+"""
+
+import os
+import sys
+import time
+
+import zmq
+
+
+def _load_pb2():
+    """Finds the generated knoop_pb2: $KNOOP_BUILD/gen/python, then build/gen/python of this checkout."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = []
+    if os.environ.get("KNOOP_BUILD"):
+        candidates.append(os.path.join(os.environ["KNOOP_BUILD"], "gen", "python"))
+    candidates.append(os.path.join(here, "..", "..", "build", "gen", "python"))
+    for path in candidates:
+        if os.path.isfile(os.path.join(path, "knoop_pb2.py")):
+            path = os.path.abspath(path)
+            if path not in sys.path:
+                sys.path.insert(0, path)
+            import knoop_pb2  # noqa: E402  (generated code)
+            return knoop_pb2
+    raise ImportError(
+        "knoop_pb2 not found in %s: run `make` (or `protoc --proto_path=proto --python_out=build/gen/python "
+        "proto/knoop.proto`) or set KNOOP_BUILD to the build directory" % " or ".join(candidates))
+
+
+knoop_pb2 = _load_pb2()
+
+PROTOCOL_VERSION = 1
+
+#: Envelope fields a publisher may set; the broker sets seq, message_id, client_ref and accepted_at_us.
+ENVELOPE_FIELDS = ("sender", "receiver", "kind", "message_type", "identificatie", "correlation_id",
+                   "client_bsn", "content_type", "payload", "created_at_us")
+
+_START_AT = {"durable": knoop_pb2.DURABLE, "earliest": knoop_pb2.EARLIEST, "latest": knoop_pb2.LATEST,
+             "seq": knoop_pb2.SEQ, "time": knoop_pb2.TIME}
+
+
+def error_name(code):
+    """'INVALID_BSN' for 6; the number as text for a code this module does not know."""
+    try:
+        return knoop_pb2.ErrorCode.Name(code)
+    except ValueError:
+        return str(code)
+
+
+class KnoopError(Exception):
+    """The broker said no (an Error frame, or a Rejected for publish) or the connection failed."""
+
+    def __init__(self, code, reason):
+        super().__init__("%s: %s" % (error_name(code), reason))
+        self.code = code
+        self.reason = reason
+
+    @property
+    def code_name(self):
+        return error_name(self.code)
+
+
+class PublishRejected(KnoopError):
+    """A Rejected{ref, code, reason}: this message was not accepted (the connection is fine)."""
+
+    def __init__(self, ref, code, reason):
+        super().__init__(code, reason)
+        self.ref = ref
+
+
+class KnoopTimeout(KnoopError, TimeoutError):
+    """No answer within the timeout. For a publish, the outcome is unknown: publish again with the same
+    identificatie and deduplication makes the repeat harmless."""
+
+    def __init__(self, what):
+        super().__init__(knoop_pb2.INTERNAL, "timed out waiting for " + what)
+
+
+class ConnectionLost(KnoopError):
+    """The broker has been silent for longer than dead_after_ms (it answers every Heartbeat)."""
+
+    def __init__(self, silent_ms):
+        super().__init__(knoop_pb2.INTERNAL, "broker silent for %d ms" % silent_ms)
+
+
+def make_envelope(**fields):
+    """An Envelope from keyword fields. kind may be a Kind number or name ("REFERRAL"); a str payload is
+    UTF-8 encoded; created_at_us defaults to now."""
+    unknown = set(fields) - set(ENVELOPE_FIELDS)
+    if unknown:
+        raise TypeError("not envelope fields a publisher sets: %s" % ", ".join(sorted(unknown)))
+    env = knoop_pb2.Envelope()
+    for name, value in fields.items():
+        if value is None:
+            continue
+        if name == "kind" and isinstance(value, str):
+            value = knoop_pb2.Kind.Value(value)
+        elif name == "payload" and isinstance(value, str):
+            value = value.encode("utf-8")
+        setattr(env, name, value)
+    if not env.created_at_us:
+        env.created_at_us = time.time_ns() // 1000
+    return env
+
+
+class Client:
+    """One connection to knoopd. Opening connects the socket; hello() performs the handshake.
+
+    endpoint      -- e.g. "tcp://127.0.0.1:5570"
+    timeout       -- default seconds to wait for an answer (per call; None waits forever)
+    dead_after_ms -- raise ConnectionLost after this much broker silence while waiting; default
+                     3 x heartbeat_ms from Welcome; 0 disables the check
+    curve         -- optional (server_public, client_public, client_secret), Z85 keys, for CURVE
+    """
+
+    def __init__(self, endpoint="tcp://127.0.0.1:5570", timeout=10.0, dead_after_ms=None, curve=None,
+                 context=None):
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self._own_context = context is None
+        self._ctx = context or zmq.Context()
+        self._sock = self._ctx.socket(zmq.DEALER)
+        # Replies and deliveries must never be dropped at a high-water mark: the broker bounds them already
+        # (one answer per publish, credit for deliveries).
+        self._sock.setsockopt(zmq.RCVHWM, 0)
+        self._sock.setsockopt(zmq.LINGER, 2000)
+        if curve:
+            server_public, public, secret = curve
+            self._sock.curve_serverkey = _bytes(server_public)
+            self._sock.curve_publickey = _bytes(public)
+            self._sock.curve_secretkey = _bytes(secret)
+        self._sock.connect(endpoint)
+        self._poller = zmq.Poller()
+        self._poller.register(self._sock, zmq.POLLIN)
+        self.party = None
+        self.welcome = None
+        self._dead_after_ms = dead_after_ms
+        self._next_ref = 1
+        self._inbox = []          # frames for receive(), in arrival order
+        self._outcomes = {}       # ref -> Accepted/Rejected that arrived while waiting for something else
+        self._subs = {}           # stream -> _Subscription
+        self._last_send = time.monotonic()
+        self._last_recv = time.monotonic()
+        self.closed = False
+
+    # ---- context manager ---------------------------------------------------------------------------------
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    # ---- the handshake -----------------------------------------------------------------------------------
+
+    def hello(self, party, client_name="knoop-python", protocol_version=PROTOCOL_VERSION, timeout=None):
+        """Hello{party, client_name, protocol_version} -> Welcome. Raises KnoopError on an Error frame."""
+        self._send(knoop_pb2.Frame(hello=knoop_pb2.Hello(party=party, client_name=client_name,
+                                                         protocol_version=protocol_version)))
+        frame = self._wait(lambda f: f.WhichOneof("body") in ("welcome", "error"), "Welcome", timeout,
+                           heartbeats=False)
+        if frame.WhichOneof("body") == "error":
+            raise KnoopError(frame.error.code, frame.error.reason)
+        self.party = party
+        self.welcome = frame.welcome
+        return frame.welcome
+
+    @property
+    def heartbeat_ms(self):
+        return self.welcome.heartbeat_ms if self.welcome and self.welcome.heartbeat_ms else 0
+
+    @property
+    def max_message_bytes(self):
+        return self.welcome.max_message_bytes if self.welcome and self.welcome.max_message_bytes else 0
+
+    # ---- publishing --------------------------------------------------------------------------------------
+
+    def new_ref(self):
+        """A fresh correlation number for a Publish (never 0)."""
+        ref = self._next_ref
+        self._next_ref += 1
+        return ref
+
+    def publish(self, envelope=None, ref=None, timeout=None, **fields):
+        """Publishes one message and waits for its outcome.
+
+        Give a knoop_pb2.Envelope or the envelope fields as keywords (see make_envelope); sender defaults to
+        the party of hello(). Returns the Accepted (accepted.duplicate is True when the broker had it
+        already); raises PublishRejected on a Rejected.
+        """
+        ref, frame = self._publish_frame(envelope, ref, fields)
+        if isinstance(frame, knoop_pb2.Rejected):
+            raise PublishRejected(ref, frame.code, frame.reason)
+        self._send(frame)
+        outcome = self._wait_outcome({ref}, timeout)
+        if isinstance(outcome, knoop_pb2.Rejected):
+            raise PublishRejected(ref, outcome.code, outcome.reason)
+        return outcome
+
+    def publish_many(self, items, window=64, timeout=None):
+        """Publishes many messages keeping up to `window` unanswered Publish frames in flight.
+
+        items: Envelopes, dicts of envelope fields, or (ref, Envelope-or-dict) pairs.
+        Returns {ref: Accepted or Rejected} in the order of items. `timeout` bounds the wait for each next
+        answer, not the whole run. A message larger than max_message_bytes is not sent and gets a
+        Rejected{code: TOO_LARGE} made here.
+        """
+        if window < 1:
+            raise ValueError("window must be at least 1")
+        results = {}
+        in_flight = set()
+        it = iter(items)
+        exhausted = False
+        while True:
+            while not exhausted and len(in_flight) < window:
+                try:
+                    item = next(it)
+                except StopIteration:
+                    exhausted = True
+                    break
+                ref, envelope = item if isinstance(item, tuple) else (None, item)
+                fields = envelope if isinstance(envelope, dict) else {}
+                ref, frame = self._publish_frame(None if isinstance(envelope, dict) else envelope, ref, fields)
+                if ref in results:
+                    raise ValueError("ref %d used twice" % ref)
+                results[ref] = None
+                if isinstance(frame, knoop_pb2.Rejected):
+                    results[ref] = frame
+                    continue
+                self._send(frame)
+                in_flight.add(ref)
+            if not in_flight:
+                return results
+            outcome = self._wait_outcome(in_flight, timeout)
+            results[outcome.ref] = outcome
+            in_flight.discard(outcome.ref)
+
+    def _publish_frame(self, envelope, ref, fields):
+        if envelope is None:
+            fields = dict(fields)
+            if self.party is not None:
+                fields.setdefault("sender", self.party)
+            envelope = make_envelope(**fields)
+        elif fields:
+            raise TypeError("give an envelope or envelope fields, not both")
+        if ref is None:
+            ref = self.new_ref()
+        elif ref == 0:
+            raise ValueError("ref 0 is reserved: the broker cannot correlate it")
+        frame = knoop_pb2.Frame(publish=knoop_pb2.Publish(ref=ref, envelope=envelope))
+        size = frame.ByteSize()
+        if self.max_message_bytes and size > self.max_message_bytes:
+            return ref, knoop_pb2.Rejected(ref=ref, code=knoop_pb2.TOO_LARGE, reason="not sent: frame of %d bytes "
+                                           "exceeds max_message_bytes (%d)" % (size, self.max_message_bytes))
+        return ref, frame
+
+    def _wait_outcome(self, refs, timeout):
+        for ref in refs:
+            if ref in self._outcomes:
+                return self._outcomes.pop(ref)
+
+        def wanted(f):
+            body = f.WhichOneof("body")
+            if body in ("accepted", "rejected"):
+                return getattr(f, body).ref in refs
+            return body == "error"
+        frame = self._wait(wanted, "Accepted/Rejected for ref %s" % sorted(refs)[:8], timeout)
+        if frame.WhichOneof("body") == "error":
+            raise KnoopError(frame.error.code, frame.error.reason)
+        return getattr(frame, frame.WhichOneof("body"))
+
+    # ---- subscribing -------------------------------------------------------------------------------------
+
+    def subscribe(self, stream, subscriber, start="durable", start_seq=0, start_time_us=0, credit=64,
+                  auto_credit=True, timeout=None):
+        """Subscribe{stream, subscriber, start, ...} -> Subscribed. Raises KnoopError on an Error frame.
+
+        start: "durable" (the subscriber's acked cursor; earliest for a new one), "earliest", "latest",
+        "seq" (from start_seq, inclusive) or "time" (from start_time_us), or a StartAt number.
+        credit: how many deliveries the broker may send before it needs more Credit.
+        auto_credit: grant credit back as deliveries are acked or nacked, so that at most `credit` are
+        outstanding; with False, call credit() yourself.
+        """
+        start_at = _START_AT[start] if isinstance(start, str) else int(start)
+        self._send(knoop_pb2.Frame(subscribe=knoop_pb2.Subscribe(
+            stream=stream, subscriber=subscriber, start=start_at, start_seq=start_seq, start_time_us=start_time_us,
+            credit=credit)))
+
+        def wanted(f):
+            body = f.WhichOneof("body")
+            return (body == "subscribed" and f.subscribed.stream == stream) or body == "error"
+        frame = self._wait(wanted, "Subscribed to %s" % stream, timeout)
+        if frame.WhichOneof("body") == "error":
+            raise KnoopError(frame.error.code, frame.error.reason)
+        self._subs[stream] = _Subscription(credit, auto_credit)
+        return frame.subscribed
+
+    def unsubscribe(self, stream):
+        """Unsubscribe{stream}: the broker stops delivering; unacked deliveries return to the stream."""
+        self._subs.pop(stream, None)
+        self._send(knoop_pb2.Frame(unsubscribe=knoop_pb2.Unsubscribe(stream=stream)))
+
+    def credit(self, stream, n):
+        """Credit{stream, n}: the broker may send n more deliveries on this stream."""
+        if n <= 0:
+            return
+        self._send(knoop_pb2.Frame(credit=knoop_pb2.Credit(stream=stream, n=n)))
+
+    def receive(self, timeout=None):
+        """The next frame the broker sent on its own: normally a knoop_pb2.Deliver, else the inner message
+        of the frame (Error, a late Accepted, ...). None when nothing arrived within timeout seconds
+        (timeout None: the client's default; heartbeats are sent and answered meanwhile)."""
+        if self._inbox:
+            return self._unwrap(self._inbox.pop(0))
+        try:
+            frame = self._wait(lambda f: True, "a delivery", timeout)
+        except KnoopTimeout:
+            return None
+        return self._unwrap(frame)
+
+    def deliveries(self, timeout=None):
+        """Yields Deliver messages until none arrives within timeout seconds; raises KnoopError on an Error."""
+        while True:
+            m = self.receive(timeout)
+            if m is None:
+                return
+            if isinstance(m, knoop_pb2.Error):
+                raise KnoopError(m.code, m.reason)
+            if isinstance(m, knoop_pb2.Deliver):
+                yield m
+
+    def ack(self, stream, seq):
+        """Ack{stream, seq}: settled; the broker will not deliver it to this subscriber again."""
+        self._send(knoop_pb2.Frame(ack=knoop_pb2.Ack(stream=stream, seq=seq)))
+        self._settled(stream)
+
+    def nack(self, stream, seq, delay_ms=0, reason=""):
+        """Nack{stream, seq, delay_ms, reason}: deliver again after delay_ms (0: the broker's backoff); after the
+        broker's maximum number of attempts the message goes to the deadletters stream."""
+        self._send(knoop_pb2.Frame(nack=knoop_pb2.Nack(stream=stream, seq=seq, delay_ms=delay_ms, reason=reason)))
+        self._settled(stream)
+
+    def heartbeat(self):
+        """Sends a Heartbeat now (calls that wait send them by themselves)."""
+        self._send(knoop_pb2.Frame(heartbeat=knoop_pb2.Heartbeat()))
+
+    def close(self):
+        """Unsubscribes every stream (so unacked deliveries return at once), lets queued frames leave, closes."""
+        if self.closed:
+            return
+        for stream in list(self._subs):
+            try:
+                self.unsubscribe(stream)
+            except zmq.ZMQError:
+                break
+        self._sock.close()
+        if self._own_context:
+            self._ctx.term()
+        self.closed = True
+
+    # ---- internals ---------------------------------------------------------------------------------------
+
+    def _settled(self, stream):
+        sub = self._subs.get(stream)
+        if sub is None or not sub.auto:
+            return
+        sub.settled += 1
+        # Grant in batches of half the window: fewer frames, and never more than `credit` outstanding.
+        if sub.settled >= max(1, sub.window // 2):
+            n, sub.settled = sub.settled, 0
+            self.credit(stream, n)
+
+    def _unwrap(self, frame):
+        return getattr(frame, frame.WhichOneof("body"))
+
+    def _send(self, frame):
+        if self.closed:
+            raise KnoopError(knoop_pb2.INTERNAL, "client is closed")
+        data = frame.SerializeToString()
+        try:
+            self._sock.send(data, zmq.NOBLOCK)
+        except zmq.Again:
+            # The outgoing queue is at its high-water mark: wait for room, heartbeats do not help here.
+            if not self._sock.poll(int((self.timeout or 3600) * 1000), zmq.POLLOUT):
+                raise KnoopTimeout("room to send")
+            self._sock.send(data)
+        self._last_send = time.monotonic()
+
+    def _recv_frame(self):
+        parts = self._sock.recv_multipart(zmq.NOBLOCK)
+        self._last_recv = time.monotonic()
+        frame = knoop_pb2.Frame()
+        if len(parts) != 1:
+            return None  # not the protocol: one Frame per message
+        try:
+            frame.ParseFromString(parts[0])
+        except Exception:  # noqa: BLE001  (protobuf raises DecodeError, a subclass of Exception)
+            return None
+        if frame.WhichOneof("body") is None:
+            return None
+        return frame
+
+    def _wait(self, wanted, what, timeout, heartbeats=True):
+        """Receives until a frame satisfies wanted(frame) and returns it. Other frames are kept: outcomes by
+        ref, everything else for receive(). Sends Heartbeats every heartbeat_ms/2 and watches liveness."""
+        if timeout is None:
+            timeout = self.timeout
+        start = time.monotonic()
+        deadline = None if timeout is None else start + timeout
+        hb = self.heartbeat_ms / 1000.0 if heartbeats else 0.0
+        dead_after = 0.0
+        if heartbeats:
+            dead_after = (self._dead_after_ms if self._dead_after_ms is not None else 3 * self.heartbeat_ms) / 1000.0
+        while True:
+            now = time.monotonic()
+            if hb and now - self._last_send >= hb / 2:
+                self.heartbeat()
+                now = time.monotonic()
+            # Silence counts from the start of this wait: between calls the client sends nothing, so
+            # nothing is owed to it either.
+            heard = max(self._last_recv, start)
+            if dead_after and now - heard > dead_after:
+                raise ConnectionLost(int((now - heard) * 1000))
+            waits = [1.0]
+            if deadline is not None:
+                if now >= deadline:
+                    raise KnoopTimeout(what)
+                waits.append(deadline - now)
+            if hb:
+                waits.append(max(0.0, self._last_send + hb / 2 - now))
+            if dead_after:
+                waits.append(max(0.0, heard + dead_after - now) + 0.001)
+            if not self._poller.poll(max(0, int(min(waits) * 1000))):
+                continue
+            while self._sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                frame = self._recv_frame()
+                if frame is None:
+                    continue
+                body = frame.WhichOneof("body")
+                if body == "heartbeat":
+                    continue
+                if wanted(frame):
+                    return frame
+                if body in ("accepted", "rejected"):
+                    self._outcomes[getattr(frame, body).ref] = getattr(frame, body)
+                else:
+                    self._inbox.append(frame)
+
+
+class _Subscription:
+    def __init__(self, window, auto):
+        self.window = window
+        self.auto = auto
+        self.settled = 0
+
+
+def _bytes(key):
+    return key.encode("ascii") if isinstance(key, str) else key
