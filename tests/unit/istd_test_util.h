@@ -205,4 +205,44 @@ static inline void istd_header_codes(xmlDoc *doc, char *out, size_t cap) {
     }
   }
 }
+static inline char *istd_replace_all(const char *in, const char *from, const char *to) {
+  size_t fl = strlen(from), tl = strlen(to), n = 0;
+  for (const char *p = strstr(in, from); p; p = strstr(p + fl, from)) n++;
+  char *out = malloc(strlen(in) + n * (tl > fl ? tl - fl : 0) + 1);
+  assert_non_null(out);
+  char *w = out;
+  for (const char *p = in;;) {
+    const char *q = strstr(p, from);
+    if (!q) { strcpy(w, p); break; }
+    memcpy(w, p, (size_t)(q - p));
+    w += q - p;
+    memcpy(w, to, tl);
+    w += tl;
+    p = q + fl;
+  }
+  return out;
+}
+
+/* An iJw message derived from the iWmo example of the same number: namespaces, prefixes and BerichtCode. */
+static inline char *istd_to_ijw(const char *xml, int number) {
+  const knoop_istd_type_t *w = knoop_istd_type_find(KNOOP_ISTD_IWMO, number);
+  const knoop_istd_type_t *j = knoop_istd_type_find(KNOOP_ISTD_IJW, number);
+  char from[32], to[32];
+  char *a = istd_replace_all(xml, "http://www.istandaarden.nl/iwmo/3_2/", "http://www.istandaarden.nl/ijw/3_2/");
+  snprintf(from, sizeof from, "wmo%d", number);
+  snprintf(to, sizeof to, "jw%d", number);
+  char *b = istd_replace_all(a, from, to);
+  char *c = istd_replace_all(b, "iwmo:", "ijw:");
+  char *d = istd_replace_all(c, "xmlns:iwmo=", "xmlns:ijw=");
+  snprintf(from, sizeof from, "BerichtCode>%s<", w->berichtcode);
+  snprintf(to, sizeof to, "BerichtCode>%s<", j->berichtcode);
+  char *e = istd_replace_all(d, from, to);
+  /* the iJw code lists differ: jeugdhulp product categories are 31..55 */
+  char *f0 = istd_replace_all(e, "Categorie>01<", "Categorie>45<");
+  char *f = istd_replace_all(f0, "Categorie>02<", "Categorie>46<");
+  free(f0);
+  free(a), free(b), free(c), free(d), free(e);
+  return f;
+}
+
 #endif

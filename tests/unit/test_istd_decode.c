@@ -133,46 +133,6 @@ static void test_retour_and_325_identities(void **state) {
   knoop_istd_msg_destroy(&m);
 }
 
-static char *replace_all(const char *in, const char *from, const char *to) {
-  size_t fl = strlen(from), tl = strlen(to), n = 0;
-  for (const char *p = strstr(in, from); p; p = strstr(p + fl, from)) n++;
-  char *out = malloc(strlen(in) + n * (tl > fl ? tl - fl : 0) + 1);
-  assert_non_null(out);
-  char *w = out;
-  for (const char *p = in;;) {
-    const char *q = strstr(p, from);
-    if (!q) { strcpy(w, p); break; }
-    memcpy(w, p, (size_t)(q - p));
-    w += q - p;
-    memcpy(w, to, tl);
-    w += tl;
-    p = q + fl;
-  }
-  return out;
-}
-
-/* An iJw message derived from the iWmo example of the same number: namespaces, prefixes and BerichtCode. */
-static char *to_ijw(const char *xml, int number) {
-  const knoop_istd_type_t *w = knoop_istd_type_find(KNOOP_ISTD_IWMO, number);
-  const knoop_istd_type_t *j = knoop_istd_type_find(KNOOP_ISTD_IJW, number);
-  char from[32], to[32];
-  char *a = replace_all(xml, "http://www.istandaarden.nl/iwmo/3_2/", "http://www.istandaarden.nl/ijw/3_2/");
-  snprintf(from, sizeof from, "wmo%d", number);
-  snprintf(to, sizeof to, "jw%d", number);
-  char *b = replace_all(a, from, to);
-  char *c = replace_all(b, "iwmo:", "ijw:");
-  char *d = replace_all(c, "xmlns:iwmo=", "xmlns:ijw=");
-  snprintf(from, sizeof from, "BerichtCode>%s<", w->berichtcode);
-  snprintf(to, sizeof to, "BerichtCode>%s<", j->berichtcode);
-  char *e = replace_all(d, from, to);
-  /* the iJw code lists differ: jeugdhulp product categories are 31..55 */
-  char *f0 = replace_all(e, "Categorie>01<", "Categorie>45<");
-  char *f = replace_all(f0, "Categorie>02<", "Categorie>46<");
-  free(f0);
-  free(a), free(b), free(c), free(d), free(e);
-  return f;
-}
-
 static void test_ijw_every_message_type_validates(void **state) {
   (void)state;
   static const struct { int number; const char *file; } src[] = {
@@ -186,7 +146,7 @@ static void test_ijw_every_message_type_validates(void **state) {
   };
   for (size_t i = 0; i < sizeof src / sizeof src[0]; i++) {
     char *wmo = istd_read_conf(src[i].file, NULL);
-    char *jw = to_ijw(wmo, src[i].number);
+    char *jw = istd_to_ijw(wmo, src[i].number);
     knoop_istd_errors_t e = { 0 };
     knoop_istd_msg_t *m = NULL;
     int rc = knoop_istd_decode(S, jw, strlen(jw), NULL, &m, &e);
@@ -218,8 +178,8 @@ static void test_unknown_message_is_a_level1_error(void **state) {
 static void test_schema_errors_are_all_collected_with_lines(void **state) {
   (void)state;
   char *xml = istd_read_conf("iwmo-3.2/examples/WMO301.xml", NULL);
-  char *a = replace_all(xml, "<wmo301:Geslacht>1</wmo301:Geslacht>", "<wmo301:Geslacht>X</wmo301:Geslacht>");
-  char *b = replace_all(a, "<iwmo:Volume>10</iwmo:Volume>", "<iwmo:Volume>ten</iwmo:Volume>");
+  char *a = istd_replace_all(xml, "<wmo301:Geslacht>1</wmo301:Geslacht>", "<wmo301:Geslacht>X</wmo301:Geslacht>");
+  char *b = istd_replace_all(a, "<iwmo:Volume>10</iwmo:Volume>", "<iwmo:Volume>ten</iwmo:Volume>");
   knoop_istd_errors_t e = { 0 };
   knoop_istd_msg_t *m = NULL;
   assert_int_equal(knoop_istd_decode(S, b, strlen(b), NULL, &m, &e), -EBADMSG);
