@@ -184,6 +184,24 @@ static int build_parties(knoop_network_t *net, const knoop_network_doc_t *doc, k
         }
     }
     for (size_t i = 0; i < net->n_parties; i++) {
+        const knoop_party_t *s = &net->parties[i];
+        if (s->main_contractor != NULL)
+            net->parties[s->main_contractor->index].n_subcontractors++;
+    }
+    for (size_t i = 0; i < net->n_parties; i++) {
+        knoop_party_t *p = &net->parties[i];
+        if (p->n_subcontractors && !(p->subcontractors = calloc(p->n_subcontractors, sizeof *p->subcontractors)))
+            return -ENOMEM;
+        p->n_subcontractors = 0;
+    }
+    for (size_t i = 0; i < net->n_parties; i++) {
+        const knoop_party_t *s = &net->parties[i];
+        if (s->main_contractor != NULL) {
+            knoop_party_t *m = &net->parties[s->main_contractor->index];
+            m->subcontractors[m->n_subcontractors++] = s;
+        }
+    }
+    for (size_t i = 0; i < net->n_parties; i++) {
         knoop_party_t *p = &net->parties[i];
         if (p->kind != KNOOP_PARTY_MEMBER)
             continue;
@@ -212,6 +230,10 @@ static int build_indicator_sets(knoop_network_t *net, const knoop_network_doc_t 
         const knoop_network_doc_indicator_set_t *d = &doc->indicator_sets[i];
         knoop_indicator_set_t *s = &net->sets[i];
         s->index = i;
+        snprintf(path, sizeof path, "network.indicator_sets[%zu].name", i);
+        if (strlen(d->name) >= KNOOP_NAME_MAX)
+            return knoop_cfg_fail(err, path, "indicator set '%.40s...': a name has at most %d characters", d->name,
+                                  KNOOP_NAME_MAX - 1);
         for (size_t j = 0; j < i; j++)
             if (strcmp(net->sets[j].name, d->name) == 0) {
                 snprintf(path, sizeof path, "network.indicator_sets[%zu].name", i);
@@ -337,6 +359,9 @@ static int check_contract(knoop_network_t *net, const knoop_network_doc_contract
     char path[128];
     const char *cn = d->name;
 #define AT(fmt, ...) (snprintf(path, sizeof path, "network.contracts[%zu]" fmt, i, ##__VA_ARGS__), path)
+    if (strlen(cn) >= KNOOP_NAME_MAX)
+        return knoop_cfg_fail(err, AT(".name"), "contract '%.40s...': a name has at most %d characters", cn,
+                              KNOOP_NAME_MAX - 1);
     for (size_t j = 0; j < i; j++)
         if (strcmp(net->contracts[j].name, cn) == 0)
             return knoop_cfg_fail(err, AT(".name"), "contract '%s' is defined twice", cn);
@@ -553,6 +578,7 @@ void knoop_network_destroy(knoop_network_t **pnet)
         free(net->parties[i].name);
         free(net->parties[i].products);
         free(net->parties[i].contracts);
+        free(net->parties[i].subcontractors);
     }
     for (size_t i = 0; i < net->n_sets; i++) {
         for (size_t k = 0; k < net->sets[i].n_indicators; k++) {

@@ -12,6 +12,7 @@
 #define KNOOP_CODE_MAX 9            /* 8 digits + NUL: the longest party code (AGB) */
 #define KNOOP_MAX_CO_FINANCIERS 6   /* a contract fans outcomes out to at most this many co-financiers */
 #define KNOOP_MAX_COOP_MEMBERS 64   /* the route state keeps a member's history as a 64-bit set */
+#define KNOOP_NAME_MAX 64           /* contract and indicator set names, NUL included */
 
 /* ---- enumerations (also the YAML spellings, see knoop_network_fields) ---- */
 typedef enum knoop_party_kind {
@@ -146,6 +147,7 @@ struct knoop_party {
     knoop_party_kind_t kind;
     const char **products; size_t n_products;   /* owned array; strings borrowed from knoop_product_t */
     const knoop_party_t *main_contractor;       /* subcontractor */
+    const knoop_party_t **subcontractors; size_t n_subcontractors;  /* owned array: those working for it */
     const knoop_party_t *gemeente;              /* buurtteam */
     const knoop_party_t *cooperative;           /* member: the network's cooperative */
     int member_slot;                     /* member: 0..63 among the cooperative's members, else -1 */
