@@ -472,6 +472,26 @@ def test_close_unsubscribes(fb):
     raises(KnoopError, lambda: c.heartbeat())
 
 
+def test_example_pubsub(fb):
+    import contextlib
+    import io
+    import example_pubsub
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = example_pubsub.main(["--endpoint", fb.endpoint, "--party", "0917", "--count", "3", "--start", "latest",
+                                  "--idle", "0.3", "--subscriber", "example-test"])
+    text = out.getvalue()
+    # --start latest: the subscriber starts after the three it just published, so it sees none of them.
+    expect(rc == 0 and "3 of 3 accepted" in text and "0 messages received" in text, text)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = example_pubsub.main(["--endpoint", fb.endpoint, "--role", "subscriber", "--party", COOP,
+                                  "--start", "earliest", "--idle", "0.3", "--subscriber", "example-all"])
+    text = out.getvalue()
+    expect(rc == 0 and "0917 -> 99990000 REFERRAL knoop.Referral" in text, text)
+    expect(GOOD_BSN not in text, "no BSN in the subscriber's output")
+
+
 def test_single_part_frames(fb):
     expect(fb.multipart == 0, "every message was one part (no empty delimiter): %d were not" % fb.multipart)
 
