@@ -1,0 +1,573 @@
+/* delivery.c — consumer groups: a durable subscriber name on a stream with one cursor, shared by its member
+ * subscriptions (competing consumers). Deliveries stay in a seq-ordered ring until settled; acks advance the
+ * cursor over the settled prefix; nacks and visibility timeouts make an entry wait for redelivery with backoff;
+ * too many attempts make it a dead letter. The broker never sends a member more than its window (credit). */
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "broker.h"
+#include "journal_stmts.h"
+#include "log.h"
+
+#define READ_BATCH 512
+
+/* ---- the ring of unsettled deliveries ---------------------------------------------------------------- */
+
+static knoop_inflight_t *ring_at(knoop_group_t *g, size_t i) { return &g->ring[(g->ring_head + i) % g->ring_cap]; }
+
+static int ring_push(knoop_group_t *g, uint64_t seq)
+{
+    if (g->ring_len == g->ring_cap) {
+        size_t ncap = g->ring_cap ? g->ring_cap * 2 : 64;
+        knoop_inflight_t *n = malloc(ncap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        for (size_t i = 0; i < g->ring_len; i++)
+            n[i] = *ring_at(g, i);
+        free(g->ring);
+        g->ring = n;
+        g->ring_cap = ncap;
+        g->ring_head = 0;
+    }
+    knoop_inflight_t *e = ring_at(g, g->ring_len++);
+    memset(e, 0, sizeof *e);
+    e->seq = seq;
+    return 0;
+}
+
+static knoop_inflight_t *ring_find(knoop_group_t *g, uint64_t seq)
+{
+    size_t lo = 0, hi = g->ring_len;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        uint64_t s = ring_at(g, mid)->seq;
+        if (s == seq)
+            return ring_at(g, mid);
+        if (s < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Pops the settled prefix; the cursor is the last settled seq (or, with nothing unsettled, all that was read). */
+static void advance_cursor(knoop_group_t *g)
+{
+    while (g->ring_len && ring_at(g, 0)->state == INFLIGHT_ACKED) {
+        g->acked_seq = ring_at(g, 0)->seq;
+        g->ring_head = (g->ring_head + 1) % g->ring_cap;
+        g->ring_len--;
+    }
+    if (g->ring_len == 0 && g->next_seq > 0 && g->next_seq - 1 > g->acked_seq)
+        g->acked_seq = g->next_seq - 1;
+}
+
+/* ---- cursor persistence ----------------------------------------------------------------------------------- */
+
+typedef struct cursor_op {
+    knoop_jop_t op;
+    knoop_group_t *group;   /* borrowed: groups live until the broker closes, after the journal */
+    int64_t stream_id;
+    char name[72];
+    uint64_t acked, delivered;
+} cursor_op_t;
+
+static int apply_cursor(knoop_jtx_t *tx, knoop_jop_t *op)
+{
+    cursor_op_t *c = (cursor_op_t *)op;
+    sqlite3_stmt *st = knoop_jtx_stmt(tx, KNOOP_JSTMT_CURSOR_UPSERT,
+                                      "INSERT INTO subscribers(stream_id, name, acked_seq, delivered_seq, updated_us) "
+                                      "VALUES(?,?,?,?,?) ON CONFLICT(stream_id, name) DO UPDATE SET "
+                                      "acked_seq = excluded.acked_seq, delivered_seq = excluded.delivered_seq, "
+                                      "updated_us = excluded.updated_us");
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, c->stream_id);
+    sqlite3_bind_text(st, 2, c->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)c->acked);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->delivered);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)knoop_now_us());
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+}
+
+static void done_cursor(void *ctx, knoop_jop_t *op, int status)
+{
+    (void)ctx;
+    cursor_op_t *c = (cursor_op_t *)op;
+    c->group->cursor_op_pending = false;
+    if (status == 0) {
+        c->group->persisted_acked = c->acked;
+        c->group->persisted_delivered = c->delivered;
+    }
+    free(c);
+}
+
+static bool ephemeral(const knoop_group_t *g) { return g->name[0] == '~'; }
+
+static void flush_cursor(knoop_broker_t *b, knoop_group_t *g)
+{
+    if (ephemeral(g) || g->cursor_op_pending ||
+        (g->acked_seq == g->persisted_acked && g->delivered_seq == g->persisted_delivered))
+        return;
+    cursor_op_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    c->op.apply = apply_cursor;
+    c->op.done = done_cursor;
+    c->group = g;
+    c->stream_id = g->stream->id;
+    snprintf(c->name, sizeof c->name, "%s", g->name);
+    c->acked = g->acked_seq;
+    c->delivered = g->delivered_seq;
+    g->cursor_op_pending = true;
+    knoop_journal_submit(b->journal, &c->op);
+}
+
+/* ---- dead letters from delivery ------------------------------------------------------------------------ */
+
+typedef struct dead_letter_op {
+    knoop_jop_t op;
+    uint64_t seq;
+    int64_t deadletters_stream_id;
+    bool create_stream;
+    char stream[64], subscriber[72], reason[128];
+    uint32_t attempts;
+    knoop_stream_t *dl_stream;
+} dead_letter_op_t;
+
+static int apply_dead_letter(knoop_jtx_t *tx, knoop_jop_t *op)
+{
+    dead_letter_op_t *d = (dead_letter_op_t *)op;
+    sqlite3_stmt *st = knoop_jtx_stmt(tx, KNOOP_JSTMT_DEADLETTER_INSERT,
+                                      "INSERT INTO dead_letters(seq, stream, subscriber, source, reason, attempts, "
+                                      "created_us) VALUES(?,?,?,?,?,?,?)");
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)d->seq);
+    sqlite3_bind_text(st, 2, d->stream, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, d->subscriber, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, "delivery", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, d->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, (int)d->attempts);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)knoop_now_us());
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return -EIO;
+    if (d->create_stream) {
+        st = knoop_jtx_stmt(tx, KNOOP_JSTMT_STREAM_INSERT,
+                            "INSERT OR IGNORE INTO streams(id, name, created_us) VALUES(?,?,?)");
+        if (!st)
+            return -EIO;
+        sqlite3_bind_int64(st, 1, d->deadletters_stream_id);
+        sqlite3_bind_text(st, 2, "deadletters", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)knoop_now_us());
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return -EIO;
+    }
+    st = knoop_jtx_stmt(tx, KNOOP_JSTMT_GENERIC_1, "INSERT OR IGNORE INTO stream_entries(stream_id, seq) VALUES(?,?)");
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, d->deadletters_stream_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)d->seq);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+}
+
+static void done_dead_letter(void *ctx, knoop_jop_t *op, int status)
+{
+    knoop_broker_t *b = ctx;
+    dead_letter_op_t *d = (dead_letter_op_t *)op;
+    if (status == 0) {
+        b->stats.dead_lettered++;
+        knoop_stream_appended(b, d->dl_stream, d->seq);
+    } else {
+        knoop_log_error("delivery.dead_letter_failed", "seq=%" PRIu64 " stream=%s", d->seq, d->stream);
+    }
+    free(d);
+}
+
+static void dead_letter(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t *e)
+{
+    knoop_stream_t *dl = knoop_stream_get(b, "deadletters", true);
+    dead_letter_op_t *d = calloc(1, sizeof *d);
+    if (!d || !dl) {
+        free(d);
+        return;
+    }
+    d->op.apply = apply_dead_letter;
+    d->op.done = done_dead_letter;
+    d->seq = e->seq;
+    d->dl_stream = dl;
+    d->deadletters_stream_id = dl->id;
+    d->create_stream = !dl->persisted;
+    dl->persisted = true;
+    snprintf(d->stream, sizeof d->stream, "%s", g->stream->name);
+    snprintf(d->subscriber, sizeof d->subscriber, "%s", g->name);
+    snprintf(d->reason, sizeof d->reason, "%s", e->reason[0] ? e->reason : "visibility timeout");
+    d->attempts = e->attempt;
+    g->dead_letters++;
+    knoop_log_warn("delivery.dead_letter", "stream=%s subscriber=%s seq=%" PRIu64 " attempts=%u reason=\"%s\"",
+                   d->stream, d->subscriber, d->seq, d->attempts, d->reason);
+    knoop_journal_submit(b->journal, &d->op);
+}
+
+/* ---- groups and members ------------------------------------------------------------------------------------ */
+
+uint64_t knoop_seq_at_time(knoop_broker_t *b, int64_t time_us)
+{
+    sqlite3 *db = knoop_journal_reader(b->journal);
+    sqlite3_stmt *st;
+    uint64_t lo = 1, hi = knoop_journal_last_seq(b->journal) + 1;  /* answer in [lo, hi] */
+    if (sqlite3_prepare_v2(db, "SELECT seq, accepted_us FROM messages WHERE seq >= ? ORDER BY seq LIMIT 1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return hi;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)mid);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            hi = mid;
+        } else {
+            uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
+            if (sqlite3_column_int64(st, 1) >= time_us)
+                hi = mid;
+            else
+                lo = seq + 1;
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return lo;
+}
+
+knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char *name, Knoop__StartAt start,
+                               uint64_t start_seq, int64_t start_time_us, bool *created)
+{
+    knoop_group_t *g = knoop_strmap_get(s->groups, name);
+    *created = false;
+    if (g)
+        return g;
+    g = calloc(1, sizeof *g);
+    if (!g || !(g->name = strdup(name)) || knoop_strmap_put(s->groups, name, g) != 0) {
+        if (g)
+            free(g->name);
+        free(g);
+        return NULL;
+    }
+    *created = true;
+    g->stream = s;
+    bool found = false;
+    uint64_t durable = 0, delivered = 0;
+    sqlite3_stmt *st;
+    if (!ephemeral(g) &&
+        sqlite3_prepare_v2(knoop_journal_reader(b->journal),
+                           "SELECT acked_seq, delivered_seq FROM subscribers WHERE stream_id = ? AND name = ?", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, s->id);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            found = true;
+            durable = (uint64_t)sqlite3_column_int64(st, 0);
+            delivered = (uint64_t)sqlite3_column_int64(st, 1);
+        }
+        sqlite3_finalize(st);
+    }
+    uint64_t pos;
+    switch (start) {
+    case KNOOP__START_AT__EARLIEST: pos = 0; break;
+    case KNOOP__START_AT__LATEST: pos = s->last_seq; break;
+    case KNOOP__START_AT__SEQ: pos = start_seq ? start_seq - 1 : 0; break;
+    case KNOOP__START_AT__TIME: pos = knoop_seq_at_time(b, start_time_us) - 1; break;
+    default: pos = found ? durable : 0; break;
+    }
+    g->acked_seq = pos;
+    g->next_seq = pos + 1;
+    g->delivered_seq = delivered;
+    g->persisted_acked = found ? durable : UINT64_MAX;   /* UINT64_MAX: not yet in the journal */
+    g->persisted_delivered = delivered;
+    flush_cursor(b, g);
+    return g;
+}
+
+void knoop_group_free(knoop_group_t *g)
+{
+    free(g->ring);
+    free(g->name);
+    free(g);
+}
+
+static knoop_sub_t *pick_member(knoop_group_t *g)
+{
+    knoop_sub_t *start = g->rr && g->rr->next_in_group ? g->rr->next_in_group : g->members;
+    knoop_sub_t *m = start;
+    do {
+        if (!m)
+            m = g->members;
+        if (m->in_flight < m->window && !m->peer->gone) {
+            g->rr = m;
+            return m;
+        }
+        m = m->next_in_group ? m->next_in_group : g->members;
+    } while (m != start);
+    return NULL;
+}
+
+static int send_entry(knoop_broker_t *b, knoop_group_t *g, knoop_sub_t *m, knoop_inflight_t *e, const void *env,
+                      size_t env_len)
+{
+    int rc = knoop_send_deliver(b, m->peer, g->stream->name, e->seq, e->attempt + 1, env, env_len);
+    if (rc != 0)
+        return rc;
+    e->attempt++;
+    e->state = INFLIGHT_SENT;
+    e->member = m;
+    e->due_ms = knoop_now_ms() + b->config->settings.visibility_timeout_ms;
+    m->in_flight++;
+    g->delivered++;
+    b->stats.delivered++;
+    if (e->attempt > 1)
+        g->redeliveries++;
+    if (e->seq > g->delivered_seq)
+        g->delivered_seq = e->seq;
+    return 0;
+}
+
+/* Redelivery needs the envelope again: read one message by seq. */
+static int resend(knoop_broker_t *b, knoop_group_t *g, knoop_sub_t *m, knoop_inflight_t *e)
+{
+    sqlite3_stmt *st;
+    int rc = -EIO;
+    if (sqlite3_prepare_v2(knoop_journal_reader(b->journal), "SELECT envelope FROM messages WHERE seq = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)e->seq);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        rc = send_entry(b, g, m, e, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    else
+        rc = -ENOENT;   /* purged by retention while waiting: nothing left to deliver */
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void pump_waiting(knoop_broker_t *b, knoop_group_t *g, uint64_t now)
+{
+    for (size_t i = 0; i < g->ring_len && g->waiting; i++) {
+        knoop_inflight_t *e = ring_at(g, i);
+        if (e->state != INFLIGHT_WAITING || e->due_ms > now)
+            continue;
+        knoop_sub_t *m = pick_member(g);
+        if (!m)
+            return;
+        int rc = resend(b, g, m, e);
+        if (rc == 0 || rc == -ENOENT) {
+            g->waiting--;
+            if (rc == -ENOENT)
+                e->state = INFLIGHT_ACKED;
+        } else {
+            return;   /* the peer cannot take it now; the next tick tries again */
+        }
+    }
+    advance_cursor(g);
+}
+
+static void pump_new(knoop_broker_t *b, knoop_group_t *g)
+{
+    if (!b->read_entries &&
+        sqlite3_prepare_v3(knoop_journal_reader(b->journal),
+                           "SELECT e.seq, m.envelope FROM stream_entries e JOIN messages m ON m.seq = e.seq "
+                           "WHERE e.stream_id = ? AND e.seq >= ? ORDER BY e.seq LIMIT ?",
+                           -1, SQLITE_PREPARE_PERSISTENT, &b->read_entries, NULL) != SQLITE_OK)
+        return;
+    while (g->next_seq <= g->stream->last_seq) {
+        uint64_t room = 0;
+        for (knoop_sub_t *m = g->members; m; m = m->next_in_group)
+            if (!m->peer->gone)
+                room += m->window - m->in_flight;
+        if (room == 0)
+            return;
+        sqlite3_stmt *st = b->read_entries;
+        sqlite3_bind_int64(st, 1, g->stream->id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)g->next_seq);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)(room < READ_BATCH ? room : READ_BATCH));
+        uint64_t rows = 0;
+        bool blocked = false;
+        while (!blocked && sqlite3_step(st) == SQLITE_ROW) {
+            uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
+            knoop_sub_t *m = pick_member(g);
+            if (!m || ring_push(g, seq) != 0)
+                break;
+            knoop_inflight_t *e = ring_at(g, g->ring_len - 1);
+            /* Sent before a restart (or before a rewind): this delivery is a redelivery. */
+            e->attempt = seq <= g->delivered_seq ? 1 : 0;
+            if (send_entry(b, g, m, e, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1)) != 0) {
+                e->state = INFLIGHT_WAITING;
+                e->due_ms = knoop_now_ms() + 100;
+                g->waiting++;
+                blocked = true;
+            }
+            g->next_seq = seq + 1;
+            rows++;
+        }
+        sqlite3_reset(st);
+        if (blocked)
+            return;
+        if (rows == 0 || rows < (room < READ_BATCH ? room : READ_BATCH)) {
+            /* Everything up to last_seq is committed, hence visible: the stream is read to its end. */
+            if (g->next_seq <= g->stream->last_seq && rows < (room < READ_BATCH ? room : READ_BATCH))
+                g->next_seq = g->stream->last_seq + 1;
+            advance_cursor(g);
+            return;
+        }
+    }
+}
+
+void knoop_group_pump(knoop_broker_t *b, knoop_group_t *g)
+{
+    if (!g->members)
+        return;
+    if (g->waiting)
+        pump_waiting(b, g, knoop_now_ms());
+    pump_new(b, g);
+}
+
+void knoop_sub_detach(knoop_broker_t *b, knoop_sub_t *sub)
+{
+    knoop_group_t *g = sub->group;
+    uint64_t now = knoop_now_ms();
+    for (size_t i = 0; i < g->ring_len; i++) {
+        knoop_inflight_t *e = ring_at(g, i);
+        if (e->state == INFLIGHT_SENT && e->member == sub) {
+            e->state = INFLIGHT_WAITING;   /* returns at once: the attempt was not the consumer's fault */
+            e->due_ms = now;
+            e->member = NULL;
+            g->waiting++;
+        }
+    }
+    for (knoop_sub_t **pp = &g->members; *pp; pp = &(*pp)->next_in_group)
+        if (*pp == sub) {
+            *pp = sub->next_in_group;
+            break;
+        }
+    for (knoop_sub_t **pp = &sub->peer->subs; *pp; pp = &(*pp)->next_on_peer)
+        if (*pp == sub) {
+            *pp = sub->next_on_peer;
+            break;
+        }
+    if (g->rr == sub)
+        g->rr = NULL;
+    free(sub);
+    knoop_group_pump(b, g);
+}
+
+/* ---- settling -------------------------------------------------------------------------------------------- */
+
+static knoop_sub_t *sub_for(knoop_peer_t *p, const char *stream)
+{
+    for (knoop_sub_t *s = p->subs; s; s = s->next_on_peer)
+        if (strcmp(s->group->stream->name, stream) == 0)
+            return s;
+    return NULL;
+}
+
+void knoop_handle_ack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Ack *m)
+{
+    knoop_sub_t *sub = sub_for(p, m->stream);
+    if (!sub) {
+        knoop_send_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, "Ack for stream '%.64s' without a subscription "
+                         "on this connection", m->stream);
+        return;
+    }
+    knoop_group_t *g = sub->group;
+    knoop_inflight_t *e = ring_find(g, m->seq);
+    if (!e || e->state != INFLIGHT_SENT)
+        return;   /* already settled, or returned after a timeout: at-least-once allows the late ack */
+    if (e->member)
+        e->member->in_flight--;
+    e->state = INFLIGHT_ACKED;
+    e->member = NULL;
+    g->last_ack_us = knoop_now_us();
+    b->stats.acked++;
+    advance_cursor(g);
+    knoop_group_pump(b, g);
+}
+
+static uint64_t backoff_ms(const knoop_broker_t *b, uint32_t attempt)
+{
+    uint64_t base = b->config->settings.redelivery_backoff_ms;
+    uint64_t d = base << (attempt > 16 ? 16 : attempt - 1);
+    if (d > 3600000)
+        d = 3600000;
+    return d / 2 + (d ? randombytes_uniform((uint32_t)(d / 2 + 1)) : 0);   /* jitter: [d/2, d] */
+}
+
+/* A delivery that comes back (nack or timeout): wait and resend, or give up after the maximum attempts. */
+static void return_entry(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t *e, uint64_t delay_ms, const char *why)
+{
+    if (e->member)
+        e->member->in_flight--;
+    e->member = NULL;
+    snprintf(e->reason, sizeof e->reason, "%s", why);
+    if (e->attempt >= b->config->settings.redelivery_max_attempts) {
+        e->state = INFLIGHT_ACKED;
+        dead_letter(b, g, e);
+        advance_cursor(g);
+        return;
+    }
+    e->state = INFLIGHT_WAITING;
+    e->due_ms = knoop_now_ms() + delay_ms;
+    g->waiting++;
+}
+
+void knoop_handle_nack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Nack *m)
+{
+    knoop_sub_t *sub = sub_for(p, m->stream);
+    if (!sub) {
+        knoop_send_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, "Nack for stream '%.64s' without a subscription "
+                         "on this connection", m->stream);
+        return;
+    }
+    knoop_group_t *g = sub->group;
+    knoop_inflight_t *e = ring_find(g, m->seq);
+    if (!e || e->state != INFLIGHT_SENT)
+        return;
+    b->stats.nacked++;
+    return_entry(b, g, e, m->delay_ms ? m->delay_ms : backoff_ms(b, e->attempt),
+                 m->reason && m->reason[0] ? m->reason : "nack");
+    knoop_group_pump(b, g);
+}
+
+int knoop_group_rewind(knoop_broker_t *b, knoop_group_t *g, uint64_t acked_seq)
+{
+    for (knoop_sub_t *m = g->members; m; m = m->next_in_group)
+        m->in_flight = 0;
+    g->ring_len = 0;
+    g->waiting = 0;
+    g->acked_seq = acked_seq;
+    g->next_seq = acked_seq + 1;
+    flush_cursor(b, g);
+    knoop_group_pump(b, g);
+    return 0;
+}
+
+void knoop_delivery_tick(knoop_broker_t *b)
+{
+    uint64_t now = knoop_now_ms();
+    size_t pos = 0;
+    void *sv;
+    while (knoop_strmap_next(b->streams, &pos, NULL, &sv)) {
+        knoop_stream_t *s = sv;
+        size_t gpos = 0;
+        void *gv;
+        while (knoop_strmap_next(s->groups, &gpos, NULL, &gv)) {
+            knoop_group_t *g = gv;
+            for (size_t i = 0; i < g->ring_len; i++) {
+                knoop_inflight_t *e = ring_at(g, i);
+                if (e->state == INFLIGHT_SENT && e->due_ms <= now)
+                    return_entry(b, g, e, 0, "visibility timeout");
+            }
+            knoop_group_pump(b, g);
+            flush_cursor(b, g);
+        }
+    }
+}
