@@ -165,7 +165,7 @@ class Client:
         self._next_ref = 1
         self._inbox = []          # frames for receive(), in arrival order
         self._outcomes = {}       # ref -> Accepted/Rejected that arrived while waiting for something else
-        self._subs = {}           # stream -> _Subscription
+        self._subs = {}           # stream -> subscriber name, for close()
         self._last_send = time.monotonic()
         self._last_recv = time.monotonic()
         self.closed = False
@@ -300,14 +300,16 @@ class Client:
     # ---- subscribing -------------------------------------------------------------------------------------
 
     def subscribe(self, stream, subscriber, start="durable", start_seq=0, start_time_us=0, credit=64,
-                  auto_credit=True, timeout=None):
+                  timeout=None):
         """Subscribe{stream, subscriber, start, ...} -> Subscribed. Raises KnoopError on an Error frame.
 
+        subscriber: the durable name whose acked cursor the broker keeps ("" for a throw-away subscription);
+        connections using the same name share its messages (competing consumers).
         start: "durable" (the subscriber's acked cursor; earliest for a new one), "earliest", "latest",
-        "seq" (from start_seq, inclusive) or "time" (from start_time_us), or a StartAt number.
-        credit: how many deliveries the broker may send before it needs more Credit.
-        auto_credit: grant credit back as deliveries are acked or nacked, so that at most `credit` are
-        outstanding; with False, call credit() yourself.
+        "seq" (from start_seq, inclusive) or "time" (from start_time_us), or a StartAt number. Only a new
+        subscriber name starts there; an existing one continues at its cursor.
+        credit: the window: at most this many unacked deliveries at a time. Each Ack or Nack frees a place;
+        credit() widens the window for good.
         """
         start_at = _START_AT[start] if isinstance(start, str) else int(start)
         self._send(knoop_pb2.Frame(subscribe=knoop_pb2.Subscribe(
@@ -320,7 +322,7 @@ class Client:
         frame = self._wait(wanted, "Subscribed to %s" % stream, timeout)
         if frame.WhichOneof("body") == "error":
             raise KnoopError(frame.error.code, frame.error.reason)
-        self._subs[stream] = _Subscription(credit, auto_credit)
+        self._subs[stream] = frame.subscribed.subscriber
         return frame.subscribed
 
     def unsubscribe(self, stream):
@@ -329,7 +331,8 @@ class Client:
         self._send(knoop_pb2.Frame(unsubscribe=knoop_pb2.Unsubscribe(stream=stream)))
 
     def credit(self, stream, n):
-        """Credit{stream, n}: the broker may send n more deliveries on this stream."""
+        """Credit{stream, n}: widens this subscription's window by n unacked deliveries (the broker caps it at its
+        max_credit setting)."""
         if n <= 0:
             return
         self._send(knoop_pb2.Frame(credit=knoop_pb2.Credit(stream=stream, n=n)))
@@ -360,13 +363,11 @@ class Client:
     def ack(self, stream, seq):
         """Ack{stream, seq}: settled; the broker will not deliver it to this subscriber again."""
         self._send(knoop_pb2.Frame(ack=knoop_pb2.Ack(stream=stream, seq=seq)))
-        self._settled(stream)
 
     def nack(self, stream, seq, delay_ms=0, reason=""):
         """Nack{stream, seq, delay_ms, reason}: deliver again after delay_ms (0: the broker's backoff); after the
         broker's maximum number of attempts the message goes to the deadletters stream."""
         self._send(knoop_pb2.Frame(nack=knoop_pb2.Nack(stream=stream, seq=seq, delay_ms=delay_ms, reason=reason)))
-        self._settled(stream)
 
     def heartbeat(self):
         """Sends a Heartbeat now (calls that wait send them by themselves)."""
@@ -387,16 +388,6 @@ class Client:
         self.closed = True
 
     # ---- internals ---------------------------------------------------------------------------------------
-
-    def _settled(self, stream):
-        sub = self._subs.get(stream)
-        if sub is None or not sub.auto:
-            return
-        sub.settled += 1
-        # Grant in batches of half the window: fewer frames, and never more than `credit` outstanding.
-        if sub.settled >= max(1, sub.window // 2):
-            n, sub.settled = sub.settled, 0
-            self.credit(stream, n)
 
     def _unwrap(self, frame):
         return getattr(frame, frame.WhichOneof("body"))
@@ -473,13 +464,6 @@ class Client:
                     self._outcomes[getattr(frame, body).ref] = getattr(frame, body)
                 else:
                     self._inbox.append(frame)
-
-
-class _Subscription:
-    def __init__(self, window, auto):
-        self.window = window
-        self.auto = auto
-        self.settled = 0
 
 
 def _bytes(key):

@@ -33,10 +33,16 @@ def bsn_ok(s):
 
 
 class _Sub:
-    def __init__(self, stream, subscriber, credit, next_index):
-        self.stream, self.subscriber, self.credit, self.next_index = stream, subscriber, credit, next_index
+    """A subscription with a window (credit) of unacked deliveries, as knoopd keeps it."""
+
+    def __init__(self, stream, subscriber, window, next_index):
+        self.stream, self.subscriber, self.window, self.next_index = stream, subscriber, window, next_index
         self.unacked = {}        # seq -> attempt
         self.redeliver = []      # (due, seq, attempt)
+        self.max_unacked = 0
+
+    def room(self):
+        return self.window - len(self.unacked)
 
 
 class FakeBroker(threading.Thread):
@@ -196,28 +202,30 @@ class FakeBroker(threading.Thread):
         sub = self.subs[ident].get(m.stream)
         if sub is None:
             return self.send(ident, error=pb.Error(code=pb.UNKNOWN_STREAM, reason="not subscribed to " + m.stream))
-        sub.credit += m.n
+        sub.window += m.n
         self.pump(ident, sub)
 
     def on_ack(self, ident, m):
         sub = self.subs[ident].get(m.stream)
         if sub:
             sub.unacked.pop(m.seq, None)
+            self.pump(ident, sub)
 
     def on_nack(self, ident, m):
         sub = self.subs[ident].get(m.stream)
         if sub and m.seq in sub.unacked:
             attempt = sub.unacked.pop(m.seq)
             sub.redeliver.append((time.monotonic() + m.delay_ms / 1000.0, m.seq, attempt + 1))
+            self.pump(ident, sub)
 
     def deliver(self, ident, sub, env, attempt):
-        sub.credit -= 1
         sub.unacked[env.seq] = attempt
+        sub.max_unacked = max(sub.max_unacked, len(sub.unacked))
         self.send(ident, deliver=pb.Deliver(stream=sub.stream, seq=env.seq, envelope=env, attempt=attempt))
 
     def pump(self, ident, sub):
         msgs = self.streams.get(sub.stream, [])
-        while sub.credit > 0 and sub.next_index < len(msgs):
+        while sub.room() > 0 and sub.next_index < len(msgs):
             self.deliver(ident, sub, msgs[sub.next_index], 1)
             sub.next_index += 1
 
@@ -230,8 +238,8 @@ class FakeBroker(threading.Thread):
         now = time.monotonic()
         for ident, subs in self.subs.items():
             for sub in subs.values():
-                due = [r for r in sub.redeliver if r[0] <= now and sub.credit > 0]
-                for r in due[:sub.credit]:
+                due = [r for r in sub.redeliver if r[0] <= now]
+                for r in due[:max(0, sub.room())]:
                     sub.redeliver.remove(r)
                     env = next(e for e in self.streams[sub.stream] if e.seq == r[1])
                     self.deliver(ident, sub, env, r[2])
@@ -370,37 +378,40 @@ def publish_to_coop(fb, first, n):
         return [r.seq for r in res.values()]
 
 
-def test_subscribe_credit(fb):
+def test_subscribe_window(fb):
     seqs = publish_to_coop(fb, 3000, 10)
     with Client(fb.endpoint, timeout=2) as c:
         c.hello(COOP, "coop")
-        s = c.subscribe("inbox." + COOP, "credit-test", start="seq", start_seq=seqs[0], credit=3, auto_credit=False)
+        s = c.subscribe("inbox." + COOP, "credit-test", start="seq", start_seq=seqs[0], credit=3)
         expect(s.stream == "inbox." + COOP and s.subscriber == "credit-test", "Subscribed echoes: %s" % s)
         got = [c.receive(timeout=1) for _ in range(3)]
         expect([d.seq for d in got] == seqs[:3], "first three in order")
-        expect(c.receive(timeout=0.2) is None, "no fourth without credit")
-        for d in got:
-            c.ack(d.stream, d.seq)
-        expect(c.receive(timeout=0.2) is None, "an ack is no credit")
+        expect(c.receive(timeout=0.2) is None, "no fourth while three are unacked")
+        c.ack(got[0].stream, got[0].seq)
+        d = c.receive(timeout=1)
+        expect(d is not None and d.seq == seqs[3], "an ack frees one place")
+        expect(c.receive(timeout=0.2) is None, "one place only")
         c.credit("inbox." + COOP, 2)
         more = [c.receive(timeout=1) for _ in range(2)]
-        expect([d.seq for d in more] == seqs[3:5], "two more after Credit{2}")
-        expect(c.receive(timeout=0.2) is None, "and no more")
+        expect([m.seq for m in more] == seqs[4:6], "two more after Credit{2}")
+        expect(c.receive(timeout=0.2) is None, "and no more: five unacked in a window of five")
         expect(more[0].envelope.client_bsn == "" and len(more[0].envelope.client_ref) == 32, "pseudonymised")
 
 
-def test_auto_credit(fb):
+def test_window_refills_on_ack(fb):
     seqs = publish_to_coop(fb, 4000, 20)
     with Client(fb.endpoint, timeout=2) as c:
         c.hello(COOP, "coop")
-        c.subscribe("inbox." + COOP, "auto", start="seq", start_seq=seqs[0], credit=4)
+        credits_before = len(fb.names("credit"))
+        c.subscribe("inbox." + COOP, "window", start="seq", start_seq=seqs[0], credit=4)
         got = []
         for d in c.deliveries(timeout=0.5):
             got.append(d.seq)
             c.ack(d.stream, d.seq)
-        expect(got == seqs, "all 20 in order with credit 4: %s" % got)
-        credits = [m.n for m in fb.names("credit")]
-        expect(credits and all(n == 2 for n in credits), "credit granted in halves of the window: %s" % credits)
+        expect(got == seqs, "all 20 in order through a window of 4: %s" % got)
+        sub = [v for subs in fb.subs.values() for v in subs.values() if v.subscriber == "window"][0]
+        expect(sub.max_unacked == 4, "never more than 4 unacked: %d" % sub.max_unacked)
+        expect(len(fb.names("credit")) == credits_before, "acks alone keep it flowing: no Credit sent")
 
 
 def test_nack_redelivers(fb):
