@@ -31,8 +31,8 @@ static void rewrite(xmlNode *n, const char *from, const char *to, size_t *count)
 }
 
 int knoop_istd_whitelabel(const xmlDoc *doc, const char *from, const char *to, xmlDoc **out, size_t *n) {
+  if (out) *out = NULL;
   if (!doc || !out || !knoop_code_is_agb(from) || !knoop_code_is_agb(to)) return -EINVAL;
-  *out = NULL;
   xmlDoc *copy = xmlCopyDoc((xmlDoc *)doc, 1);
   if (!copy) return -ENOMEM;
   size_t count = 0;
