@@ -200,11 +200,20 @@ static int white_label_in(ctx_t *x, const knoop_contract_t *wl)
         if (wl->member_mask == 0)
             return dead(x, "contract '%s' has no members to dispatch to", wl->name);
         const char *product = x->in->product && *x->in->product ? x->in->product : NULL;
+        const char *pref = x->in->preferred_provider && *x->in->preferred_provider ? x->in->preferred_provider : NULL;
+        const knoop_party_t *pp = pref ? knoop_network_party(x->net, pref) : NULL;
+        bool chosen = pp != NULL && (wl->member_mask & bit(pp->member_slot));
         uint64_t offering = product ? knoop_network_members_offering(x->net, product) & wl->member_mask : 0;
-        slot = least_loaded(x->st, offering ? offering : wl->member_mask);
+        slot = chosen ? pp->member_slot : least_loaded(x->st, offering ? offering : wl->member_mask);
         const char *mc = knoop_network_member_by_slot(x->net, slot)->code;
         uint32_t load = knoop_route_state_load(x->st, slot);
-        if (offering)
+        if (chosen)
+            explain(d, "new client under contract '%s': member %s is the client's own choice", wl->name, mc);
+        else if (offering && pref)
+            explain(d, "new client under contract '%s': preferred provider %s does not take part; member %s offers '%s' "
+                    "and is the least loaded of the %d offering it (load %u)", wl->name, pref, mc, product,
+                    __builtin_popcountll(offering), load);
+        else if (offering)
             explain(d, "new client under contract '%s': member %s offers '%s' and is the least loaded of the %d "
                     "members offering it (load %u)", wl->name, mc, product, __builtin_popcountll(offering), load);
         else if (product)

@@ -47,6 +47,7 @@ typedef struct knoop_route_in {
     const uint8_t *client_ref;    /* pseudonymised client reference; NULL/0 for contract-level messages */
     size_t client_ref_len;
     const char *correlation_id;   /* may be NULL */
+    const char *preferred_provider;  /* REFERRAL: the client's own choice (knoop_domain_facts_t); may be NULL */
     const char *new_provider;     /* PLAN_UPDATE, change of provider at the client's request: the new member */
 } knoop_route_in_t;
 

@@ -152,6 +152,29 @@ static void test_white_label_dispatch(void **state)
     assert_streams(d, 1, "inbox.99990000");
 }
 
+/* The client's own choice wins over product and load for a new client; a non-partner choice is ignored. */
+static void test_preferred_provider(void **state)
+{
+    fixture_t *f = *state;
+    knoop_route_in_t in = {.sender = "99980002", .kind = KNOOP__KIND__REFERRAL, .product = "huishoudelijke-hulp",
+                           .preferred_provider = "99990005", .client_ref = (const uint8_t *)"p-1", .client_ref_len = 3};
+    assert_int_equal(knoop_route(f->net, f->st, &in, &f->d), 0);
+    assert_string_equal(f->d.member, "99990005");
+    assert_string_equal(f->d.contract->name, "brunssum");
+    assert_non_null(strstr(f->d.explanation, "own choice"));
+    /* 99990002 is not a Brunssum partner: the product decides. */
+    in.preferred_provider = "99990002";
+    in.client_ref = (const uint8_t *)"p-2";
+    assert_int_equal(knoop_route(f->net, f->st, &in, &f->d), 0);
+    assert_true(strcmp(f->d.member, "99990001") == 0 || strcmp(f->d.member, "99990005") == 0);
+    assert_non_null(strstr(f->d.explanation, "does not take part"));
+    /* For a client already served, a preference does not move it (that is a change of provider). */
+    in.preferred_provider = "99990006";
+    in.client_ref = (const uint8_t *)"p-1";
+    assert_int_equal(knoop_route(f->net, f->st, &in, &f->d), 0);
+    assert_string_equal(f->d.member, "99990005");
+}
+
 /* "The member's code never reaches a white-label financier": every outbound kind, every way of addressing. */
 static void test_member_code_never_reaches_white_label_financier(void **state)
 {
@@ -466,6 +489,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_white_label_dispatch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_preferred_provider, setup, teardown),
         cmocka_unit_test_setup_teardown(test_member_code_never_reaches_white_label_financier, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_of_provider, setup, teardown),
