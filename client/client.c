@@ -1,0 +1,204 @@
+/* client.c — libknoop: the client side of the wire protocol over a ZeroMQ DEALER. Blocking calls with timeouts,
+ * no threads: the tools and the bench drive it from one thread each. */
+#include "knoop/client.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+struct knoop_client {
+    void *ctx;               /* owned */
+    void *sock;              /* owned */
+    Knoop__Frame *welcome;   /* owned: the Welcome frame */
+};
+
+static const char *const kind_names[] = {
+    "unspecified", "referral", "assignment", "start", "stop", "assignment-request", "change-request", "answer",
+    "declaration", "declaration-answer", "retour", "plan-update", "outcome-report", "alert", "other",
+};
+
+int knoop_kind_parse(const char *name)
+{
+    for (int i = 1; i < (int)(sizeof kind_names / sizeof kind_names[0]); i++)
+        if (strcmp(name, kind_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *knoop_kind_name(int kind)
+{
+    return kind >= 0 && kind < (int)(sizeof kind_names / sizeof kind_names[0]) ? kind_names[kind] : "?";
+}
+
+const char *knoop_error_code_name(int code)
+{
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&knoop__error_code__descriptor, code);
+    return v ? v->name : "?";
+}
+
+int knoop_client_send_raw(knoop_client_t *c, const void *data, size_t len)
+{
+    return zmq_send(c->sock, data, len, 0) < 0 ? -errno : 0;
+}
+
+int knoop_client_send(knoop_client_t *c, const Knoop__Frame *f)
+{
+    uint8_t small[4096];
+    size_t len = knoop__frame__get_packed_size(f);
+    uint8_t *buf = len <= sizeof small ? small : malloc(len);
+    if (!buf)
+        return -ENOMEM;
+    knoop__frame__pack(f, buf);
+    int rc = knoop_client_send_raw(c, buf, len);
+    if (buf != small)
+        free(buf);
+    return rc;
+}
+
+int knoop_client_recv(knoop_client_t *c, int timeout_ms, Knoop__Frame **out)
+{
+    *out = NULL;
+    zmq_pollitem_t item = {c->sock, 0, ZMQ_POLLIN, 0};
+    int n = zmq_poll(&item, 1, timeout_ms);
+    if (n < 0)
+        return -errno;
+    if (n == 0)
+        return -EAGAIN;
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, c->sock, 0) < 0) {
+        zmq_msg_close(&msg);
+        return -errno;
+    }
+    *out = knoop__frame__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+    zmq_msg_close(&msg);
+    return *out ? 0 : -EPROTO;
+}
+
+void knoop_client_frame_free(Knoop__Frame *f)
+{
+    if (f)
+        knoop__frame__free_unpacked(f, NULL);
+}
+
+int knoop_client_connect(const char *endpoint, const char *party, const char *client_name, int timeout_ms,
+                         knoop_client_t **out, char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    knoop_client_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->ctx = zmq_ctx_new();
+    c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
+    int linger = 1000, hwm = 0;
+    zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(c->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (zmq_connect(c->sock, endpoint) != 0) {
+        snprintf(errbuf, errlen, "%s: %s", endpoint, zmq_strerror(errno));
+        knoop_client_destroy(&c);
+        return -EINVAL;
+    }
+    Knoop__Hello h = KNOOP__HELLO__INIT;
+    h.party = (char *)party;
+    h.client_name = (char *)client_name;
+    h.protocol_version = 1;
+    Knoop__Frame f = KNOOP__FRAME__INIT;
+    f.body_case = KNOOP__FRAME__BODY_HELLO;
+    f.hello = &h;
+    knoop_client_send(c, &f);
+    Knoop__Frame *r = NULL;
+    int rc = knoop_client_recv(c, timeout_ms, &r);
+    if (rc != 0 || r->body_case != KNOOP__FRAME__BODY_WELCOME) {
+        if (rc == -EAGAIN)
+            snprintf(errbuf, errlen, "%s: no answer to Hello within %d ms (is knoopd running?)", endpoint, timeout_ms);
+        else if (r && r->body_case == KNOOP__FRAME__BODY_ERROR)
+            snprintf(errbuf, errlen, "Hello refused: %s: %s", knoop_error_code_name(r->error->code), r->error->reason);
+        else
+            snprintf(errbuf, errlen, "unexpected answer to Hello");
+        knoop_client_frame_free(r);
+        knoop_client_destroy(&c);
+        return rc ? rc : -EPROTO;
+    }
+    c->welcome = r;
+    *out = c;
+    return 0;
+}
+
+const Knoop__Welcome *knoop_client_welcome(const knoop_client_t *c) { return c->welcome->welcome; }
+void *knoop_client_socket(knoop_client_t *c) { return c->sock; }
+
+void knoop_client_destroy(knoop_client_t **cp)
+{
+    if (!cp || !*cp)
+        return;
+    knoop_client_t *c = *cp;
+    knoop_client_frame_free(c->welcome);
+    if (c->sock)
+        zmq_close(c->sock);
+    if (c->ctx)
+        zmq_ctx_term(c->ctx);
+    free(c);
+    *cp = NULL;
+}
+
+int knoop_client_publish(knoop_client_t *c, uint64_t ref, const Knoop__Envelope *env)
+{
+    Knoop__Publish p = KNOOP__PUBLISH__INIT;
+    p.ref = ref;
+    p.envelope = (Knoop__Envelope *)env;
+    Knoop__Frame f = KNOOP__FRAME__INIT;
+    f.body_case = KNOOP__FRAME__BODY_PUBLISH;
+    f.publish = &p;
+    return knoop_client_send(c, &f);
+}
+
+int knoop_client_subscribe(knoop_client_t *c, const char *stream, const char *subscriber, Knoop__StartAt start,
+                           uint64_t start_seq, int64_t start_time_us, uint32_t credit)
+{
+    Knoop__Subscribe s = KNOOP__SUBSCRIBE__INIT;
+    s.stream = (char *)stream;
+    s.subscriber = (char *)subscriber;
+    s.start = start;
+    s.start_seq = start_seq;
+    s.start_time_us = start_time_us;
+    s.credit = credit;
+    Knoop__Frame f = KNOOP__FRAME__INIT;
+    f.body_case = KNOOP__FRAME__BODY_SUBSCRIBE;
+    f.subscribe = &s;
+    return knoop_client_send(c, &f);
+}
+
+int knoop_client_ack(knoop_client_t *c, const char *stream, uint64_t seq)
+{
+    Knoop__Ack a = KNOOP__ACK__INIT;
+    a.stream = (char *)stream;
+    a.seq = seq;
+    Knoop__Frame f = KNOOP__FRAME__INIT;
+    f.body_case = KNOOP__FRAME__BODY_ACK;
+    f.ack = &a;
+    return knoop_client_send(c, &f);
+}
+
+int knoop_client_nack(knoop_client_t *c, const char *stream, uint64_t seq, uint32_t delay_ms, const char *reason)
+{
+    Knoop__Nack n = KNOOP__NACK__INIT;
+    n.stream = (char *)stream;
+    n.seq = seq;
+    n.delay_ms = delay_ms;
+    n.reason = (char *)reason;
+    Knoop__Frame f = KNOOP__FRAME__INIT;
+    f.body_case = KNOOP__FRAME__BODY_NACK;
+    f.nack = &n;
+    return knoop_client_send(c, &f);
+}
+
+int knoop_client_heartbeat(knoop_client_t *c)
+{
+    Knoop__Heartbeat h = KNOOP__HEARTBEAT__INIT;
+    Knoop__Frame f = KNOOP__FRAME__INIT;
+    f.body_case = KNOOP__FRAME__BODY_HEARTBEAT;
+    f.heartbeat = &h;
+    return knoop_client_send(c, &f);
+}
