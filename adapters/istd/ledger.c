@@ -238,7 +238,7 @@ int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop
     const check_row_t *row = check_for(msg, (mismatch_t)what);
     if (!row) continue;
     knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule, ln->lineno, ln->node,
-                          "%s %s: ToewijzingNummer %s: %s", row->rule, row->code, ln->toewijzing, row->text);
+                          "ToewijzingNummer %s: %s", ln->toewijzing, row->text);
     refused++;
   }
   return refused;

@@ -22,7 +22,7 @@ static void fail(rule_ctx_t *c, const xmlNode *klasse, const char *fmt, const ch
   snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
   const xmlNode *at = klasse ? klasse : c->m->header;
   knoop_istd_errors_add(c->errs, KNOOP_ISTD_LEVEL_RULE, c->rule->code, c->rule->id, at ? (int)xmlGetLineNo(at) : 0,
-                        klasse, "%s %s: %s", c->rule->id, c->rule->code, msg);
+                        klasse, "%s", msg);
   c->failures++;
 }
 
