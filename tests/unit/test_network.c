@@ -295,6 +295,62 @@ static void test_base_network_is_valid(void **state)
     assert_string_equal(err.path, "network");
 }
 
+/* docs/network.md documents every key and every enumeration value of the schema (STYLE rule 8). */
+static char *read_text(const char *rel)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", src_dir(), rel);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    static char buf[1 << 17];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static size_t check_documented(const char *doc, const cyaml_schema_value_t *v, const char *key)
+{
+    char quoted[96];
+    size_t checked = 0;
+    if (key) {   /* as `key`, or nested as `outer.key` / `list[].key` */
+        char nested[96];
+        snprintf(quoted, sizeof quoted, "`%s`", key);
+        snprintf(nested, sizeof nested, ".%s`", key);
+        bool found = strstr(doc, quoted) != NULL || strstr(doc, nested) != NULL;
+        if (!found)
+            print_error("docs/network.md does not mention %s\n", quoted);
+        assert_true(found);
+        checked++;
+    }
+    if (v->type == CYAML_ENUM || v->type == CYAML_FLAGS)
+        for (uint32_t i = 0; i < v->enumeration.count; i++) {
+            snprintf(quoted, sizeof quoted, "`%s`", v->enumeration.strings[i].str);
+            if (strstr(doc, quoted) == NULL)
+                print_error("docs/network.md does not mention value %s of %s\n", quoted, key ? key : "?");
+            assert_non_null(strstr(doc, quoted));
+            checked++;
+        }
+    if (v->type == CYAML_MAPPING)
+        for (const cyaml_schema_field_t *f = v->mapping.fields; f->key; f++)
+            checked += check_documented(doc, &f->value, f->key);
+    if (v->type == CYAML_SEQUENCE)
+        checked += check_documented(doc, v->sequence.entry, NULL);
+    return checked;
+}
+
+static void test_docs_cover_the_schema(void **state)
+{
+    (void)state;
+    const char *doc = read_text("docs/network.md");
+    assert_non_null(doc);
+    size_t checked = 0;
+    for (const cyaml_schema_field_t *f = knoop_network_fields; f->key; f++)
+        checked += check_documented(doc, &f->value, f->key);
+    assert_true(checked > 60);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_base_network_is_valid),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_typo_in_enum_is_rejected_by_the_parser),
+        cmocka_unit_test(test_docs_cover_the_schema),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

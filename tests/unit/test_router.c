@@ -485,6 +485,26 @@ static void test_state_rows_and_scale(void **state)
     assert_null(copy);
 }
 
+/* docs/routing.md names every rule the decisions carry. */
+static void test_docs_name_every_rule(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/docs/routing.md", getenv("KNOOP_SRC") ? getenv("KNOOP_SRC") : ".");
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static char doc[1 << 16];
+    doc[fread(doc, 1, sizeof doc - 1, fp)] = '\0';
+    fclose(fp);
+    for (int r = KNOOP_RULE_WHITE_LABEL_IN; r <= KNOOP_RULE_DEAD_LETTER; r++) {
+        char quoted[64];
+        snprintf(quoted, sizeof quoted, "`%s`", knoop_route_rule_name((knoop_route_rule_t)r));
+        if (strstr(doc, quoted) == NULL)
+            print_error("docs/routing.md does not name rule %s\n", quoted);
+        assert_non_null(strstr(doc, quoted));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -499,6 +519,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_may_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_letters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_rows_and_scale, setup, teardown),
+        cmocka_unit_test(test_docs_name_every_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
