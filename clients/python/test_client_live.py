@@ -1,0 +1,260 @@
+#!/usr/bin/python3
+# test_client_live.py — tests knoop_client.py against the real knoopd binary: starts its own daemon (demo network,
+# random loopback port, temporary data directory), checks what docs/protocol.md promises, kills it with -9 and back.
+"""Live tests of the Python client against knoopd. Needs a built daemon:
+
+    make && /usr/bin/python3 clients/python/test_client_live.py        # or KNOOP_BUILD=/path/to/build
+
+Prints one line per test and ends with "N passed, N failed"; exits non-zero on a failure.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from knoop_client import Client, ConnectionLost, KnoopError, PublishRejected, knoop_pb2  # noqa: E402
+
+pb = knoop_pb2
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+BUILD = os.environ.get("KNOOP_BUILD") or os.path.join(ROOT, "build")
+TEAM, COOP, HEERLEN = "99980001", "99990000", "0917"
+GOOD_BSN, BAD_BSN = "999990007", "999990008"
+HEARTBEAT_MS, PEER_TIMEOUT_MS = 300, 1000
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    """knoopd with the demo network of deploy/knoopd.yaml, on its own port and data directory."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="knoop-live-")
+        self.endpoint = "tcp://127.0.0.1:%d" % free_port()
+        with open(os.path.join(ROOT, "deploy", "knoopd.yaml")) as f:
+            text = f.read()
+        own = ("  listen: %s\n  data_dir: %s/var\n  control_socket: %s/var/knoopd.sock\n"
+               "  heartbeat_ms: %d\n  peer_timeout_ms: %d\n" % (self.endpoint, self.dir, self.dir, HEARTBEAT_MS,
+                                                                PEER_TIMEOUT_MS))
+        text = re.sub(r"(?m)^  (listen|data_dir|control_socket|heartbeat_ms|peer_timeout_ms):.*\n", "", text)
+        text = text.replace("daemon:\n", "daemon:\n" + own, 1)
+        self.config = os.path.join(self.dir, "knoopd.yaml")
+        with open(self.config, "w") as f:
+            f.write(text)
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, "knoopd.log"), "a")
+        self.proc = subprocess.Popen([os.path.join(BUILD, "knoopd"), "-c", self.config], cwd=self.dir,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            if "daemon.ready" in open(os.path.join(self.dir, "knoopd.log")).read():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("knoopd did not start:\n" + open(os.path.join(self.dir, "knoopd.log")).read())
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        self.log.close()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def referral(ident, **extra):
+    fields = dict(receiver=COOP, kind="REFERRAL", message_type="knoop.Referral", identificatie=ident,
+                  client_bsn=GOOD_BSN, content_type="application/json", payload='{"product": "begeleiding"}')
+    fields.update(extra)
+    return fields
+
+
+def expect(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def raises(exc_type, fn, code=None):
+    try:
+        fn()
+    except exc_type as e:
+        if code is not None:
+            expect(getattr(e, "code", None) == code, "expected code %d, got %s" % (code, e))
+        return e
+    raise AssertionError("expected %s" % exc_type.__name__)
+
+
+def test_hello(d):
+    with Client(d.endpoint, timeout=5) as c:
+        raises(KnoopError, lambda: c.hello("12345", "live"), pb.INVALID_PARTY)
+        raises(KnoopError, lambda: c.hello("4321", "live"), pb.INVALID_PARTY)  # well-formed, not in the network
+        raises(KnoopError, lambda: c.hello(TEAM, "live", protocol_version=7), pb.PROTOCOL_VERSION)
+        w = c.hello(TEAM, "live")
+        expect(w.protocol_version == 1 and w.heartbeat_ms == HEARTBEAT_MS and len(w.session) == 32, str(w))
+        expect(c.hello(TEAM, "live").session == w.session, "a second Hello keeps the session")
+        raises(KnoopError, lambda: c.hello(COOP, "live"), pb.NOT_AUTHORISED)
+
+
+def test_publish_outcomes(d):
+    with Client(d.endpoint, timeout=5) as c:
+        c.hello(TEAM, "live")
+        a = c.publish(**referral("L-1"))
+        expect(a.seq > 0 and len(a.message_id) == 32 and not a.duplicate, str(a))
+        again = c.publish(**referral("L-1", payload="other"))
+        expect(again.duplicate and again.seq == a.seq and again.message_id == a.message_id, str(again))
+        raises(PublishRejected, lambda: c.publish(**referral("L-2", client_bsn=BAD_BSN)), pb.INVALID_BSN)
+        raises(PublishRejected, lambda: c.publish(**referral("L-3", sender=COOP)), pb.NOT_AUTHORISED)
+        raises(PublishRejected, lambda: c.publish(**referral("L-4", kind=None)), pb.MISSING_FIELD)
+        raises(PublishRejected, lambda: c.publish(**referral("L-TOO-LONG-ID")), pb.INVALID_FIELD)
+
+
+def test_publish_many(d):
+    with Client(d.endpoint, timeout=10) as c:
+        c.hello(TEAM, "live")
+        res = c.publish_many((referral("P-%d" % i) for i in range(2000)), window=64)
+        seqs = [r.seq for r in res.values()]
+        expect(all(isinstance(r, pb.Accepted) for r in res.values()), "all accepted")
+        expect(seqs == sorted(seqs) and len(set(seqs)) == 2000, "distinct seqs in publish order")
+
+
+def test_window_and_nack(d):
+    with Client(d.endpoint, timeout=5) as pub:
+        pub.hello(TEAM, "live")
+        first = pub.publish(**referral("W-0")).seq
+        for i in range(1, 8):
+            pub.publish(**referral("W-%d" % i))
+    with Client(d.endpoint, timeout=5) as c:
+        c.hello(COOP, "live")
+        s = c.subscribe("inbox." + COOP, "live-window", start="seq", start_seq=first, credit=3)
+        expect(s.position == first - 1, "position is the seq before the first delivery: %s" % s)
+        got = [c.receive(2) for _ in range(3)]
+        expect(all(isinstance(g, pb.Deliver) and g.attempt == 1 for g in got), str(got))
+        expect(c.receive(0.5) is None, "a window of 3 holds 3")
+        c.ack(got[0].stream, got[0].seq)
+        nxt = c.receive(2)
+        expect(nxt is not None and nxt.seq > got[2].seq, "an ack frees a place")
+        c.credit(got[0].stream, 10)
+        c.nack(got[1].stream, got[1].seq, delay_ms=50, reason="busy")
+        seen = {}
+        while True:
+            m = c.receive(1.0)
+            if m is None:
+                break
+            seen[m.seq] = m.attempt
+            c.ack(m.stream, m.seq)
+        expect(seen.get(got[1].seq) == 2, "the nacked message comes back with attempt 2: %s" % seen)
+
+
+def test_not_authorised_and_bad_stream(d):
+    with Client(d.endpoint, timeout=5) as c:
+        c.hello(TEAM, "live")
+        raises(KnoopError, lambda: c.subscribe("inbox." + COOP, "peek"), pb.NOT_AUTHORISED)
+        c.subscribe("inbox." + TEAM, "own", start="latest")
+        raises(KnoopError, lambda: c.subscribe("inbox." + TEAM, "own2"), pb.INVALID_FIELD)
+
+
+def test_heartbeats_keep_session(d):
+    with Client(d.endpoint, timeout=5) as c:
+        c.hello(TEAM, "live")
+        expect(c.receive(timeout=3 * PEER_TIMEOUT_MS / 1000.0) is None, "quiet, but not dropped")
+        c.publish(**referral("H-1"))  # still the same session: no NO_HELLO
+
+
+def test_silent_client_dropped(d):
+    with Client(d.endpoint, timeout=5) as c:
+        c.hello(TEAM, "live")
+        time.sleep(2.5 * PEER_TIMEOUT_MS / 1000.0)  # sends nothing: the broker drops the session
+        raises(PublishRejected, lambda: c.publish(**referral("S-1")), pb.NO_HELLO)
+        c.hello(TEAM, "live")  # the documented recovery
+        c.publish(**referral("S-1"))
+
+
+def test_accepted_survives_kill9(d):
+    with Client(d.endpoint, timeout=10) as c:
+        c.hello(TEAM, "live")
+        res = c.publish_many((referral("K-%d" % i) for i in range(300)), window=64)
+        seqs = sorted(r.seq for r in res.values())
+        d.kill9()
+        d.start()
+        # The same DEALER reconnects by itself; the broker does not know it any more.
+        raises(PublishRejected, lambda: c.publish(**referral("K-after")), pb.NO_HELLO)
+        c.hello(TEAM, "live")
+        again = c.publish(**referral("K-7"))
+        expect(again.duplicate and again.seq == seqs[7], "dedup survives the crash too: %s" % again)
+    with Client(d.endpoint, timeout=5) as s:
+        s.hello(COOP, "live")
+        s.subscribe("inbox." + COOP, "", start="seq", start_seq=seqs[0], credit=1000)
+        got = set()
+        for m in s.deliveries(timeout=1.0):
+            got.add(m.seq)
+            s.ack(m.stream, m.seq)
+        expect(set(seqs) <= got, "all %d accepted messages are there after kill -9 (missing %s)"
+               % (len(seqs), sorted(set(seqs) - got)[:5]))
+
+
+def test_broker_gone(d):
+    with Client(d.endpoint, timeout=10) as c:
+        c.hello(TEAM, "live")
+        d.proc.send_signal(signal.SIGSTOP)  # hung, not dead: TCP stays up, nothing answers
+        try:
+            t0 = time.monotonic()
+            raises(ConnectionLost, lambda: c.receive(timeout=5))
+            took = time.monotonic() - t0
+            expect(took < 3 * HEARTBEAT_MS / 1000.0 + 1.0, "noticed within 3 x heartbeat_ms: %.2f s" % took)
+        finally:
+            d.proc.send_signal(signal.SIGCONT)
+
+
+TESTS = [v for k, v in list(globals().items()) if k.startswith("test_")]
+
+
+def main():
+    if not os.access(os.path.join(BUILD, "knoopd"), os.X_OK):
+        print("no knoopd in %s: run make first (or set KNOOP_BUILD)" % BUILD)
+        print("0 passed, 1 failed")
+        return 1
+    d = Daemon()
+    passed = failed = 0
+    try:
+        for t in TESTS:
+            try:
+                t(d)
+                passed += 1
+                print("ok   %s" % t.__name__)
+            except Exception:  # noqa: BLE001
+                failed += 1
+                print("FAIL %s" % t.__name__)
+                traceback.print_exc(file=sys.stdout)
+            sys.stdout.flush()
+    finally:
+        d.stop()
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
