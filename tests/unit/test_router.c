@@ -28,11 +28,11 @@ typedef struct fixture {
     knoop_route_decision_t d;
 } fixture_t;
 
-static int setup(void **state)
+static int setup_file(void **state, const char *file)
 {
     fixture_t *f = calloc(1, sizeof *f);
     char path[512];
-    snprintf(path, sizeof path, "%s/deploy/knoopd.yaml", getenv("KNOOP_SRC") ? getenv("KNOOP_SRC") : ".");
+    snprintf(path, sizeof path, "%s/%s", getenv("KNOOP_SRC") ? getenv("KNOOP_SRC") : ".", file);
     top_t *top = NULL;
     if (cyaml_load_file(path, &cyaml_cfg, &top_schema, (cyaml_data_t **)&top, NULL) != CYAML_OK)
         return -1;
@@ -44,6 +44,10 @@ static int setup(void **state)
     *state = f;
     return 0;
 }
+
+static int setup(void **state) { return setup_file(state, "deploy/knoopd.yaml"); }
+static int setup_alphen(void **state) { return setup_file(state, "deploy/networks/alphen.yaml"); }
+static int setup_goeree(void **state) { return setup_file(state, "deploy/networks/goeree.yaml"); }
 
 static int teardown(void **state)
 {
@@ -485,6 +489,49 @@ static void test_state_rows_and_scale(void **state)
     assert_null(copy);
 }
 
+/* Alphen: a consortium under a lead contractor, partners under their own AGB, subcontractors per partner. */
+static void test_alphen_consortium(void **state)
+{
+    fixture_t *f = *state;
+    const knoop_route_decision_t *d = route(f, "0484", "99990201", KNOOP__KIND__REFERRAL, "welzijn", "a-1", NULL);
+    assert_int_equal(d->rule, KNOOP_RULE_LEGACY);
+    assert_string_equal(d->contract->name, "tom-in-de-buurt");
+    d = route(f, "99980484", "99990203", KNOOP__KIND__REFERRAL, "begeleiding", "a-2", NULL);   /* the team, for 0484 */
+    assert_int_equal(d->rule, KNOOP_RULE_LEGACY);
+    assert_streams(d, 1, "inbox.99990203");
+    /* A partner passes its client to its own subcontractor, not to another partner's. */
+    d = route(f, "99990203", "99990214", KNOOP__KIND__ASSIGNMENT, NULL, "a-2", NULL);
+    assert_int_equal(d->rule, KNOOP_RULE_SUBCONTRACT_PASS);
+    assert_dead(route(f, "99990203", "99990211", KNOOP__KIND__ASSIGNMENT, NULL, "a-2", NULL), "may not address");
+    d = route(f, "99980484", "99990203", KNOOP__KIND__CHANGE_REQUEST, NULL, "a-2", NULL);
+    assert_streams(d, 2, "inbox.99990203", "inbox.99990214");
+    /* Partners of one consortium may coordinate directly; the quarterly KPIs go to Alphen. */
+    d = route(f, "99990203", "99990201", KNOOP__KIND__OTHER, NULL, NULL, NULL);
+    assert_int_equal(d->rule, KNOOP_RULE_INTERNAL);
+    d = route(f, "99990201", NULL, KNOOP__KIND__OUTCOME_REPORT, NULL, NULL, NULL);
+    assert_int_equal(d->rule, KNOOP_RULE_OUTCOME);
+    assert_streams(d, 1, "outcomes.0484");
+    assert_string_equal(d->sender_as_seen, "99990201");
+    assert_true(knoop_router_may_read(f->net, "99990201", "inbox.99990211"));
+    assert_false(knoop_router_may_read(f->net, "99990201", "inbox.99990214"));
+}
+
+/* Goeree: fourteen open-house providers, each on its own contract; 4-weekly counts to the municipality. */
+static void test_goeree_providers(void **state)
+{
+    fixture_t *f = *state;
+    const knoop_route_decision_t *d = route(f, "1924", "99991307", KNOOP__KIND__ASSIGNMENT, "bg-midden", "g-1", NULL);
+    assert_int_equal(d->rule, KNOOP_RULE_LEGACY);
+    assert_string_equal(d->contract->name, "goeree-99991307");
+    d = route(f, "99991307", "1924", KNOOP__KIND__OUTCOME_REPORT, NULL, NULL, NULL);
+    assert_streams(d, 1, "outcomes.1924");
+    d = route(f, "99991307", NULL, KNOOP__KIND__OUTCOME_REPORT, NULL, NULL, NULL);
+    assert_streams(d, 1, "outcomes.1924");
+    /* No white-label here: the municipality names the provider, and providers do not talk to each other. */
+    assert_dead(route(f, "1924", NULL, KNOOP__KIND__ASSIGNMENT, NULL, "g-2", NULL), "name the receiver");
+    assert_dead(route(f, "99991307", "99991308", KNOOP__KIND__OTHER, NULL, NULL, NULL), "may not address");
+}
+
 /* docs/routing.md names every rule the decisions carry. */
 static void test_docs_name_every_rule(void **state)
 {
@@ -519,6 +566,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_may_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_letters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_rows_and_scale, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alphen_consortium, setup_alphen, teardown),
+        cmocka_unit_test_setup_teardown(test_goeree_providers, setup_goeree, teardown),
         cmocka_unit_test(test_docs_name_every_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
