@@ -21,6 +21,13 @@ static const line_spec_t line_specs[] = {
     NULL },
   { "Prestatie", "ToewijzingNummer", "ProductCategorie", "ProductCode", "ProductPeriode/Begindatum",
     "ProductPeriode/Einddatum", "GeleverdVolume", "Eenheid", NULL },
+  { "AangevraagdProduct", NULL, "Product/Categorie", "Product/Code", "ToewijzingIngangsdatum", "ToewijzingEinddatum",
+    "Omvang/Volume", "Omvang/Eenheid", "Omvang/Frequentie" },
+  { "OngewijzigdProduct", "ToewijzingNummer", NULL, NULL, NULL, NULL, NULL, NULL, NULL },
+  { "TeWijzigenProduct", "ToewijzingNummer", NULL, NULL, "GewensteIngangsdatum", "Einddatum", "Omvang/Volume",
+    "Omvang/Eenheid", "Omvang/Frequentie" },
+  { "NieuwProduct", NULL, "Product/Categorie", "Product/Code", "GewensteIngangsdatum", "Einddatum", "Omvang/Volume",
+    "Omvang/Eenheid", "Omvang/Frequentie" },
 };
 
 static const line_spec_t *spec_for(const xmlNode *n) {

@@ -20,11 +20,12 @@ struct knoop_ledger {
   size_t cap, used, live;
 };
 
-/* ---- the checks: which mismatch gets which retour code (WJ001) ---------------------------------- */
-typedef enum { M_UNKNOWN, M_CATEGORIE, M_CODE, M_BEGIN, M_END } mismatch_t;
+/* ---- the checks: which mismatch of which line gets which retour code (WJ001) ---------------------- */
+typedef enum { M_UNKNOWN, M_CATEGORIE, M_CODE, M_BEGIN, M_END, M_INCOMPLETE } mismatch_t;
 
 typedef struct check_row {
   int message;
+  const char *element;                  /* the line's berichtklasse */
   mismatch_t what;
   const char *code;
   const char *rule;                     /* the TR the code belongs to */
@@ -32,25 +33,29 @@ typedef struct check_row {
 } check_row_t;
 
 static const check_row_t checks[] = {
-  { 305, M_UNKNOWN, "9019", "TR019", "StartProduct has no assignment with this ToewijzingNummer" },
-  { 305, M_CATEGORIE, "9019", "TR019", "StartProduct category differs from the assigned product" },
-  { 305, M_CODE, "9019", "TR019", "StartProduct code differs from the assigned product" },
-  { 305, M_BEGIN, "9019", "TR019", "Begindatum lies outside the assignment period" },
-  { 307, M_UNKNOWN, "9019", "TR019", "StopProduct has no assignment with this ToewijzingNummer" },
-  { 307, M_CATEGORIE, "9019", "TR019", "StopProduct category differs from the assigned product" },
-  { 307, M_CODE, "9019", "TR019", "StopProduct code differs from the assigned product" },
-  { 307, M_BEGIN, "9019", "TR019", "Begindatum lies outside the assignment period" },
-  { 307, M_END, "9019", "TR019", "Einddatum lies outside the assignment period" },
-  { 323, M_UNKNOWN, "9338", "TR338", "Prestatie is not related to an assigned product by ToewijzingNummer" },
-  { 323, M_CATEGORIE, "9339", "TR339", "ProductCategorie differs from the ToegewezenProduct" },
-  { 323, M_CODE, "9340", "TR340", "ProductCode differs from the ToegewezenProduct" },
-  { 323, M_BEGIN, "9307", "TR307", "Begindatum of the prestatie lies outside the assignment period" },
-  { 323, M_END, "9308", "TR308", "Einddatum of the prestatie lies outside the assignment period" },
+  { 305, "StartProduct", M_UNKNOWN, "9019", "TR019", "no assignment with this ToewijzingNummer" },
+  { 305, "StartProduct", M_CATEGORIE, "9019", "TR019", "category differs from the assigned product" },
+  { 305, "StartProduct", M_CODE, "9019", "TR019", "product code differs from the assigned product" },
+  { 305, "StartProduct", M_BEGIN, "9019", "TR019", "Begindatum lies outside the assignment period" },
+  { 307, "StopProduct", M_UNKNOWN, "9019", "TR019", "no assignment with this ToewijzingNummer" },
+  { 307, "StopProduct", M_CATEGORIE, "9019", "TR019", "category differs from the assigned product" },
+  { 307, "StopProduct", M_CODE, "9019", "TR019", "product code differs from the assigned product" },
+  { 307, "StopProduct", M_BEGIN, "9019", "TR019", "Begindatum lies outside the assignment period" },
+  { 307, "StopProduct", M_END, "9019", "TR019", "Einddatum lies outside the assignment period" },
+  { 317, "OngewijzigdProduct", M_UNKNOWN, "9350", "TR350", "not related to a current assignment by ToewijzingNummer" },
+  { 317, "TeWijzigenProduct", M_UNKNOWN, "9351", "TR351", "not related to a current assignment by ToewijzingNummer" },
+  { 317, "Client", M_INCOMPLETE, "9349", "TR349", "a current assignment is in neither OngewijzigdProduct nor TeWijzigenProduct" },
+  { 323, "Prestatie", M_UNKNOWN, "9338", "TR338", "not related to an assigned product by ToewijzingNummer" },
+  { 323, "Prestatie", M_CATEGORIE, "9339", "TR339", "ProductCategorie differs from the ToegewezenProduct" },
+  { 323, "Prestatie", M_CODE, "9340", "TR340", "ProductCode differs from the ToegewezenProduct" },
+  { 323, "Prestatie", M_BEGIN, "9307", "TR307", "Begindatum of the prestatie lies outside the assignment period" },
+  { 323, "Prestatie", M_END, "9308", "TR308", "Einddatum of the prestatie lies outside the assignment period" },
 };
 
-static const check_row_t *check_for(int message, mismatch_t what) {
+static const check_row_t *check_for(int message, const char *element, mismatch_t what) {
   for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
-    if (checks[i].message == message && checks[i].what == what) return &checks[i];
+    if (checks[i].message == message && checks[i].what == what && strcmp(checks[i].element, element) == 0)
+      return &checks[i];
   return NULL;
 }
 
@@ -205,43 +210,77 @@ static bool within(const char *d, const knoop_ledger_assignment_t *a) {
   return d[0] && strcmp(d, a->begin) >= 0 && (!a->end[0] || strcmp(d, a->end) <= 0);
 }
 
-/* The first mismatch of a line against the set, in table order of severity; -1 when it matches. */
-static int mismatch(int message, const knoop_istd_line_t *ln, const knoop_ledger_assignment_t *set, size_t n) {
+/* The first row of the table the line fails, or NULL when it matches (or has no rows: NieuwProduct). */
+static const check_row_t *first_mismatch(int msg, const knoop_istd_line_t *ln, const knoop_ledger_assignment_t *set,
+                                         size_t n) {
+  const char *el = (const char *)ln->node->name;
   const knoop_ledger_assignment_t *a = NULL;
   for (size_t i = 0; i < n && !a; i++)
     if (strcmp(set[i].toewijzing, ln->toewijzing) == 0) a = &set[i];
-  if (!a) return M_UNKNOWN;
-  bool exact = message != 323;   /* 305/307 repeat the assigned product (IV075); 323 may refine an aspecific one */
-  if ((exact || a->categorie[0]) && strcmp(a->categorie, ln->categorie) != 0) return M_CATEGORIE;
-  if ((exact || a->code[0]) && strcmp(a->code, ln->code) != 0) return M_CODE;
-  if (!within(ln->begin, a)) return M_BEGIN;
-  if (ln->end[0] && !within(ln->end, a)) return M_END;
-  return -1;
+  if (!a) return check_for(msg, el, M_UNKNOWN);
+  bool exact = msg != 323;   /* 305/307 repeat the assigned product (IV075); 323 may refine an aspecific one */
+  const check_row_t *r;
+  if ((r = check_for(msg, el, M_CATEGORIE)) && (exact || a->categorie[0]) && strcmp(a->categorie, ln->categorie))
+    return r;
+  if ((r = check_for(msg, el, M_CODE)) && (exact || a->code[0]) && strcmp(a->code, ln->code)) return r;
+  if ((r = check_for(msg, el, M_BEGIN)) && !within(ln->begin, a)) return r;
+  if ((r = check_for(msg, el, M_END)) && ln->end[0] && !within(ln->end, a)) return r;
+  return NULL;
+}
+
+static int lookup_set(const knoop_ledger_t *l, const knoop_istd_msg_t *m, size_t client, knoop_ledger_key_fn key,
+                      void *ctx, const knoop_ledger_assignment_t **set, size_t *n) {
+  unsigned char k[KNOOP_LEDGER_KEY_MAX];
+  size_t klen;
+  *set = NULL;
+  *n = 0;
+  if (client >= m->n_clients) return -EINVAL;
+  int rc = client_key(key, ctx, m->clients[client].bsn, k, &klen);
+  return rc < 0 ? rc : knoop_ledger_get(l, k, klen, m->afzender, set, n);
+}
+
+/* 317 (TR349): every current assignment (no Einddatum or not ended at the Dagtekening) must be named. */
+static int check_complete(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx,
+                          knoop_istd_errors_t *errs) {
+  const check_row_t *row = check_for(m->type->number, "Client", M_INCOMPLETE);
+  int refused = 0;
+  for (size_t c = 0; row && c < m->n_clients; c++) {
+    const knoop_ledger_assignment_t *set;
+    size_t n;
+    lookup_set(l, m, c, key, ctx, &set, &n);
+    for (size_t i = 0; i < n; i++) {
+      if (set[i].end[0] && strcmp(set[i].end, m->dagtekening) < 0) continue;
+      bool named = false;
+      for (size_t j = 0; j < m->n_lines && !named; j++)
+        named = m->lines[j].client == c && strcmp(m->lines[j].toewijzing, set[i].toewijzing) == 0;
+      if (named) continue;
+      knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule, (int)xmlGetLineNo(m->clients[c].node),
+                            m->clients[c].node, "ToewijzingNummer %s: %s", set[i].toewijzing, row->text);
+      refused++;
+      break;
+    }
+  }
+  return refused;
 }
 
 int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx,
                        knoop_istd_errors_t *errs) {
   if (!l || !m) return -EINVAL;
   int msg = m->type->number;
-  if (msg != 305 && msg != 307 && msg != 323) return -EINVAL;
+  if (msg != 305 && msg != 307 && msg != 317 && msg != 323) return -EINVAL;
   int refused = 0;
   for (size_t i = 0; i < m->n_lines; i++) {
     const knoop_istd_line_t *ln = &m->lines[i];
-    const knoop_ledger_assignment_t *set = NULL;
-    size_t n = 0;
-    unsigned char k[KNOOP_LEDGER_KEY_MAX];
-    size_t klen;
-    if (ln->client < m->n_clients && client_key(key, ctx, m->clients[ln->client].bsn, k, &klen) == 0)
-      knoop_ledger_get(l, k, klen, m->afzender, &set, &n);
-    int what = mismatch(msg, ln, set, n);
-    if (what < 0) continue;
-    const check_row_t *row = check_for(msg, (mismatch_t)what);
+    const knoop_ledger_assignment_t *set;
+    size_t n;
+    lookup_set(l, m, ln->client, key, ctx, &set, &n);
+    const check_row_t *row = first_mismatch(msg, ln, set, n);
     if (!row) continue;
     knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule, ln->lineno, ln->node,
                           "ToewijzingNummer %s: %s", ln->toewijzing, row->text);
     refused++;
   }
-  return refused;
+  return refused + check_complete(l, m, key, ctx, errs);
 }
 
 /* ---- persistence -------------------------------------------------------------------------------- */

@@ -1,5 +1,5 @@
 /* ledger.h — the assignment ledger: per client x provider the current set of assignments from 301 messages,
- * and the check of 305/307/323 lines against it. Pure in-memory; export/import let the daemon persist it. */
+ * and the check of 305/307/317/323 lines against it. Pure in-memory; export/import let the daemon persist it. */
 #ifndef KNOOP_LEDGER_H
 #define KNOOP_LEDGER_H
 #include "istd/istd.h"
@@ -37,8 +37,9 @@ int knoop_ledger_get(const knoop_ledger_t *l, const unsigned char *client, size_
 /* A decoded 301 carries the FULL current set per client for its Ontvanger: replace each client's set. */
 int knoop_ledger_apply(knoop_ledger_t *l, const knoop_istd_msg_t *m301, knoop_ledger_key_fn key, void *ctx);
 
-/* For a 305/307/323: one level-2 error (retour code, berichtklasse = the line) per line without a matching
- * assignment. Returns the number of refused lines, or -EINVAL for other messages. */
+/* For a 305/307/317/323: one level-2 error (retour code, berichtklasse = the line) per line without a matching
+ * assignment (317: also per client whose current assignments are not all named, on the Client). Returns the
+ * number of errors added, or -EINVAL for other messages. */
 int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx,
                        knoop_istd_errors_t *errs);
 

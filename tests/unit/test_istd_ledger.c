@@ -177,6 +177,49 @@ static void test_declaration(void **state) {
   knoop_istd_msg_destroy(&m);
 }
 
+/* 317: OngewijzigdProduct 10071 and TeWijzigenProduct 10072 must be current assignments, and every current
+ * assignment must be named (TR349/350/351). */
+static void test_change_request(void **state) {
+  (void)state;
+  knoop_istd_msg_t *m = istd_decode_conf(S, "iwmo-3.2/examples/WMO317.xml");
+  const unsigned char *bsn = (const unsigned char *)"999900006";
+  knoop_ledger_t *l = NULL;
+  assert_int_equal(knoop_ledger_new(&l), 0);
+  knoop_ledger_assignment_t a[3];
+  set(&a[0], "10071", "01", "01A01", "2023-01-01", "");
+  set(&a[1], "10072", "01", "01A02", "2023-01-01", "2023-12-31");
+  set(&a[2], "10073", "01", "01A03", "2022-01-01", "2022-12-31");        /* ended: need not be named */
+  assert_int_equal(knoop_ledger_replace(l, bsn, 9, "65656055", a, 3), 0);
+  knoop_istd_errors_t e = { 0 };
+  assert_int_equal(knoop_ledger_check(l, m, NULL, NULL, &e), 0);
+  set(&a[2], "10073", "01", "01A03", "2023-01-01", "");                  /* current, not named */
+  assert_int_equal(knoop_ledger_replace(l, bsn, 9, "65656055", a, 3), 0);
+  assert_int_equal(knoop_ledger_check(l, m, NULL, NULL, &e), 1);
+  assert_string_equal(e.v[0].code, "9349");
+  assert_ptr_equal(e.v[0].klasse, m->clients[0].node);
+  knoop_istd_errors_clear(&e);
+  assert_int_equal(knoop_ledger_replace(l, bsn, 9, "65656055", &a[1], 1), 0);   /* 10071 unknown */
+  assert_int_equal(knoop_ledger_check(l, m, NULL, NULL, &e), 1);
+  assert_string_equal(e.v[0].code, "9350");
+  assert_string_equal((const char *)e.v[0].klasse->name, "OngewijzigdProduct");
+  knoop_istd_errors_clear(&e);
+  /* 10072 unknown: the retour is exactly the derived WMO318-rejected example */
+  assert_int_equal(knoop_ledger_replace(l, bsn, 9, "65656055", &a[0], 1), 0);
+  assert_int_equal(knoop_ledger_check(l, m, NULL, NULL, &e), 1);
+  assert_string_equal(e.v[0].code, "9351");
+  knoop_istd_retour_opts_t o = { .identificatie = "R4810001", .dagtekening = "2023-04-03" };
+  xmlDoc *r = NULL;
+  assert_int_equal(knoop_istd_retour(S, m, &e, &o, &r), 0);
+  istd_assert_valid(S, r);
+  xmlDoc *want = istd_parse_conf("iwmo-3.2/examples-derived/WMO318-rejected.xml");
+  istd_assert_equiv(r, want, "318 from the ledger");
+  xmlFreeDoc(want);
+  xmlFreeDoc(r);
+  knoop_istd_errors_clear(&e);
+  knoop_ledger_destroy(&l);
+  knoop_istd_msg_destroy(&m);
+}
+
 static void test_a_301_replaces_never_merges(void **state) {
   (void)state;
   knoop_ledger_t *l = ledger_with_301();
@@ -306,6 +349,7 @@ int main(void) {
     cmocka_unit_test(test_301_fills_the_ledger),
     cmocka_unit_test(test_start_and_stop),
     cmocka_unit_test(test_declaration),
+    cmocka_unit_test(test_change_request),
     cmocka_unit_test(test_a_301_replaces_never_merges),
     cmocka_unit_test(test_client_key_function),
     cmocka_unit_test(test_export_import),
