@@ -84,7 +84,7 @@ int knoop_istd_parse(const char *buf, size_t len, const knoop_istd_limits_t *lim
   ctxt->sax->entityDecl = on_entity_decl;
   ctxt->sax->initialized = XML_SAX2_MAGIC;
   /* NONET: no fetching; no NOENT/DTDLOAD/DTDATTR: nothing is substituted or loaded */
-  xmlDoc *doc = xmlCtxtReadMemory(ctxt, buf, (int)len, "message.xml", NULL,
+  xmlDoc *doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
   bool wf = ctxt->wellFormed && !pc.doctype;
   xmlFreeParserCtxt(ctxt);

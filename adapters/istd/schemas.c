@@ -123,6 +123,7 @@ static int load_one(entry_t *e, const char *dir, knoop_istd_errors_t *errs) {
 int knoop_istd_schemas_new(knoop_istd_schemas_t **out, const char *dir, knoop_istd_errors_t *errs) {
   if (!out || !dir) return -EINVAL;
   *out = NULL;
+  xmlInitParser();   /* idempotent; must happen before other threads use libxml2 */
   size_t n;
   const knoop_istd_type_t *types = knoop_istd_types(&n);
   knoop_istd_schemas_t *s = calloc(1, sizeof *s);
