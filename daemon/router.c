@@ -61,7 +61,31 @@ typedef struct ctx {
     const knoop_party_t *S, *R;     /* sender, receiver (NULL: by rule) */
     bool has_client;
     bool opens, closes;
+    bool dry;                       /* explain only: decide as if, change nothing */
 } ctx_t;
+
+/* Route-state mutations go through these, so a dry run decides the same way and changes nothing. */
+static int st_assign(ctx_t *x, const knoop_contract_t *c, int slot)
+{
+    return x->dry ? 0 : knoop_route_state_assign(x->st, c, x->in->client_ref, x->in->client_ref_len, slot);
+}
+static int st_release(ctx_t *x, const knoop_contract_t *c)
+{
+    knoop_sticky_t sk;
+    if (x->dry)
+        return knoop_route_state_sticky(x->st, c, x->in->client_ref, x->in->client_ref_len, &sk);
+    return knoop_route_state_release(x->st, c, x->in->client_ref, x->in->client_ref_len);
+}
+static int st_pass(ctx_t *x, const knoop_party_t *sub)
+{
+    return x->dry ? 0 : knoop_route_state_pass(x->st, sub, x->in->client_ref, x->in->client_ref_len);
+}
+static int st_unpass(ctx_t *x, const knoop_party_t *sub)
+{
+    if (x->dry)
+        return knoop_route_state_is_passed(x->st, sub, x->in->client_ref, x->in->client_ref_len) ? 0 : -ENOENT;
+    return knoop_route_state_unpass(x->st, sub, x->in->client_ref, x->in->client_ref_len);
+}
 
 static void explain(knoop_route_decision_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void explain(knoop_route_decision_t *d, const char *fmt, ...)
@@ -184,7 +208,7 @@ static int white_label_in(ctx_t *x, const knoop_contract_t *wl)
         if (sk.active) {
             explain(d, "client already served by member %s under contract '%s' (sticky)", mc, wl->name);
         } else if (x->opens) {
-            if ((rc = knoop_route_state_assign(x->st, wl, ref, len, slot)) != 0)
+            if ((rc = st_assign(x, wl, slot)) != 0)
                 return rc;
             d->change = KNOOP_CHANGE_ASSIGNED;
             explain(d, "returning client: back to member %s, who served this client before under contract '%s'",
@@ -222,12 +246,12 @@ static int white_label_in(ctx_t *x, const knoop_contract_t *wl)
         else
             explain(d, "new client under contract '%s', no product named: member %s is the least loaded (load %u)",
                     wl->name, mc, load);
-        if ((rc = knoop_route_state_assign(x->st, wl, ref, len, slot)) != 0)
+        if ((rc = st_assign(x, wl, slot)) != 0)
             return rc;
         d->change = KNOOP_CHANGE_ASSIGNED;
     }
     const knoop_party_t *m = knoop_network_member_by_slot(x->net, slot);
-    if (x->closes && knoop_route_state_release(x->st, wl, ref, len) == 0)
+    if (x->closes && st_release(x, wl) == 0)
         d->change = KNOOP_CHANGE_RELEASED;
     add_stream(d, "inbox.", m->code);
     set_code(d->receiver, m);
@@ -249,7 +273,7 @@ static int white_label_out(ctx_t *x, const knoop_contract_t *wl, const knoop_par
         knoop_sticky_t sk;
         if (x->closes && knoop_route_state_sticky(x->st, wl, x->in->client_ref, x->in->client_ref_len, &sk) == 0 &&
             sk.active && sk.member_slot == x->S->member_slot &&
-            knoop_route_state_release(x->st, wl, x->in->client_ref, x->in->client_ref_len) == 0)
+            st_release(x, wl) == 0)
             d->change = KNOOP_CHANGE_RELEASED;
     }
     explain(d, "%s %s under white-label contract '%s': to %s as the cooperative %s", knoop_party_kind_name(x->S->kind),
@@ -295,7 +319,7 @@ static int change_provider(ctx_t *x, const knoop_contract_t *wl)
         from = knoop_network_member_by_slot(x->net, sk.member_slot);
     if (x->S->kind == KNOOP_PARTY_MEMBER && x->S != to && x->S != from)
         return dead(x, "member %s asks to move a client it does not serve under contract '%s'", x->S->code, wl->name);
-    int rc = knoop_route_state_assign(x->st, wl, x->in->client_ref, x->in->client_ref_len, to->member_slot);
+    int rc = st_assign(x, wl, to->member_slot);
     if (rc != 0)
         return rc;
     d->rule = KNOOP_RULE_CHANGE_PROVIDER;
@@ -328,10 +352,10 @@ static int subcontract_pass(ctx_t *x)
         size_t len = x->in->client_ref_len;
         int rc = 0;
         if (x->closes) {
-            if (knoop_route_state_unpass(x->st, x->R, ref, len) == 0)
+            if (st_unpass(x, x->R) == 0)
                 d->change = KNOOP_CHANGE_UNPASSED;
         } else if (!knoop_route_state_is_passed(x->st, x->R, ref, len)) {
-            rc = knoop_route_state_pass(x->st, x->R, ref, len);
+            rc = st_pass(x, x->R);
             d->change = KNOOP_CHANGE_PASSED;
         }
         if (rc != 0)
@@ -559,8 +583,8 @@ static const struct {
     {KNOOP_PARTY_PROVIDER, from_provider},     {KNOOP_PARTY_SUBCONTRACTOR, from_subcontractor},
 };
 
-int knoop_route(const knoop_network_t *net, knoop_route_state_t *st, const knoop_route_in_t *in,
-                knoop_route_decision_t *d)
+static int decide(const knoop_network_t *net, knoop_route_state_t *st, const knoop_route_in_t *in,
+                  knoop_route_decision_t *d, bool dry)
 {
     if (net == NULL || st == NULL || in == NULL || d == NULL)
         return -EINVAL;
@@ -570,7 +594,7 @@ int knoop_route(const knoop_network_t *net, knoop_route_state_t *st, const knoop
     d->sender_as_seen[0] = d->receiver[0] = d->member[0] = d->explanation[0] = '\0';
     d->contract = NULL;
     d->change = KNOOP_CHANGE_NONE;
-    ctx_t x = {.net = net, .st = st, .in = in, .d = d};
+    ctx_t x = {.net = net, .st = st, .in = in, .d = d, .dry = dry};
     snprintf(d->sender_as_seen, sizeof d->sender_as_seen, "%s", in->sender ? in->sender : "");
     if ((x.S = knoop_network_party(net, in->sender)) == NULL)
         return dead(&x, "unknown sender '%s'", in->sender ? in->sender : "");
@@ -589,6 +613,19 @@ int knoop_route(const knoop_network_t *net, knoop_route_state_t *st, const knoop
         if (by_sender[i].kind == x.S->kind)
             return by_sender[i].handle(&x);
     return dead(&x, "no rule for a sender of kind %s", knoop_party_kind_name(x.S->kind));
+}
+
+int knoop_route(const knoop_network_t *net, knoop_route_state_t *st, const knoop_route_in_t *in,
+                knoop_route_decision_t *out)
+{
+    return decide(net, st, in, out, false);
+}
+
+int knoop_route_explain(const knoop_network_t *net, const knoop_route_state_t *st, const knoop_route_in_t *in,
+                        knoop_route_decision_t *out)
+{
+    /* decide() only reads the state when dry (every mutation goes through the st_* helpers). */
+    return decide(net, (knoop_route_state_t *)st, in, out, true);
 }
 
 bool knoop_router_may_read(const knoop_network_t *net, const char *party, const char *stream)

@@ -70,6 +70,11 @@ typedef struct knoop_route_decision {
 int knoop_route(const knoop_network_t *net, knoop_route_state_t *st, const knoop_route_in_t *in,
                 knoop_route_decision_t *out);
 
+/* The same decision without changing the route state: what `knoopctl route explain` shows for a message that
+ * was not sent (change then says what *would* change). */
+int knoop_route_explain(const knoop_network_t *net, const knoop_route_state_t *st, const knoop_route_in_t *in,
+                        knoop_route_decision_t *out);
+
 /* May this party read this stream? Its own inbox and (financiers) outcome stream; a municipality also reads its
  * neighbourhood teams' inboxes; a main contractor its subcontractors' inboxes. `alerts` and `deadletters` are
  * for operators (control socket), not parties. A financier never reads another financier's streams. */

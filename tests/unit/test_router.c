@@ -489,6 +489,31 @@ static void test_state_rows_and_scale(void **state)
     assert_null(copy);
 }
 
+/* explain decides like route but leaves the state alone. */
+static void test_explain_is_a_dry_run(void **state)
+{
+    fixture_t *f = *state;
+    knoop_route_in_t in = {.sender = "0917", .kind = KNOOP__KIND__REFERRAL, .product = "verslavingszorg",
+                           .client_ref = (const uint8_t *)"x-1", .client_ref_len = 3};
+    knoop_route_decision_t dry;
+    assert_int_equal(knoop_route_explain(f->net, f->st, &in, &dry), 0);
+    assert_int_equal(dry.change, KNOOP_CHANGE_ASSIGNED);
+    assert_string_equal(dry.member, "99990008");
+    assert_int_equal(knoop_route_state_count(f->st), 0);
+    assert_int_equal(knoop_route_state_load(f->st, knoop_network_party(f->net, "99990008")->member_slot), 0);
+    assert_int_equal(knoop_route(f->net, f->st, &in, &f->d), 0);
+    assert_string_equal(f->d.member, dry.member);
+    assert_string_equal(f->d.explanation, dry.explanation);
+    assert_int_equal(knoop_route_state_count(f->st), 1);
+    /* A dry stop says it would release, and does not. */
+    in.kind = KNOOP__KIND__STOP;
+    assert_int_equal(knoop_route_explain(f->net, f->st, &in, &dry), 0);
+    assert_int_equal(dry.change, KNOOP_CHANGE_RELEASED);
+    knoop_sticky_t sk;
+    assert_int_equal(knoop_route_state_sticky(f->st, knoop_network_contract(f->net, "heerlen"), in.client_ref, 3, &sk), 0);
+    assert_true(sk.active);
+}
+
 /* Alphen: a consortium under a lead contractor, partners under their own AGB, subcontractors per partner. */
 static void test_alphen_consortium(void **state)
 {
@@ -566,6 +591,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_may_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_letters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_rows_and_scale, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explain_is_a_dry_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alphen_consortium, setup_alphen, teardown),
         cmocka_unit_test_setup_teardown(test_goeree_providers, setup_goeree, teardown),
         cmocka_unit_test(test_docs_name_every_rule),
