@@ -17,10 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import testkit  # noqa: E402
 from knoop_client import Client, ConnectionLost, KnoopError, PublishRejected, knoop_pb2  # noqa: E402
+from testkit import expect, raises  # noqa: E402
 
 pb = knoop_pb2
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -91,21 +92,6 @@ def referral(ident, **extra):
                   client_bsn=GOOD_BSN, content_type="application/json", payload='{"product": "begeleiding"}')
     fields.update(extra)
     return fields
-
-
-def expect(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def raises(exc_type, fn, code=None):
-    try:
-        fn()
-    except exc_type as e:
-        if code is not None:
-            expect(getattr(e, "code", None) == code, "expected code %d, got %s" % (code, e))
-        return e
-    raise AssertionError("expected %s" % exc_type.__name__)
 
 
 def test_hello(d):
@@ -229,31 +215,12 @@ def test_broker_gone(d):
             d.proc.send_signal(signal.SIGCONT)
 
 
-TESTS = [v for k, v in list(globals().items()) if k.startswith("test_")]
-
-
 def main():
     if not os.access(os.path.join(BUILD, "knoopd"), os.X_OK):
         print("no knoopd in %s: run make first (or set KNOOP_BUILD)" % BUILD)
         print("0 passed, 1 failed")
         return 1
-    d = Daemon()
-    passed = failed = 0
-    try:
-        for t in TESTS:
-            try:
-                t(d)
-                passed += 1
-                print("ok   %s" % t.__name__)
-            except Exception:  # noqa: BLE001
-                failed += 1
-                print("FAIL %s" % t.__name__)
-                traceback.print_exc(file=sys.stdout)
-            sys.stdout.flush()
-    finally:
-        d.stop()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return testkit.run(testkit.tests_in(globals()), Daemon(), lambda d: d.stop())
 
 
 if __name__ == "__main__":

@@ -14,13 +14,13 @@ import secrets
 import sys
 import threading
 import time
-import traceback
 
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import knoop_client  # noqa: E402
+import testkit  # noqa: E402
 from knoop_client import Client, ConnectionLost, KnoopError, PublishRejected, knoop_pb2  # noqa: E402
+from testkit import eventually, expect, raises  # noqa: E402
 
 pb = knoop_pb2
 
@@ -258,29 +258,6 @@ def referral(i, **extra):
     return fields
 
 
-def eventually(cond, timeout=2.0):
-    """Polls cond() until it holds or timeout seconds pass: the fake broker runs in another thread."""
-    end = time.monotonic() + timeout
-    while not cond() and time.monotonic() < end:
-        time.sleep(0.01)
-    return cond()
-
-
-def expect(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def raises(exc_type, fn, code=None):
-    try:
-        fn()
-    except exc_type as e:
-        if code is not None:
-            expect(e.code == code, "expected code %s, got %s" % (knoop_client.error_name(code), e.code_name))
-        return e
-    raise AssertionError("expected %s" % exc_type.__name__)
-
-
 def test_hello_welcome(fb):
     with Client(fb.endpoint, timeout=2) as c:
         w = c.hello(TEAM, "test")
@@ -507,27 +484,8 @@ def test_single_part_frames(fb):
     expect(fb.multipart == 0, "every message was one part (no empty delimiter): %d were not" % fb.multipart)
 
 
-TESTS = [v for k, v in list(globals().items()) if k.startswith("test_")]
-
-
 def main():
-    fb = FakeBroker()
-    passed = failed = 0
-    try:
-        for t in TESTS:
-            try:
-                t(fb)
-                passed += 1
-                print("ok   %s" % t.__name__)
-            except Exception:  # noqa: BLE001
-                failed += 1
-                print("FAIL %s" % t.__name__)
-                traceback.print_exc(file=sys.stdout)
-            sys.stdout.flush()
-    finally:
-        fb.stop()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return testkit.run(testkit.tests_in(globals()), FakeBroker(), lambda fb: fb.stop())
 
 
 if __name__ == "__main__":
