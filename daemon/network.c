@@ -47,6 +47,12 @@ static const struct {
     {KNOOP_PARTY_BUURTTEAM, is_buurtteam_code, "8 digits in the neighbourhood-team range 9998xxxx"},
 };
 
+/* A standard protocol carries one law's messages: a contract using it must cover that law (when it names laws). */
+static const struct { knoop_protocol_t protocol; unsigned law; const char *law_name; } protocol_laws[] = {
+    {KNOOP_PROTO_IWMO_32, KNOOP_LAW_WMO, "wmo"},
+    {KNOOP_PROTO_IJW_32, KNOOP_LAW_JEUGDWET, "jeugdwet"},
+};
+
 /* Bounds a value type implies when no scale is given. */
 static const struct { knoop_value_type_t type; double min, max; } type_bounds[] = {
     {KNOOP_VALUE_COUNT, 0, DBL_MAX},      {KNOOP_VALUE_PERCENTAGE, 0, 100},
@@ -378,6 +384,11 @@ static int check_contract(knoop_network_t *net, const knoop_network_doc_contract
     if (pk != KNOOP_PARTY_COOPERATIVE && pk != KNOOP_PARTY_MEMBER && pk != KNOOP_PARTY_PROVIDER)
         return knoop_cfg_fail(err, AT(".provider"), "contract '%s': %s is a %s; a contract binds the cooperative or a "
                               "provider", cn, d->provider, knoop_party_kind_name(pk));
+    for (size_t r = 0; c->law != 0 && r < sizeof protocol_laws / sizeof protocol_laws[0]; r++)
+        if (protocol_laws[r].protocol == c->protocol && !(c->law & protocol_laws[r].law))
+            return knoop_cfg_fail(err, AT(".protocol"), "contract '%s': protocol %s carries %s messages, but the "
+                                  "contract's law does not include %s", cn, knoop_protocol_name(c->protocol),
+                                  protocol_laws[r].law_name, protocol_laws[r].law_name);
     if (c->identity == KNOOP_IDENTITY_WHITE_LABEL && pk != KNOOP_PARTY_COOPERATIVE)
         return knoop_cfg_fail(err, AT(".identity"), "contract '%s': white-label needs a cooperative as provider, and "
                               "%s is a %s", cn, d->provider, knoop_party_kind_name(pk));
@@ -789,4 +800,19 @@ size_t knoop_network_buurtteams_of(const knoop_network_t *net, const knoop_party
             n++;
         }
     return n;
+}
+
+knoop_budget_state_t knoop_budget_state(const knoop_budget_t *b, double spent, double *deviation_pct)
+{
+    if (b == NULL || !b->present || !(b->amount > 0))
+        return KNOOP_BUDGET_NONE;
+    double dev = (spent - b->amount) / b->amount * 100.0;
+    if (deviation_pct)
+        *deviation_pct = dev;
+    const double eps = 1e-9;   /* exactly on the band edge is inside, whatever the rounding */
+    if (dev > b->band_above_pct + eps)
+        return KNOOP_BUDGET_OVER;
+    if (dev < -b->band_below_pct - eps)
+        return KNOOP_BUDGET_UNDER;
+    return KNOOP_BUDGET_WITHIN;
 }

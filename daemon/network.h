@@ -160,6 +160,15 @@ typedef struct knoop_budget {
     double amount, band_above_pct, band_below_pct;
     knoop_price_unit_t period;
 } knoop_budget_t;
+typedef enum knoop_budget_state {
+    KNOOP_BUDGET_NONE = 0,     /* the contract has no budget */
+    KNOOP_BUDGET_WITHIN,       /* inside [-band_below_pct, +band_above_pct] of the amount */
+    KNOOP_BUDGET_OVER,         /* spent more than amount + band_above_pct */
+    KNOOP_BUDGET_UNDER,        /* spent less than amount - band_below_pct */
+} knoop_budget_state_t;
+/* Where spending over one budget period stands against the band; *deviation_pct (may be NULL) gets
+ * (spent - amount) / amount in %. Prorating a partial period is the caller's business. */
+knoop_budget_state_t knoop_budget_state(const knoop_budget_t *b, double spent, double *deviation_pct);
 typedef struct knoop_tariff { const knoop_product_t *product; double price; knoop_price_unit_t unit; } knoop_tariff_t;
 
 struct knoop_contract {

@@ -176,6 +176,17 @@ static void test_goeree_builds(void **state)
         assert_int_equal(c->cadence, KNOOP_CADENCE_4_WEEKLY);
         assert_int_equal(c->financing, KNOOP_FIN_OUTPUTGERICHT);
     }
+    /* The budget band: +5 % is still within, +5.5 % is over, -10 % within, -11 % under. */
+    const knoop_budget_t *b = &knoop_network_contract_at(net, 0)->budget;
+    double dev = 0;
+    assert_int_equal(knoop_budget_state(b, b->amount * 1.05, &dev), KNOOP_BUDGET_WITHIN);
+    assert_int_equal(knoop_budget_state(b, b->amount * 1.055, &dev), KNOOP_BUDGET_OVER);
+    assert_true(dev > 5.4 && dev < 5.6);
+    assert_int_equal(knoop_budget_state(b, b->amount * 0.90, NULL), KNOOP_BUDGET_WITHIN);
+    assert_int_equal(knoop_budget_state(b, b->amount * 0.89, NULL), KNOOP_BUDGET_UNDER);
+    const knoop_tariff_t *t = &knoop_network_contract_at(net, 0)->tariffs[0];
+    assert_string_equal(t->product->code, "hh-licht");
+    assert_int_equal(t->unit, KNOOP_UNIT_4_WEEKS);
     knoop_network_destroy(&net);
 }
 
@@ -233,6 +244,10 @@ static const struct reject_case {
      "  contracts:\n    - {name: heerlen, financier: \"0917\", provider: \"99990000\", identity: white-label,"
      " financing: taakgericht, protocol: native, co_financiers: [\"99990001\"]}\n",
      "network.contracts[0].co_financiers[0]", "co-financier 99990001 is a member, not a financier"},
+    {"iJw protocol on a Wmo-only contract", "",
+     "  contracts:\n    - {name: jeugd, financier: \"0917\", provider: \"99990000\", identity: legacy, law: [wmo],"
+     " financing: inspanningsgericht, protocol: ijw-3.2, members: [\"99990001\"]}\n",
+     "network.contracts[0].protocol", "protocol ijw-3.2 carries jeugdwet messages"},
     {"financier that is a provider", "",
      "  contracts:\n    - {name: odd, financier: \"99990001\", provider: \"99990000\", identity: legacy,"
      " financing: taakgericht, protocol: native}\n",
