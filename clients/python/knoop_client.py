@@ -231,7 +231,8 @@ class Client:
         items: Envelopes, dicts of envelope fields, or (ref, Envelope-or-dict) pairs.
         Returns {ref: Accepted or Rejected} in the order of items. `timeout` bounds the wait for each next
         answer, not the whole run. A message larger than max_message_bytes is not sent and gets a
-        Rejected{code: TOO_LARGE} made here.
+        Rejected{code: TOO_LARGE} made here. When it raises (KnoopTimeout, ConnectionLost, an Error frame), the
+        exception's .results holds the same dict so far, None for each ref whose outcome is unknown.
         """
         if window < 1:
             raise ValueError("window must be at least 1")
@@ -259,7 +260,12 @@ class Client:
                 in_flight.add(ref)
             if not in_flight:
                 return results
-            outcome = self._wait_outcome(in_flight, timeout)
+            try:
+                outcome = self._wait_outcome(in_flight, timeout)
+            except KnoopError as e:
+                # Say what is known: the refs still None have an unknown outcome (publish them again).
+                e.results = results
+                raise
             results[outcome.ref] = outcome
             in_flight.discard(outcome.ref)
 

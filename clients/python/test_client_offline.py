@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testkit  # noqa: E402
 from knoop_client import Client, ConnectionLost, KnoopError, PublishRejected, knoop_pb2  # noqa: E402
 from testkit import eventually, expect, raises  # noqa: E402
+import knoop_client  # noqa: E402
 
 pb = knoop_pb2
 
@@ -346,6 +347,18 @@ def test_publish_many_mixed(fb):
         expect(isinstance(results[103], pb.Rejected) and results[103].code == pb.TOO_LARGE, "103 too large")
         expect(results[104].duplicate and results[104].seq == results[101].seq, "104 a duplicate of 101")
         raises(ValueError, lambda: c.publish_many([(7, referral(1)), (7, referral(2))]))
+
+
+def test_publish_many_timeout_keeps_results(fb):
+    with Client(fb.endpoint, timeout=2) as c:
+        c.hello(TEAM, "test")
+        fb.silent = True  # answers nothing from here on
+        try:
+            e = raises(knoop_client.KnoopTimeout, lambda: c.publish_many([(1, referral(7001)), (2, referral(7002))],
+                                                                           timeout=0.3))
+        finally:
+            fb.silent = False
+        expect(e.results == {1: None, 2: None}, "unknown outcomes are None: %s" % e.results)
 
 
 def publish_to_coop(fb, first, n):
