@@ -1,6 +1,7 @@
 /* test_istd_decode.c — decoding and round trip: every official and derived iWmo 3.2 example validates, decodes to
  * the right fields and re-encodes to an equivalent valid document; iJw 3.2 messages of all 14 types do too. */
 #include "istd_test_util.h"
+#include <pthread.h>
 
 static knoop_istd_schemas_t *S;
 
@@ -211,6 +212,40 @@ static void test_type_table(void **state) {
   assert_string_equal(knoop_istd_type_find(KNOOP_ISTD_IWMO, 325)->berichtcode, "485");
 }
 
+/* One schema set, read-only, shared by several threads each with its own validation contexts. */
+typedef struct worker { char *xml; size_t len; int ok; } worker_t;
+
+static void *work(void *arg) {
+  worker_t *w = arg;
+  for (int i = 0; i < 40; i++) {
+    knoop_istd_errors_t e = { 0 };
+    knoop_istd_msg_t *m = NULL;
+    if (knoop_istd_decode(S, w->xml, w->len, NULL, &m, &e) == 0 && e.n == 0 && m->n_lines > 0) w->ok++;
+    knoop_istd_msg_destroy(&m);
+    knoop_istd_errors_clear(&e);
+  }
+  return NULL;
+}
+
+static void test_schema_set_is_shared_between_threads(void **state) {
+  (void)state;
+  static const char *files[] = { "iwmo-3.2/examples/WMO301.xml", "iwmo-3.2/examples/WMO323.xml",
+                                 "iwmo-3.2/examples/WMO305.xml", "iwmo-3.2/examples-derived/WMO302-rejected.xml" };
+  pthread_t th[4];
+  worker_t w[4];
+  for (int i = 0; i < 4; i++) {
+    size_t len;
+    char *xml = istd_read_conf(files[i], &len);
+    w[i] = (worker_t){ .xml = xml, .len = len };
+    assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(pthread_join(th[i], NULL), 0);
+    assert_int_equal(w[i].ok, 40);
+    free(w[i].xml);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_type_table),
@@ -221,6 +256,7 @@ int main(void) {
     cmocka_unit_test(test_ijw_every_message_type_validates),
     cmocka_unit_test(test_unknown_message_is_a_level1_error),
     cmocka_unit_test(test_schema_errors_are_all_collected_with_lines),
+    cmocka_unit_test(test_schema_set_is_shared_between_threads),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

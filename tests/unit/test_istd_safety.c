@@ -185,6 +185,63 @@ static void test_errors_never_carry_a_bsn_and_nothing_is_printed(void **state) {
   free(xml);
 }
 
+/* Deterministic mutations of real messages: decoding never crashes, and whatever still decodes gets a retour
+ * (or 325) that validates. */
+static void test_mutations_never_crash_and_retours_stay_valid(void **state) {
+  (void)state;
+  static const char *files[] = { "iwmo-3.2/examples/WMO301.xml", "iwmo-3.2/examples/WMO323.xml",
+                                 "iwmo-3.2/examples/WMO317.xml" };
+  static const char junk[] = "<>&;'\"9A0-/ \x01\xff";
+  unsigned seed = 12345;
+  size_t decoded = 0, refused = 0;
+  for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+    size_t len;
+    char *orig = istd_read_conf(files[f], &len);
+    char *buf = malloc(len + 1);
+    assert_non_null(buf);
+    for (int round = 0; round < 400; round++) {
+      memcpy(buf, orig, len + 1);
+      int edits = 1 + round % 3;
+      for (int k = 0; k < edits; k++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t pos = (seed >> 8) % len;
+        seed = seed * 1103515245u + 12345u;
+        char c = junk[(seed >> 8) % (sizeof junk - 1)];
+        if (round % 3) {
+          /* mostly: another digit in text content, where a mutation stays well-formed */
+          while (pos < len && !(buf[pos] >= '0' && buf[pos] <= '9' && pos > 0 && buf[pos - 1] == '>')) pos++;
+          if (pos == len) continue;
+          c = (char)('0' + (seed >> 12) % 10);
+        }
+        buf[pos] = c;
+      }
+      knoop_istd_errors_t e = { 0 };
+      knoop_istd_msg_t *m = NULL;
+      int rc = knoop_istd_decode(S, buf, len, NULL, &m, &e);
+      assert_true(rc == 0 || rc == -EBADMSG);
+      if (rc == 0) {
+        decoded++;
+        knoop_istd_check(m, &(knoop_istd_check_opts_t){ .today = "2030-01-01" }, &e);
+        xmlDoc *r = NULL;
+        assert_int_equal(knoop_istd_retour(S, m, &e, &(knoop_istd_retour_opts_t){ .identificatie = "R1",
+                                                                                   .dagtekening = "2030-01-01" }, &r), 0);
+        istd_assert_valid(S, r);
+        xmlFreeDoc(r);
+      } else {
+        refused++;
+        assert_true(e.n >= 1);
+      }
+      knoop_istd_msg_destroy(&m);
+      knoop_istd_errors_clear(&e);
+    }
+    free(buf);
+    free(orig);
+  }
+  print_message("mutations: %zu decoded, %zu refused\n", decoded, refused);
+  assert_true(decoded > 50);                                      /* both paths were exercised */
+  assert_true(refused > 50);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_malformed_xml),
@@ -193,6 +250,7 @@ int main(void) {
     cmocka_unit_test(test_size_limit),
     cmocka_unit_test(test_depth_limit),
     cmocka_unit_test(test_errors_never_carry_a_bsn_and_nothing_is_printed),
+    cmocka_unit_test(test_mutations_never_crash_and_retours_stay_valid),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
