@@ -1,6 +1,5 @@
-/* domain_check.h — validation of native payloads (proto/domain.proto) against the network and the contract they
- * travel under: outcome values inside the contract's indicator set and scales, sane periods, known products and
- * providers. Also extracts the routing facts a payload carries (product, preferred or new provider). */
+/* domain_check.h — checks native payloads (proto/domain.proto) against the network and their contract (indicator set,
+ * scales, periods, products, providers) and extracts the routing facts they carry (product, preferred/new provider). */
 #ifndef KNOOP_DOMAIN_CHECK_H
 #define KNOOP_DOMAIN_CHECK_H
 #include <stdbool.h>

@@ -1,6 +1,5 @@
-/* network.c — turns the parsed `network:` document into a validated, indexed knoop_network_t, and answers
- * read-only questions about it. Validation rejects the first inconsistency with its YAML path and a message
- * naming the party or contract; nothing of the document is kept (every string is copied). */
+/* network.c — builds the validated, indexed knoop_network_t from the parsed document; the first inconsistency is
+ * reported with its YAML path and the party or contract it concerns. Everything kept is copied out of the document. */
 #include "network.h"
 #include "codes.h"
 #include <errno.h>

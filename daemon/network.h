@@ -1,6 +1,5 @@
-/* network.h — the care network knoopd routes for: parties, indicator sets, products and contracts, as read
- * from the `network:` section of the configuration (libcyaml fills a knoop_network_doc_t) and then validated
- * and indexed into an immutable knoop_network_t that the router, domain checks and authorisation read. */
+/* network.h — the care network knoopd routes for (parties, indicator sets, products, contracts): libcyaml fills a
+ * knoop_network_doc_t from `network:`, knoop_network_build() validates and indexes it into a read-only knoop_network_t. */
 #ifndef KNOOP_NETWORK_H
 #define KNOOP_NETWORK_H
 #include <cyaml/cyaml.h>

@@ -1,6 +1,5 @@
-/* route_state.c — one open-addressing hash table (linear probing, power-of-two size, grown at 70 % load) keyed by
- * (entry kind, scope index, client reference). Entries are never deleted, only marked inactive, so probing needs no
- * tombstones and a decision allocates nothing except when the table grows. */
+/* route_state.c — one open-addressing hash table (linear probing, grown at 70 % load) keyed by (kind, scope, client ref);
+ * entries are only ever made inactive, never deleted, so there are no tombstones and decisions allocate nothing. */
 #include "route_state.h"
 #include <errno.h>
 #include <stdio.h>

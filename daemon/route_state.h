@@ -1,6 +1,5 @@
-/* route_state.h — what the router remembers between decisions: which member serves which client under a
- * white-label contract (sticky map, with the members who served before), the load per member, and which clients
- * a main contractor passed to a subcontractor. In memory, O(1) per lookup; exported/imported as rows for SQLite. */
+/* route_state.h — what the router remembers: the member serving each white-label client (sticky, with former members),
+ * the load per member, and the clients passed to subcontractors. O(1) in memory; exported/imported as rows for SQLite. */
 #ifndef KNOOP_ROUTE_STATE_H
 #define KNOOP_ROUTE_STATE_H
 #include <stdbool.h>

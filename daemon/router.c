@@ -1,6 +1,5 @@
-/* router.c — the routing rules of DESIGN §4 as one decision per message: the sender's kind picks a handler
- * (table below), the handler applies white-label, legacy, change-of-provider, subcontracting or outcome rules,
- * and anything no rule routes becomes a dead letter with the reason. No allocation unless the route state grows. */
+/* router.c — one decision per message: the sender's kind picks a handler (table below) that applies the white-label,
+ * legacy, change-of-provider, subcontracting or outcome rule; anything unroutable becomes a dead letter with a reason. */
 #include "router.h"
 #include "knoop.pb-c.h"
 #include <errno.h>

@@ -1,6 +1,5 @@
-/* router.h — the routing decision (DESIGN §4) as a pure function of the network, the route state and one
- * message's routing facts: which streams to append to, which sender identity the receivers see, which rule fired
- * and why. The daemon's ingest calls it on the loop thread, journals the decision, then appends to the streams. */
+/* router.h — the routing decision of DESIGN §4, a pure function of network, route state and one message's facts:
+ * the streams to append to, the sender identity receivers see, the rule that fired and why; plus stream authorisation. */
 #ifndef KNOOP_ROUTER_H
 #define KNOOP_ROUTER_H
 #include <stdbool.h>

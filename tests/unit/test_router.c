@@ -1,6 +1,5 @@
-/* test_router.c — the routing rules of DESIGN §4 on the demo network: white-label dispatch and identity hiding,
- * legacy, change of provider, subcontractor visibility, outcome isolation and co-financing, dead letters, stream
- * authorisation, and the route state's rows and scale. */
+/* test_router.c — the routing rules on the shipped networks: white-label dispatch and identity hiding, legacy, change of
+ * provider, subcontractors, outcome isolation and co-financing, dead letters, authorisation, route-state rows and scale. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
