@@ -1,7 +1,6 @@
 /* router.c — one decision per message: the sender's kind picks a handler (table below) that applies the white-label,
  * legacy, change-of-provider, subcontracting or outcome rule; anything unroutable becomes a dead letter with a reason. */
 #include "router.h"
-#include "knoop.pb-c.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -612,6 +611,25 @@ static int decide(const knoop_network_t *net, knoop_route_state_t *st, const kno
         if (by_sender[i].kind == x.S->kind)
             return by_sender[i].handle(&x);
     return dead(&x, "no rule for a sender of kind %s", knoop_party_kind_name(x.S->kind));
+}
+
+void knoop_route_in_from_envelope(knoop_route_in_t *in, const Knoop__Envelope *env, const uint8_t *client_ref,
+                                  size_t client_ref_len, const knoop_domain_facts_t *facts)
+{
+    *in = (knoop_route_in_t){
+        .sender = env->sender,
+        .receiver = env->receiver,
+        .kind = (int)env->kind,
+        .message_type = env->message_type,
+        .correlation_id = env->correlation_id,
+        .client_ref = client_ref_len ? client_ref : NULL,
+        .client_ref_len = client_ref ? client_ref_len : 0,
+    };
+    if (facts != NULL) {
+        in->product = facts->product;
+        in->preferred_provider = facts->preferred_provider;
+        in->new_provider = facts->new_provider;
+    }
 }
 
 int knoop_route(const knoop_network_t *net, knoop_route_state_t *st, const knoop_route_in_t *in,

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "domain_check.h"
+#include "knoop.pb-c.h"
 #include "network.h"
 #include "route_state.h"
 
@@ -63,6 +65,12 @@ typedef struct knoop_route_decision {
     char explanation[KNOOP_ROUTE_EXPLAIN_MAX];  /* for operators (`knoopctl route explain`); never delivered: it
                                                    may name the member behind a white-label identity */
 } knoop_route_decision_t;
+
+/* Fills the routing facts from a published envelope, the client reference knoopd derived from its BSN (NULL/0 when
+ * the message has none) and, for native payloads, the facts knoop_domain_check() extracted (may be NULL). The
+ * strings stay borrowed from env and facts. */
+void knoop_route_in_from_envelope(knoop_route_in_t *in, const Knoop__Envelope *env, const uint8_t *client_ref,
+                                  size_t client_ref_len, const knoop_domain_facts_t *facts);
 
 /* Decides and updates the route state. Returns 0 with a decision (which may be a dead letter), -EINVAL when an
  * argument is NULL, -ENOMEM when the state could not grow (no decision then: retry or refuse the message). */

@@ -488,6 +488,37 @@ static void test_state_rows_and_scale(void **state)
     assert_null(copy);
 }
 
+/* From the wire: a native Referral's facts (the client's choice) and the envelope drive the decision. */
+static void test_envelope_and_payload_facts(void **state)
+{
+    fixture_t *f = *state;
+    Knoop__Domain__Referral r = KNOOP__DOMAIN__REFERRAL__INIT;
+    r.schema_version = 1;
+    r.product = "dagbesteding";
+    r.preferred_provider = "99990006";
+    uint8_t buf[256];
+    size_t n = protobuf_c_message_pack(&r.base, buf);
+    const knoop_contract_t *heerlen = knoop_network_contract(f->net, "heerlen");
+    knoop_domain_facts_t facts;
+    char reason[128];
+    assert_int_equal(knoop_domain_check(f->net, heerlen, "application/x-protobuf; knoop.domain.Referral", buf, n,
+                                        &facts, reason, sizeof reason), 0);
+    Knoop__Envelope env = KNOOP__ENVELOPE__INIT;
+    env.sender = "99980001";
+    env.kind = KNOOP__KIND__REFERRAL;
+    env.message_type = "knoop.domain.Referral";
+    knoop_route_in_t in;
+    knoop_route_in_from_envelope(&in, &env, (const uint8_t *)"e-1", 3, &facts);
+    assert_int_equal(knoop_route(f->net, f->st, &in, &f->d), 0);
+    assert_int_equal(f->d.rule, KNOOP_RULE_WHITE_LABEL_IN);
+    assert_string_equal(f->d.member, "99990006");
+    assert_ptr_equal(f->d.contract, heerlen);
+    /* Without a client reference the same envelope is contract-level: to the cooperative. */
+    knoop_route_in_from_envelope(&in, &env, NULL, 0, NULL);
+    assert_int_equal(knoop_route(f->net, f->st, &in, &f->d), 0);
+    assert_streams(&f->d, 1, "inbox.99990000");
+}
+
 /* explain decides like route but leaves the state alone. */
 static void test_explain_is_a_dry_run(void **state)
 {
@@ -591,6 +622,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dead_letters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_rows_and_scale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_explain_is_a_dry_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_envelope_and_payload_facts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alphen_consortium, setup_alphen, teardown),
         cmocka_unit_test_setup_teardown(test_goeree_providers, setup_goeree, teardown),
         cmocka_unit_test(test_docs_name_every_rule),
