@@ -319,7 +319,7 @@ int knoop_ledger_import(knoop_ledger_t *l, const unsigned char *client, size_t c
   const char *p = (const char *)blob + 4, *end = (const char *)blob + len;
   size_t cap = 0, n = 0;
   for (const char *q = p; q < end; q++) cap += *q == '\n';
-  knoop_ledger_assignment_t *set = calloc(cap ? cap : 1, sizeof *set);
+  knoop_ledger_assignment_t *set = calloc(cap + 1, sizeof *set);   /* + a torn last record */
   if (!set) return -ENOMEM;
   int rc = 0;
   while (p < end && rc == 0) {

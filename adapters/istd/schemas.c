@@ -58,6 +58,29 @@ static int add_klasse(entry_t *e, const char *name) {
   return 0;
 }
 
+/* Every xs:element below n whose type is one of the given complexTypes (XSDs are shallow: recursion is fine). */
+static int add_typed_elements(entry_t *e, const xmlNode *n, char types[][64], size_t nt) {
+  for (const xmlNode *c = n ? n->children : NULL; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE) continue;
+    if (is_xs(c, "element")) {
+      xmlChar *type = xmlGetProp(c, BAD_CAST "type");
+      xmlChar *name = xmlGetProp(c, BAD_CAST "name");
+      const char *local = type ? strchr((const char *)type, ':') : NULL;
+      local = local ? local + 1 : (const char *)type;
+      int rc = 0;
+      for (size_t i = 0; local && name && i < nt && rc == 0; i++)
+        if (strcmp(local, types[i]) == 0 && strcmp((const char *)name, "RetourCodes") != 0)
+          rc = add_klasse(e, (const char *)name);
+      xmlFree(type);
+      xmlFree(name);
+      if (rc < 0) return rc;
+    }
+    int rc = add_typed_elements(e, c, types, nt);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
 /* A berichtklasse is an element whose complexType (in this message's own namespace) ends in RetourCodes.
  * Reading it from the XSD keeps the retour generator free of per-message tables. */
 static int read_klassen(entry_t *e, const char *path) {
@@ -72,28 +95,7 @@ static int read_klassen(entry_t *e, const char *path) {
     if (name && nt < MAX_KLASSEN) snprintf(types[nt++], sizeof types[0], "%s", (const char *)name);
     xmlFree(name);
   }
-  int rc = 0;
-  /* every xs:element anywhere whose type is one of those complexTypes */
-  const xmlNode *stack[64];
-  size_t sp = 0;
-  if (root) stack[sp++] = root;
-  while (sp && rc == 0) {
-    const xmlNode *n = stack[--sp];
-    for (const xmlNode *c = n->children; c; c = c->next) {
-      if (c->type != XML_ELEMENT_NODE) continue;
-      if (sp < 64) stack[sp++] = c;
-      if (!is_xs(c, "element")) continue;
-      xmlChar *type = xmlGetProp(c, BAD_CAST "type");
-      xmlChar *name = xmlGetProp(c, BAD_CAST "name");
-      const char *local = type ? strchr((const char *)type, ':') : NULL;
-      local = local ? local + 1 : (const char *)type;
-      for (size_t i = 0; local && name && i < nt && rc == 0; i++)
-        if (strcmp(local, types[i]) == 0 && strcmp((const char *)name, "RetourCodes") != 0)
-          rc = add_klasse(e, (const char *)name);
-      xmlFree(type);
-      xmlFree(name);
-    }
-  }
+  int rc = add_typed_elements(e, root, types, nt);
   xmlFreeDoc(doc);
   return rc;
 }

@@ -301,6 +301,9 @@ static void test_export_import(void **state) {
   const char *torn = "KL1\n20072\t01\t01A03\t2023-01-01";
   assert_int_equal(knoop_ledger_import(l2, (const unsigned char *)"c1", 2, "65656055", (const unsigned char *)torn,
                                        strlen(torn)), -EINVAL);
+  const char *torn2 = "KL1\n20072\t01\t01A03\t2023-01-01\t\t-1\t\t\n20073\t01";
+  assert_int_equal(knoop_ledger_import(l2, (const unsigned char *)"c1", 2, "65656055", (const unsigned char *)torn2,
+                                       strlen(torn2)), -EINVAL);
   knoop_ledger_get(l2, (const unsigned char *)"c1", 2, "65656055", &b, &nb);
   assert_int_equal(nb, 2);                                       /* a bad blob changes nothing */
   free(blob);

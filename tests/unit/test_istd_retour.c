@@ -224,6 +224,30 @@ static void test_ijw_retours_validate(void **state) {
   }
 }
 
+/* The berichtklassen are read from the retour XSDs (the elements whose type ends in RetourCodes). */
+static void test_berichtklassen_from_the_xsds(void **state) {
+  (void)state;
+  static const struct { int number; const char *yes, *no; } k[] = {
+    { 302, "Header Client Relatie Contact ToegewezenProduct", "Bsn Relaties ToegewezenProducten Product RetourCodes" },
+    { 306, "Header Client StartProduct", "StartProducten" },
+    { 308, "Header Client StopProduct", "StopProducten" },
+    { 316, "Header Client AangevraagdProduct", "AangevraagdeProducten" },
+    { 318, "Header Client Verzoek OngewijzigdProduct TeWijzigenProduct NieuwProduct", "NieuweProducten" },
+    { 320, "Header Antwoord", "Client" },
+    { 325, "Header DeclaratieAntwoord Client Prestatie", "Clienten Prestaties" },
+  };
+  for (int std = KNOOP_ISTD_IWMO; std <= KNOOP_ISTD_IJW; std++)
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+      const knoop_istd_type_t *t = knoop_istd_type_find((knoop_istd_standard_t)std, k[i].number);
+      char buf[128];
+      for (int pass = 0; pass < 2; pass++) {
+        snprintf(buf, sizeof buf, "%s", pass ? k[i].no : k[i].yes);
+        for (char *w = strtok(buf, " "); w; w = strtok(NULL, " "))
+          if (knoop_istd_is_klasse(S, t, w) != !pass) fail_msg("%s: %s %s a berichtklasse", t->name, w, pass ? "is" : "is not");
+      }
+    }
+}
+
 static void test_no_retour_for_a_retour(void **state) {
   (void)state;
   knoop_istd_msg_t *m = istd_decode_conf(S, "iwmo-3.2/examples-derived/WMO302-accepted.xml");
@@ -242,6 +266,7 @@ int main(void) {
     cmocka_unit_test(test_325_equals_the_examples),
     cmocka_unit_test(test_325_credit_and_all_rejected),
     cmocka_unit_test(test_ijw_retours_validate),
+    cmocka_unit_test(test_berichtklassen_from_the_xsds),
     cmocka_unit_test(test_no_retour_for_a_retour),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
