@@ -1,0 +1,283 @@
+# test_faults.py — knoopd under faults: kill -9 during a windowed publish (every Accepted survives exactly once,
+# retries are deduplicated), kill -9 during consumption (at-least-once, nothing lost), and malformed input
+# (each gets its error; the same connection goes on working and earlier messages are untouched).
+#   KNOOP_BUILD=$PWD/build /usr/bin/python3 tests/e2e/test_faults.py [TEST ...]
+import os
+import time
+
+from harness import (COOP, MEMBER, Client, Daemon, body, check, check_eq, code_name, envelope, pb, run, test)
+
+INBOX = "inbox." + COOP
+VERBOSE = bool(os.environ.get("KNOOP_VERBOSE"))
+
+
+def referral(ident, payload=None, **over):
+    fields = dict(sender=MEMBER, receiver=COOP, kind="REFERRAL", message_type="knoop.Referral", identificatie=ident,
+                  content_type="application/octet-stream",
+                  payload=payload if payload is not None else ("payload of %s " % ident).encode() * 8)
+    fields.update(over)
+    return envelope(**fields)
+
+
+def journal(d):
+    """{identificatie: [(seq, message_id), ...]} of every journaled message."""
+    out = {}
+    for seq, mid, ident in d.query("SELECT seq, message_id, identificatie FROM messages ORDER BY seq"):
+        out.setdefault(ident, []).append((seq, mid))
+    return out
+
+
+# ---- kill -9 during publish -----------------------------------------------------------------------------
+
+@test(timeout=120)
+def kill9_during_windowed_publish_loses_and_duplicates_nothing():
+    total, kill_after, window = 3000, 1000, 64
+    idents = ["F%06d" % i for i in range(total)]
+    envs = [(i + 1, referral(idents[i])) for i in range(total)]       # ref i+1 carries idents[i]
+    with Daemon() as d:
+        producer = Client(d, MEMBER, client_name="producer")
+        killed = []
+
+        def on_answer(ref, frame, answers):
+            if not killed and len(answers) >= kill_after:
+                d.kill9()
+                killed.append(time.monotonic())
+            return False    # keep collecting what is already on its way
+
+        answers = producer.publish_window(envs, window=window, idle_timeout=1.5, on_answer=on_answer)
+        producer.close()
+        check(killed, "knoopd was never killed (%d answers)" % len(answers))
+        rejected = {r: f for r, f in answers.items() if body(f) != "accepted"}
+        check(not rejected, "rejections before the kill:", list(rejected.values())[:3])
+        accepted = {r: f.accepted for r, f in answers.items()}
+        check(kill_after <= len(accepted) < total, "accepted before/around the kill: %d" % len(accepted))
+        check(all(not a.duplicate for a in accepted.values()), "a first publish was flagged duplicate")
+        check_eq(len({a.seq for a in accepted.values()}), len(accepted), "distinct seqs among Accepted")
+
+        d.start()
+        j = journal(d)
+        # Every Accepted message is in the journal exactly once, with the seq and id it was given; no message
+        # (answered or not) is in it twice.
+        missing = [r for r in accepted if idents[r - 1] not in j]
+        check(not missing, "%d Accepted messages missing after kill -9, e.g. refs" % len(missing), missing[:10])
+        twice = {k: v for k, v in j.items() if len(v) != 1}
+        check(not twice, "journaled more than once:", list(twice.items())[:5])
+        for r, a in accepted.items():
+            check_eq(j[idents[r - 1]][0], (a.seq, a.message_id), "journal row of accepted ref %d" % r)
+        unknown = set(j) - set(idents)
+        check(not unknown, "journal holds messages nobody sent:", sorted(unknown)[:5])
+        committed_unanswered = {k for k in j if k in set(idents)} - {idents[r - 1] for r in accepted}
+        last_seq_after_kill = d.control("status")["last_seq"]
+        check_eq(last_seq_after_kill, max(s for v in j.values() for s, _ in v), "status.last_seq after restart")
+        if VERBOSE:
+            print("    kill -9: %d accepted, %d journaled (%d committed but unanswered)"
+                  % (len(accepted), len(j), len(committed_unanswered)))
+
+        # Every journaled message is also in the stream, in order, once.
+        s = Client(d, COOP)
+        s.subscribe(INBOX, "verify", credit=5000, start=pb.EARLIEST)
+        got = s.deliveries(len(j) + 1, 10)
+        check_eq([g.seq for g in got], sorted(v[0][0] for v in j.values()), "stream after kill -9")
+        check_eq({g.envelope.identificatie for g in got}, set(j), "identificaties in the stream")
+        s.close()
+
+        # The producer retries everything it has no answer for -- and, to be thorough, everything else too.
+        retry = Client(d, MEMBER, client_name="producer-retry")
+        answers2 = retry.publish_window([(total + r, env) for r, env in envs], window=window, idle_timeout=5)
+        check_eq(len(answers2), total, "answers to the retries")
+        new_seqs = []
+        for r, env in envs:
+            f = answers2[total + r]
+            check(body(f) == "accepted", "retry of ref %d:" % r, f)
+            a2 = f.accepted
+            ident = idents[r - 1]
+            if r in accepted:
+                a = accepted[r]
+                check_eq((a2.seq, a2.message_id, a2.duplicate), (a.seq, a.message_id, True),
+                         "retry of accepted ref %d (%s)" % (r, ident))
+            elif ident in j:
+                check_eq((a2.seq, a2.message_id, a2.duplicate), (j[ident][0][0], j[ident][0][1], True),
+                         "retry of committed-but-unanswered %s" % ident)
+            else:
+                check(not a2.duplicate, "retry of never-committed %s flagged duplicate" % ident, a2)
+                check(a2.seq > last_seq_after_kill, "new seq %d not after %d" % (a2.seq, last_seq_after_kill))
+                new_seqs.append(a2.seq)
+        check_eq(len(set(new_seqs)), len(new_seqs), "distinct new seqs")
+        retry.close()
+        d.stop()
+        j2 = journal(d)
+        check_eq(sorted(j2), sorted(idents), "identificaties in the journal after retries")
+        twice = {k: v for k, v in j2.items() if len(v) != 1}
+        check(not twice, "after retries, journaled more than once:", list(twice.items())[:5])
+
+
+@test(timeout=60)
+def kill9_during_consumption_loses_nothing():
+    with Daemon() as d:
+        p = Client(d, MEMBER)
+        answers = p.publish_window([(i + 1, referral("C%04d" % i)) for i in range(300)], window=64)
+        seqs = sorted(f.accepted.seq for f in answers.values() if body(f) == "accepted")
+        check_eq(len(seqs), 300, "accepted")
+        s = Client(d, COOP)
+        s.subscribe(INBOX, "durable", credit=50)
+        acked = []
+        while len(acked) < 150:
+            got = s.deliveries(50, 3)
+            check(got, "no deliveries")
+            for g in got:
+                if len(acked) < 150:
+                    s.ack(INBOX, g.seq)
+                    acked.append(g.seq)
+        time.sleep(0.3)         # let the cursor reach the journal (it is flushed on the broker's tick)
+        d.kill9()
+        s.close()
+        p.close()
+        d.start()
+        s2 = Client(d, COOP)
+        sub = s2.subscribe(INBOX, "durable", credit=500)
+        check(sub.position <= acked[-1], "durable position %d beyond what was acked (%d)" % (sub.position, acked[-1]))
+        check(sub.position >= acked[-1], "cursor acked 0.3 s before kill -9 was lost: position %d, acked up to %d"
+              % (sub.position, acked[-1]))
+        got = s2.deliveries(300, 5)
+        # At-least-once: everything after the cursor comes (again), in order, nothing is skipped.
+        check_eq([g.seq for g in got], [q for q in seqs if q > sub.position], "redelivered after kill -9")
+        delivered_before = set(seqs[:200])   # the broker had sent up to 150 acked + a window of 50
+        for g in got:
+            if g.seq in delivered_before and g.seq > sub.position:
+                check(g.attempt >= 2, "seq %d was delivered before the crash; attempt %d" % (g.seq, g.attempt))
+
+
+# ---- malformed input ------------------------------------------------------------------------------------
+
+@test(timeout=60)
+def malformed_input_gets_its_error_and_the_connection_goes_on():
+    limit = 65536
+    with Daemon(settings={"max_message_bytes": limit}) as d:
+        c = Client(d, MEMBER)
+        good = []        # identificaties that must end up journaled, in order
+        ref = [0]
+
+        def publish_good():
+            ref[0] += 1
+            ident = "G%d" % ref[0]
+            a = c.publish_ok(ref[0], referral(ident))
+            good.append((ident, a.seq))
+
+        def expect_error(code, what):
+            f = c.expect(lambda f: body(f) in ("error", "rejected"), 3)
+            check(f is not None, what, "got no answer")
+            check(body(f) == "error", what, "wanted Error %s, got" % code_name(code), f)
+            check_eq(code_name(f.error.code), code_name(code), "%s (%s)" % (what, f.error.reason))
+            check(f.error.reason != "", what, "Error without reason")
+
+        publish_good()
+        cases = [
+            (b"\xff\xff\xff\xff\xff", pb.BAD_FRAME, "garbage bytes"),
+            (b"\x1a\x05\x08\x01", pb.BAD_FRAME, "truncated Publish"),
+            (b"\x0a\xff\xff\xff\xff\x0f", pb.BAD_FRAME, "length beyond the frame"),
+            (b"", pb.UNKNOWN_FRAME, "empty message (a Frame with no body)"),
+            (b"\x98\x06\x01", pb.UNKNOWN_FRAME, "a Frame with only an unknown field"),
+            (pb.Frame(welcome=pb.Welcome(session="x")).SerializeToString(), pb.UNKNOWN_FRAME,
+             "a broker-to-client body (Welcome)"),
+            (pb.Frame(hello=pb.Hello(party=MEMBER, client_name="x" * (limit + 10))).SerializeToString(),
+             pb.TOO_LARGE, "a too large Hello (no ref to answer)"),
+            (b"\x00" * (limit + 1), pb.TOO_LARGE, "limit+1 bytes of zeros"),
+        ]
+        for data, code, what in cases:
+            c.send(data)
+            expect_error(code, what)
+            publish_good()
+        # A too large Publish is Rejected with its ref.
+        ref[0] += 1
+        big_ref = ref[0]
+        f = c.publish_wait(big_ref, referral("BIG1", payload=b"z" * limit))
+        check(body(f) == "rejected", "too large publish:", f)
+        check_eq((f.rejected.ref, code_name(f.rejected.code)), (big_ref, "TOO_LARGE"), "too large publish")
+        publish_good()
+        # Just under the limit is fine.
+        ref[0] += 1
+        fits = pb.Frame(publish=pb.Publish(ref=ref[0], envelope=referral("FITS", payload=b"")))
+        room = limit - len(fits.SerializeToString()) - 8
+        fits.publish.envelope.payload = b"f" * room
+        check(len(fits.SerializeToString()) <= limit, "test frame too big")
+        c.send(fits)
+        f = c.wait_answer(ref[0])
+        check(body(f) == "accepted", "publish just under max_message_bytes:", f)
+        good.append(("FITS", f.accepted.seq))
+        # Multi-part messages are refused whole: the valid Publish in the first part is not taken.
+        ref[0] += 1
+        mp_ref = ref[0]
+        part = pb.Frame(publish=pb.Publish(ref=mp_ref, envelope=referral("MP1"))).SerializeToString()
+        c.send([part, part])
+        expect_error(pb.BAD_FRAME, "two-part message")
+        check(c.wait_answer(mp_ref, 0.3) is None, "the publish inside a multi-part message was answered")
+        publish_good()
+        c.send([part, b"", b"tail"])
+        expect_error(pb.BAD_FRAME, "three-part message")
+        publish_good()
+        # Nothing else came back (no stray answers), and the broker counted the bad frames.
+        stray = [x for x in c.drain(0.3)]
+        check(not stray, "stray frames:", stray[:3])
+        st = d.control("status")
+        check(st["bad_frames"] >= len(cases) + 3, "status.bad_frames %d" % st["bad_frames"])
+        # Earlier accepted messages are unaffected: exactly the good ones, in order, with their bytes.
+        check_eq(st["messages_journaled"], len(good), "messages_journaled")
+        s = Client(d, COOP)
+        s.subscribe(INBOX, "check", credit=100, start=pb.EARLIEST)
+        got = s.deliveries(len(good) + 1, 3)
+        check_eq([(g.envelope.identificatie, g.seq) for g in got], good, "stream content")
+        for g in got:
+            if g.envelope.identificatie != "FITS":
+                check_eq(g.envelope.payload, referral(g.envelope.identificatie).payload, "payload")
+        check_eq(len(got[[x[0] for x in good].index("FITS")].envelope.payload), room, "payload of FITS")
+        # Another client was never disturbed by any of this.
+        other = Client(d, MEMBER)
+        check(body(other.publish_wait(1, referral("OTHER"))) == "accepted", "other client")
+        d.stop()
+
+
+@test(timeout=30)
+def frame_far_beyond_the_limit_is_answered_too():
+    # A frame much larger than max_message_bytes: it is still answered (TOO_LARGE), and the same
+    # connection keeps its session.
+    limit = 65536
+    with Daemon(settings={"max_message_bytes": limit}) as d:
+        c = Client(d, MEMBER)
+        c.publish_ok(1, referral("B0"))
+        c.publish(2, referral("HUGE", payload=b"h" * (4 * 1024 * 1024)))
+        f = c.wait_answer(2, 5)
+        nxt = c.publish_wait(3, referral("B1"))
+        check(body(f) == "rejected" and f.rejected.code == pb.TOO_LARGE,
+              "4 MiB publish with max_message_bytes 65536: wanted Rejected TOO_LARGE ref 2, got", f,
+              "; the next publish on the same socket got", nxt)
+        check_eq(f.rejected.ref, 2, "ref of the TOO_LARGE rejection")
+        check(body(nxt) == "accepted", "next publish on the same connection after the 4 MiB frame:", nxt)
+        d.stop()
+
+
+@test(timeout=30)
+def hello_flood_and_unknown_streams_do_not_hurt():
+    with Daemon() as d:
+        c = Client(d, MEMBER)
+        # Ack / Nack / Credit for a stream without a subscription: UNKNOWN_STREAM, and nothing changes.
+        c.ack(INBOX, 1)
+        f = c.expect(lambda f: body(f) == "error", 3)
+        check(f is not None and code_name(f.error.code) == "UNKNOWN_STREAM", "Ack without subscription:", f)
+        c.nack(INBOX, 1)
+        f = c.expect(lambda f: body(f) == "error", 3)
+        check(f is not None and code_name(f.error.code) == "UNKNOWN_STREAM", "Nack without subscription:", f)
+        c.credit(INBOX, 5)
+        f = c.expect(lambda f: body(f) == "error", 3)
+        check(f is not None and code_name(f.error.code) == "UNKNOWN_STREAM", "Credit without subscription:", f)
+        # Many connections say Hello and vanish; the broker stays responsive and drops them.
+        ghosts = [Client(d, MEMBER, client_name="ghost%d" % i) for i in range(50)]
+        for g in ghosts:
+            g.close()
+        check(body(c.publish_wait(1, referral("AFTER"))) == "accepted", "publish among ghosts")
+        check(c.quiet(2.7) == [], "deliveries without a subscription")    # waits while heartbeating
+        check_eq(d.control("status")["clients_connected"], 1, "ghosts dropped after the peer timeout")
+        d.stop()
+
+
+if __name__ == "__main__":
+    run()
