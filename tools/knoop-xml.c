@@ -159,13 +159,14 @@ static int cmd_show(const knoop_istd_schemas_t *s, const char *file) {
   printf("standard:       %s\n", knoop_istd_standard_name(m->type->standard));
   printf("message:        %s (BerichtCode %s, versie %s.%s)\n", m->type->name, m->berichtcode, m->versie, m->subversie);
   printf("kind:           %d\n", m->type->kind);
-  printf("sender:         %s\n", m->afzender);
-  printf("receiver:       %s\n", m->ontvanger);
-  printf("identificatie:  %s\n", m->identificatie);
-  printf("dagtekening:    %s\n", m->dagtekening);
-  if (m->identificatie_retour[0])
-    printf("%s %s (%s)\n", m->type->number == 325 ? "declaratie:    " : "retour:        ", m->identificatie_retour,
-           m->dagtekening_retour);
+  printf("sender:         %s\n", knoop_istd_msg_sender(m));
+  printf("receiver:       %s\n", knoop_istd_msg_receiver(m));
+  printf("identificatie:  %s\n", knoop_istd_msg_identificatie(m));
+  printf("dagtekening:    %s\n", knoop_istd_msg_dagtekening(m));
+  if (knoop_istd_msg_is_retour(m))
+    printf("answers:        %s (%s), Header Afzender %s\n", m->identificatie, m->dagtekening, m->afzender);
+  else if (m->identificatie_retour[0])
+    printf("declaratie:     %s (%s)\n", m->identificatie_retour, m->dagtekening_retour);
   printf("clients:        %zu\n", m->n_clients);
   for (size_t i = 0; i < m->n_clients; i++) {
     char b[16];

@@ -45,6 +45,24 @@ void knoop_istd_msg_destroy(knoop_istd_msg_t **p) {
   *p = NULL;
 }
 
+bool knoop_istd_msg_is_retour(const knoop_istd_msg_t *m) { return m->type->kind == 10; /* knoop.Kind RETOUR */ }
+
+const char *knoop_istd_msg_sender(const knoop_istd_msg_t *m) {
+  return knoop_istd_msg_is_retour(m) ? m->ontvanger : m->afzender;
+}
+
+const char *knoop_istd_msg_receiver(const knoop_istd_msg_t *m) {
+  return knoop_istd_msg_is_retour(m) ? m->afzender : m->ontvanger;
+}
+
+const char *knoop_istd_msg_identificatie(const knoop_istd_msg_t *m) {
+  return knoop_istd_msg_is_retour(m) ? m->identificatie_retour : m->identificatie;
+}
+
+const char *knoop_istd_msg_dagtekening(const knoop_istd_msg_t *m) {
+  return knoop_istd_msg_is_retour(m) ? m->dagtekening_retour : m->dagtekening;
+}
+
 static long long num_or(const xmlNode *n, const char *path, long long dflt) {
   char buf[24];
   if (!path || knoop_istd_x_text(n, path, buf, sizeof buf) < 0 || !buf[0]) return dflt;

@@ -119,6 +119,13 @@ int knoop_istd_decode(const knoop_istd_schemas_t *s, const char *buf, size_t len
 int knoop_istd_decode_doc(const knoop_istd_schemas_t *s, xmlDoc *doc, knoop_istd_msg_t **out,
                           knoop_istd_errors_t *errs);
 void knoop_istd_msg_destroy(knoop_istd_msg_t **p);
+/* The envelope view. A retour copies the heen Header unchanged, so its real sender is the Header's Ontvanger
+ * and its own identity is IdentificatieRetour; for every other message these are Afzender/Identificatie. */
+bool knoop_istd_msg_is_retour(const knoop_istd_msg_t *m);
+const char *knoop_istd_msg_sender(const knoop_istd_msg_t *m);
+const char *knoop_istd_msg_receiver(const knoop_istd_msg_t *m);
+const char *knoop_istd_msg_identificatie(const knoop_istd_msg_t *m);
+const char *knoop_istd_msg_dagtekening(const knoop_istd_msg_t *m);
 /* Serialise (UTF-8, with XML declaration). *out malloc'ed, caller frees. 0 or -ENOMEM. */
 int knoop_istd_encode(const knoop_istd_msg_t *m, char **out, size_t *len);
 int knoop_istd_encode_doc(xmlDoc *doc, char **out, size_t *len);

@@ -54,17 +54,15 @@ static void r_ident_len(rule_ctx_t *c) {
   if (n == 0 || n > 12) fail(c, NULL, "Identificatie '%s' must have 1 to 12 characters%s", c->m->identificatie, NULL);
 }
 
-/* A retour's own identity is IdentificatieRetour/DagtekeningRetour; BerichtIdentificatie is the heen's. */
-static bool is_retour(const knoop_istd_msg_t *m) { return m->type->answer == 0 && m->type->number != 325; }
-
+/* A retour's own identity is IdentificatieRetour/DagtekeningRetour and its sender the Header's Ontvanger. */
 static void r_unique(rule_ctx_t *c) {
-  const char *id = is_retour(c->m) ? c->m->identificatie_retour : c->m->identificatie;
-  if (c->o->seen && c->o->seen(c->o->seen_ctx, c->m->afzender, c->m->type->name, id))
+  const char *id = knoop_istd_msg_identificatie(c->m);
+  if (c->o->seen && c->o->seen(c->o->seen_ctx, knoop_istd_msg_sender(c->m), c->m->type->name, id))
     fail(c, NULL, "Identificatie '%s' was already used by this sender for %s", id, c->m->type->name);
 }
 
 static void r_dagtekening(rule_ctx_t *c) {
-  const char *d = is_retour(c->m) ? c->m->dagtekening_retour : c->m->dagtekening;
+  const char *d = knoop_istd_msg_dagtekening(c->m);
   if (c->o->today && strcmp(d, c->o->today) > 0) fail(c, NULL, "Dagtekening %s is after today (%s)", d, c->o->today);
 }
 

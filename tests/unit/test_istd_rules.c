@@ -106,6 +106,11 @@ static void test_duplicate_identificatie_via_callback(void **state) {
   assert_int_equal(knoop_istd_check(m, &o, &e), 0);
   assert_string_equal(log.id, "R4150001");
   assert_string_equal(log.type, "WMO302");
+  assert_string_equal(log.sender, "42420001");                  /* the aanbieder sends the 302 */
+  assert_true(knoop_istd_msg_is_retour(m));
+  assert_string_equal(knoop_istd_msg_sender(m), "42420001");
+  assert_string_equal(knoop_istd_msg_receiver(m), "0384");
+  assert_string_equal(knoop_istd_msg_dagtekening(m), "2023-08-14");
   knoop_istd_msg_destroy(&m);
 }
 
