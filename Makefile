@@ -33,6 +33,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 HEADERS    := $(wildcard daemon/*.h adapters/*/*.h include/knoop/*.h client/*.h)
 
 .PHONY: all deps run check asan bench clean
+.SECONDARY:
 all: $(BUILD)/knoopd $(TOOLS) $(UNIT_TESTS) $(PROTO_PY)
 
 # Install the Debian packages that are missing (as root); as another user, say what to run.

@@ -11,15 +11,13 @@ static const char *const migrations[] = {
     "  seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL, sender TEXT NOT NULL, receiver TEXT NOT NULL,"
     "  kind INTEGER NOT NULL, message_type TEXT NOT NULL, identificatie TEXT NOT NULL, client_ref BLOB,"
     "  accepted_us INTEGER NOT NULL, route TEXT, envelope BLOB NOT NULL);"
-    /* (sender, message_type, identificatie) -> the seq of the first message with that identity. */
-    "CREATE TABLE dedup(sender TEXT NOT NULL, message_type TEXT NOT NULL, identificatie TEXT NOT NULL,"
-    "  seq INTEGER NOT NULL, PRIMARY KEY(sender, message_type, identificatie)) WITHOUT ROWID;"
-    "CREATE INDEX dedup_seq ON dedup(seq);"
+    /* Deduplication: (sender, message_type, identificatie) is unique among the retained messages, so a dedup key
+     * lives exactly as long as its message and costs one index entry, not a table of its own. */
+    "CREATE UNIQUE INDEX messages_dedup ON messages(sender, message_type, identificatie) WHERE identificatie <> '';"
     "CREATE TABLE streams(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_us INTEGER NOT NULL);"
     /* A message routed to several streams is stored once and referenced from each. */
     "CREATE TABLE stream_entries(stream_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
     "  PRIMARY KEY(stream_id, seq)) WITHOUT ROWID;"
-    "CREATE INDEX stream_entries_seq ON stream_entries(seq);"
     /* Durable cursor of a named subscriber: everything up to acked_seq is settled; delivered_seq is the highest
      * seq ever sent, so a delivery after a restart of something sent before it says attempt > 1. */
     "CREATE TABLE subscribers(stream_id INTEGER NOT NULL, name TEXT NOT NULL, acked_seq INTEGER NOT NULL,"

@@ -1,5 +1,5 @@
-/* message_op.c — apply (writer thread): dedup by INSERT .. ON CONFLICT DO NOTHING (one statement in the common
- * case), the message row, one stream_entries row per stream; done (loop thread): answer, then wake subscribers. */
+/* message_op.c — apply (writer thread): the message row by INSERT .. ON CONFLICT DO NOTHING against the dedup index
+ * (one statement in the common case), one stream_entries row per stream; done (loop thread): answer, then wake subscribers. */
 #include "message_op.h"
 #include <errno.h>
 #include <inttypes.h>
@@ -18,46 +18,14 @@ static int step_done(sqlite3_stmt *st)
 static int apply_message(knoop_jtx_t *tx, knoop_jop_t *op)
 {
     knoop_msg_op_t *m = (knoop_msg_op_t *)op;
-    sqlite3_stmt *st;
-    uint64_t seq = knoop_jtx_peek_seq(tx);
-    if (m->identificatie[0]) {
-        st = knoop_jtx_stmt(tx, KNOOP_JSTMT_DEDUP_INSERT,
-                            "INSERT INTO dedup(sender, message_type, identificatie, seq) VALUES(?,?,?,?) "
-                            "ON CONFLICT DO NOTHING");
-        if (!st)
-            return -EIO;
-        sqlite3_bind_text(st, 1, m->sender, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, m->message_type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, m->identificatie, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)seq);
-        if (step_done(st) != 0)
-            return -EIO;
-        if (sqlite3_changes(knoop_jtx_db(tx)) == 0) {
-            st = knoop_jtx_stmt(tx, KNOOP_JSTMT_DEDUP_LOOKUP,
-                                "SELECT d.seq, m.message_id FROM dedup d JOIN messages m ON m.seq = d.seq "
-                                "WHERE d.sender = ? AND d.message_type = ? AND d.identificatie = ?");
-            if (!st)
-                return -EIO;
-            sqlite3_bind_text(st, 1, m->sender, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, m->message_type, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, m->identificatie, -1, SQLITE_STATIC);
-            if (sqlite3_step(st) != SQLITE_ROW)
-                return -EIO;
-            m->seq = (uint64_t)sqlite3_column_int64(st, 0);
-            snprintf(m->original_id, sizeof m->original_id, "%s", (const char *)sqlite3_column_text(st, 1));
-            m->duplicate = true;
-            sqlite3_reset(st);
-            return 0;
-        }
-    }
-    m->seq = knoop_jtx_next_seq(tx);
-    m->duplicate = false;
-    st = knoop_jtx_stmt(tx, KNOOP_JSTMT_MSG_INSERT,
-                        "INSERT INTO messages(seq, message_id, sender, receiver, kind, message_type, identificatie, "
-                        "client_ref, accepted_us, route, envelope) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+    sqlite3_stmt *st = knoop_jtx_stmt(tx, KNOOP_JSTMT_MSG_INSERT,
+                                      "INSERT INTO messages(seq, message_id, sender, receiver, kind, message_type, "
+                                      "identificatie, client_ref, accepted_us, route, envelope) "
+                                      "VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)m->seq);
+    uint64_t seq = knoop_jtx_peek_seq(tx);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
     sqlite3_bind_text(st, 2, m->message_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, m->sender, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, m->receiver, -1, SQLITE_STATIC);
@@ -71,6 +39,26 @@ static int apply_message(knoop_jtx_t *tx, knoop_jop_t *op)
     sqlite3_bind_blob(st, 11, m->blob, (int)m->blob_len, SQLITE_STATIC);
     if (step_done(st) != 0)
         return -EIO;
+    if (sqlite3_changes(knoop_jtx_db(tx)) == 0) {
+        /* The dedup index refused it: the same (sender, message_type, identificatie) is already journaled. */
+        st = knoop_jtx_stmt(tx, KNOOP_JSTMT_DEDUP_LOOKUP,
+                            "SELECT seq, message_id FROM messages WHERE sender = ? AND message_type = ? "
+                            "AND identificatie = ? AND identificatie <> ''");
+        if (!st)
+            return -EIO;
+        sqlite3_bind_text(st, 1, m->sender, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, m->message_type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, m->identificatie, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            return -EIO;
+        m->seq = (uint64_t)sqlite3_column_int64(st, 0);
+        snprintf(m->original_id, sizeof m->original_id, "%s", (const char *)sqlite3_column_text(st, 1));
+        m->duplicate = true;
+        sqlite3_reset(st);
+        return 0;
+    }
+    m->seq = knoop_jtx_next_seq(tx);
+    m->duplicate = false;
     for (int i = 0; i < m->nstreams; i++) {
         if (m->create_stream[i]) {
             st = knoop_jtx_stmt(tx, KNOOP_JSTMT_STREAM_INSERT,

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make bench`: starts knoopd on a temporary directory (loopback port, nothing shared with a running daemon), runs
+# knoop-bench against it, stops it by its PID. Figures go to stdout and BUILD/bench/latest.json.
+set -euo pipefail
+BUILD=${1:-build}
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+start_daemon() {  # $1: extra YAML (the network for the routing cases)
+  rm -rf "$tmp/var"
+  { printf 'daemon:\n  listen: tcp://127.0.0.1:%s\n  data_dir: %s/var\n  log_level: warn\n' "$port" "$tmp"; \
+    printf '%s\n' "$1"; } > "$tmp/knoopd.yaml"
+  "$BUILD/knoopd" -c "$tmp/knoopd.yaml" 2>"$tmp/knoopd.log" &
+  pid=$!
+  for _ in $(seq 50); do [ -S "$tmp/var/knoopd.sock" ] && return 0; sleep 0.1; done
+  echo "knoopd did not start:"; cat "$tmp/knoopd.log"; exit 1
+}
+stop_daemon() { kill "$pid"; wait "$pid"; pid=; }
+mkdir -p "$BUILD/bench"
+start_daemon ""
+"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -o "$BUILD/bench/latest.json" -c "${KNOOP_BENCH_CASES:-publish}" \
+  -s "${KNOOP_BENCH_SECONDS:-3}"
+stop_daemon

@@ -1,0 +1,304 @@
+/* knoop-bench — measures knoopd (durable publish at several in-flight windows and payload sizes) and, in the same
+ * run, this machine's ceilings: the fdatasync rate of one small write and SQLite synchronous=FULL batch inserts.
+ * Prints each case with its ratio to its ceiling and writes every figure to a JSON file (build/bench/latest.json). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "knoop/client.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* ---- ceilings ------------------------------------------------------------------------------------------ */
+
+static double ceiling_fsync(const char *dir, size_t payload, double seconds)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/fsync.probe", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return 0;
+    char *buf = calloc(1, payload);
+    long n = 0;
+    double t0 = now_s();
+    while (now_s() - t0 < seconds) {
+        if (write(fd, buf, payload) != (ssize_t)payload || fdatasync(fd) != 0)
+            break;
+        n++;
+    }
+    double rate = (double)n / (now_s() - t0);
+    close(fd);
+    unlink(path);
+    free(buf);
+    return rate;
+}
+
+/* Rows of (integer key, payload blob), `batch` per transaction, WAL + synchronous=FULL, checkpoints off during the
+ * measurement: the same settings knoopd's writer uses, so the ratio compares like with like. */
+static double ceiling_sqlite(const char *dir, size_t payload, int batch, double seconds)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/ceiling-%zu-%d.db", dir, payload, batch);
+    unlink(path);
+    sqlite3 *db;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        return 0;
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;"
+                     "CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB NOT NULL);", NULL, NULL, NULL);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "INSERT INTO t(k, v) VALUES(?, ?)", -1, &st, NULL);
+    char *blob = malloc(payload);
+    memset(blob, 'x', payload);
+    long rows = 0;
+    double t0 = now_s();
+    while (now_s() - t0 < seconds) {
+        sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        for (int i = 0; i < batch; i++) {
+            sqlite3_bind_int64(st, 1, ++rows);
+            sqlite3_bind_blob(st, 2, blob, (int)payload, SQLITE_STATIC);
+            sqlite3_step(st);
+            sqlite3_reset(st);
+        }
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    }
+    double rate = (double)rows / (now_s() - t0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(blob);
+    char wal[4300];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    unlink(wal);
+    snprintf(wal, sizeof wal, "%s-shm", path);
+    unlink(wal);
+    unlink(path);
+    return rate;
+}
+
+/* ---- the publish workload ----------------------------------------------------------------------------- */
+
+typedef struct run_result {
+    double msgs_per_s, p50_us, p99_us;
+    long accepted, rejected;
+} run_result_t;
+
+typedef struct workload {
+    const char *sender, *receiver, *kind_name, *message_type;
+    int bsn_clients;     /* > 0: each message names one of this many clients (routing bench) */
+} workload_t;
+
+/* A valid test BSN for client i: 99999xxxx with the check digit that passes the 11-test (skip those that can't). */
+static void bsn_for(long i, char out[10])
+{
+    for (long k = i;; k += 100000) {
+        snprintf(out, 10, "9%07ld", 10000000 + (k % 9000000));
+        int sum = 0;
+        for (int d = 0; d < 8; d++)
+            sum += (out[d] - '0') * (9 - d);
+        int check = sum % 11;
+        if (check <= 9) {
+            out[8] = (char)('0' + check);
+            out[9] = '\0';
+            return;
+        }
+    }
+}
+
+static int publish_run(const char *endpoint, const workload_t *w, size_t payload, int window, double seconds,
+                       const char *run_tag, run_result_t *out)
+{
+    char err[512];
+    knoop_client_t *c;
+    if (knoop_client_connect(endpoint, w->sender, "knoop-bench", 5000, &c, err, sizeof err) != 0) {
+        fprintf(stderr, "knoop-bench: %s\n", err);
+        return -1;
+    }
+    size_t cap = 1 << 22;
+    double *sent_at = calloc(cap, sizeof *sent_at), *lat = calloc(cap, sizeof *lat);
+    char *body = malloc(payload);
+    memset(body, 'k', payload);
+    Knoop__Envelope env = KNOOP__ENVELOPE__INIT;
+    env.sender = (char *)w->sender;
+    env.receiver = (char *)w->receiver;
+    env.kind = (Knoop__Kind)knoop_kind_parse(w->kind_name);
+    env.message_type = (char *)w->message_type;
+    env.payload.data = (uint8_t *)body;
+    env.payload.len = payload;
+    char ident[16], bsn[10];
+    env.identificatie = ident;
+    uint64_t next_ref = 1;
+    long in_flight = 0, done = 0, nlat = 0;
+    out->rejected = 0;
+    double t0 = now_s(), deadline = t0 + seconds;
+    while (now_s() < deadline || in_flight > 0) {
+        while (in_flight < window && now_s() < deadline && next_ref < cap) {
+            snprintf(ident, sizeof ident, "%s%lx", run_tag, (unsigned long)next_ref);
+            if (w->bsn_clients > 0) {
+                bsn_for((long)(next_ref % (uint64_t)w->bsn_clients), bsn);
+                env.client_bsn = bsn;
+            }
+            sent_at[next_ref] = now_s();
+            knoop_client_publish(c, next_ref++, &env);
+            in_flight++;
+        }
+        Knoop__Frame *f;
+        if (knoop_client_recv(c, 5000, &f) != 0) {
+            fprintf(stderr, "knoop-bench: no answer for 5 s with %ld in flight\n", in_flight);
+            break;
+        }
+        double t = now_s();
+        if (f->body_case == KNOOP__FRAME__BODY_ACCEPTED || f->body_case == KNOOP__FRAME__BODY_REJECTED) {
+            uint64_t ref = f->body_case == KNOOP__FRAME__BODY_ACCEPTED ? f->accepted->ref : f->rejected->ref;
+            if (f->body_case == KNOOP__FRAME__BODY_REJECTED && out->rejected++ == 0)
+                fprintf(stderr, "knoop-bench: rejected: %s\n", f->rejected->reason);
+            if (ref < cap)
+                lat[nlat++] = (t - sent_at[ref]) * 1e6;
+            in_flight--;
+            done++;
+        }
+        knoop_client_frame_free(f);
+    }
+    double elapsed = now_s() - t0;
+    qsort(lat, (size_t)nlat, sizeof *lat, cmp_double);
+    out->accepted = done - out->rejected;
+    out->msgs_per_s = (double)out->accepted / elapsed;
+    out->p50_us = nlat ? lat[nlat / 2] : 0;
+    out->p99_us = nlat ? lat[(nlat * 99) / 100 < nlat ? (nlat * 99) / 100 : nlat - 1] : 0;
+    free(sent_at);
+    free(lat);
+    free(body);
+    knoop_client_destroy(&c);
+    return out->rejected ? -1 : 0;
+}
+
+/* ---- the cases -------------------------------------------------------------------------------------------- */
+
+typedef enum ceiling_kind { CEIL_FSYNC, CEIL_SQLITE_64, CEIL_SQLITE_1024, CEIL_CASE } ceiling_kind_t;
+
+typedef struct bench_case {
+    const char *name;
+    const char *group;        /* "publish" or "routing": selected with --cases */
+    size_t payload;
+    int window;
+    ceiling_kind_t ceiling;   /* CEIL_CASE: the ratio is to another case's msgs/s */
+    const char *ceiling_case; /* for CEIL_CASE */
+    double target;            /* DESIGN §7 */
+    double absolute_target;   /* msgs/s, 0 if none */
+    workload_t workload;
+} bench_case_t;
+
+#define PLAIN {"0917", "99990000", "referral", "knoop.Referral", 0}
+#define ROUTED {"0917", "", "referral", "knoop.domain.Referral", 10000}
+
+static const bench_case_t cases[] = {
+    {"publish-1k-w1", "publish", 1024, 1, CEIL_FSYNC, NULL, 0.70, 0, PLAIN},
+    {"publish-1k-w64", "publish", 1024, 64, CEIL_SQLITE_64, NULL, 0.80, 0, PLAIN},
+    {"publish-1k-w1024", "publish", 1024, 1024, CEIL_SQLITE_1024, NULL, 0.75, 0, PLAIN},
+    {"publish-256-w1", "publish", 256, 1, CEIL_FSYNC, NULL, 0.70, 0, PLAIN},
+    {"publish-256-w64", "publish", 256, 64, CEIL_SQLITE_64, NULL, 0.80, 0, PLAIN},
+    {"publish-256-w1024", "publish", 256, 1024, CEIL_SQLITE_1024, NULL, 0.75, 250000, PLAIN},
+    {"routing-1k-w64", "routing", 1024, 64, CEIL_CASE, "publish-1k-w64", 0.85, 0, ROUTED},
+    {"routing-1k-w1024", "routing", 1024, 1024, CEIL_CASE, "publish-1k-w1024", 0.85, 0, ROUTED},
+};
+#define NCASES (sizeof cases / sizeof cases[0])
+
+int main(int argc, char **argv)
+{
+    const char *endpoint = "tcp://127.0.0.1:5570", *dir = ".", *out_path = "build/bench/latest.json";
+    const char *groups = "publish";
+    double seconds = 3.0, ceiling_seconds = 2.0;
+    static const struct option opts[] = {
+        {"endpoint", required_argument, 0, 'e'}, {"dir", required_argument, 0, 'd'},
+        {"out", required_argument, 0, 'o'}, {"seconds", required_argument, 0, 's'},
+        {"cases", required_argument, 0, 'c'}, {0, 0, 0, 0}};
+    int o;
+    while ((o = getopt_long(argc, argv, "e:d:o:s:c:", opts, NULL)) != -1) {
+        switch (o) {
+        case 'e': endpoint = optarg; break;
+        case 'd': dir = optarg; break;
+        case 'o': out_path = optarg; break;
+        case 's': seconds = atof(optarg); break;
+        case 'c': groups = optarg; break;
+        default:
+            fprintf(stderr, "usage: knoop-bench [-e ENDPOINT] [-d DIR for ceilings] [-o JSON] [-s SECONDS] "
+                            "[-c publish,routing]\n");
+            return 2;
+        }
+    }
+    double ceil[2][3];   /* [payload 1k, 256][fsync, sqlite64, sqlite1024] */
+    size_t sizes[2] = {1024, 256};
+    printf("ceilings of this machine (same run):\n");
+    for (int s = 0; s < 2; s++) {
+        ceil[s][CEIL_FSYNC] = ceiling_fsync(dir, sizes[s], ceiling_seconds);
+        ceil[s][CEIL_SQLITE_64] = ceiling_sqlite(dir, sizes[s], 64, ceiling_seconds);
+        ceil[s][CEIL_SQLITE_1024] = ceiling_sqlite(dir, sizes[s], 1024, ceiling_seconds);
+        printf("  payload %4zu B: fdatasync %8.0f/s   sqlite FULL batch-64 %8.0f rows/s   batch-1024 %8.0f rows/s\n",
+               sizes[s], ceil[s][0], ceil[s][1], ceil[s][2]);
+    }
+    json_t *results = json_array();
+    double measured[NCASES] = {0};
+    char tag[8];
+    snprintf(tag, sizeof tag, "%04x", (unsigned)(time(NULL) & 0xffff));
+    int failures = 0;
+    printf("\n%-20s %8s %6s %10s %9s %9s %12s %7s %7s\n", "case", "payload", "window", "msgs/s", "p50_us", "p99_us",
+           "ceiling/s", "ratio", "target");
+    for (size_t i = 0; i < NCASES; i++) {
+        const bench_case_t *bc = &cases[i];
+        if (!strstr(groups, bc->group))
+            continue;
+        char run_tag[8];
+        snprintf(run_tag, sizeof run_tag, "%.3s%zx", tag, i);
+        run_result_t r = {0};
+        if (publish_run(endpoint, &bc->workload, bc->payload, bc->window, seconds, run_tag, &r) != 0)
+            failures++;
+        measured[i] = r.msgs_per_s;
+        double ceiling = 0;
+        if (bc->ceiling == CEIL_CASE) {
+            for (size_t k = 0; k < NCASES; k++)
+                if (strcmp(cases[k].name, bc->ceiling_case) == 0)
+                    ceiling = measured[k];
+        } else {
+            ceiling = ceil[bc->payload == 1024 ? 0 : 1][bc->ceiling];
+        }
+        double ratio = ceiling > 0 ? r.msgs_per_s / ceiling : 0;
+        printf("%-20s %8zu %6d %10.0f %9.0f %9.0f %12.0f %7.2f %7.2f%s\n", bc->name, bc->payload, bc->window,
+               r.msgs_per_s, r.p50_us, r.p99_us, ceiling, ratio, bc->target,
+               ratio >= bc->target ? "" : "  (below target)");
+        json_array_append_new(results, json_pack("{s:s, s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "name",
+                                                 bc->name, "payload", (json_int_t)bc->payload, "window", bc->window,
+                                                 "msgs_per_s", r.msgs_per_s, "p50_us", r.p50_us, "p99_us", r.p99_us,
+                                                 "ceiling_msgs_per_s", ceiling, "ratio", ratio, "target", bc->target,
+                                                 "absolute_target_msgs_per_s", bc->absolute_target,
+                                                 "accepted", (json_int_t)r.accepted));
+        if (bc->absolute_target > 0)
+            printf("%-20s absolute target %.0f msgs/s: %s\n", "", bc->absolute_target,
+                   r.msgs_per_s >= bc->absolute_target ? "met" : "not met");
+    }
+    json_t *doc = json_pack("{s:o, s:{s:f, s:f, s:f, s:f, s:f, s:f}, s:o}", "generated_at",
+                            json_integer((json_int_t)time(NULL)), "ceilings", "fsync_1k_per_s", ceil[0][0],
+                            "sqlite_batch64_1k_rows_per_s", ceil[0][1], "sqlite_batch1024_1k_rows_per_s", ceil[0][2],
+                            "fsync_256_per_s", ceil[1][0], "sqlite_batch64_256_rows_per_s", ceil[1][1],
+                            "sqlite_batch1024_256_rows_per_s", ceil[1][2], "cases", results);
+    if (json_dump_file(doc, out_path, JSON_INDENT(2)) != 0)
+        fprintf(stderr, "knoop-bench: cannot write %s\n", out_path);
+    else
+        printf("\nwritten: %s\n", out_path);
+    json_decref(doc);
+    return failures ? 1 : 0;
+}
