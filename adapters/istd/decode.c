@@ -77,13 +77,9 @@ static void text(const xmlNode *n, const char *path, char *buf, size_t cap) {
 }
 
 static int push_client(knoop_istd_msg_t *m, const xmlNode *c, size_t *cap) {
-  if (m->n_clients == *cap) {
-    size_t nc = *cap ? *cap * 2 : 4;
-    knoop_istd_client_t *v = realloc(m->clients, nc * sizeof *v);
-    if (!v) return -ENOMEM;
-    m->clients = v;
-    *cap = nc;
-  }
+  void *grown = knoop_istd_grow(m->clients, cap, m->n_clients, sizeof *m->clients);
+  if (!grown) return -ENOMEM;
+  m->clients = grown;
   knoop_istd_client_t *x = &m->clients[m->n_clients++];
   memset(x, 0, sizeof *x);
   text(c, "Bsn", x->bsn, sizeof x->bsn);
@@ -92,13 +88,9 @@ static int push_client(knoop_istd_msg_t *m, const xmlNode *c, size_t *cap) {
 }
 
 static int push_line(knoop_istd_msg_t *m, const xmlNode *n, const line_spec_t *sp, size_t *cap) {
-  if (m->n_lines == *cap) {
-    size_t nc = *cap ? *cap * 2 : 8;
-    knoop_istd_line_t *v = realloc(m->lines, nc * sizeof *v);
-    if (!v) return -ENOMEM;
-    m->lines = v;
-    *cap = nc;
-  }
+  void *grown = knoop_istd_grow(m->lines, cap, m->n_lines, sizeof *m->lines);
+  if (!grown) return -ENOMEM;
+  m->lines = grown;
   knoop_istd_line_t *l = &m->lines[m->n_lines++];
   memset(l, 0, sizeof *l);
   l->client = (size_t)-1;

@@ -1,6 +1,7 @@
 /* errors.c — the per-call error list of the istd adapter: parse, schema (level 1) and rule (level 2) errors.
  * libxml2's structured handlers and the rules append here; nothing is ever printed by the library. */
 #include "istd/istd.h"
+#include "istd/xml_util.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,13 +43,9 @@ int knoop_istd_errors_add(knoop_istd_errors_t *e, int level, const char *code, c
                           const xmlNode *klasse, const char *fmt, ...) {
   if (!e) return 0;
   if (e->n >= KNOOP_ISTD_MAX_ERRORS) { e->dropped++; return 0; }
-  if (e->n == e->cap) {
-    size_t cap = e->cap ? e->cap * 2 : 8;
-    knoop_istd_error_t *v = realloc(e->v, cap * sizeof *v);
-    if (!v) return -ENOMEM;
-    e->v = v;
-    e->cap = cap;
-  }
+  void *grown = knoop_istd_grow(e->v, &e->cap, e->n, sizeof *e->v);
+  if (!grown) return -ENOMEM;
+  e->v = grown;
   knoop_istd_error_t *x = &e->v[e->n];
   memset(x, 0, sizeof *x);
   va_list ap;

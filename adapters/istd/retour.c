@@ -106,13 +106,9 @@ static int collect_pairs(const knoop_istd_schemas_t *s, const knoop_istd_type_t 
   for (; h && c; h = h->next, c = c->next) {
     if (h->type != XML_ELEMENT_NODE) continue;
     if (!knoop_istd_x_is(h, "Header") && knoop_istd_is_klasse(s, a, (const char *)h->name)) {
-      if (out->n == out->cap) {
-        size_t nc = out->cap ? out->cap * 2 : 16;
-        pair_t *v = realloc(out->v, nc * sizeof *v);
-        if (!v) return -ENOMEM;
-        out->v = v;
-        out->cap = nc;
-      }
+      void *grown = knoop_istd_grow(out->v, &out->cap, out->n, sizeof *out->v);
+      if (!grown) return -ENOMEM;
+      out->v = grown;
       out->v[out->n++] = (pair_t){ h, c };
     }
     int rc = collect_pairs(s, a, h->children, c->children, out);

@@ -2,6 +2,7 @@
  * iWmo/iJw element names are unique per parent, so local names are enough to navigate a validated message. */
 #include "istd/xml_util.h"
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool knoop_istd_x_is(const xmlNode *n, const char *local) {
@@ -74,4 +75,12 @@ void knoop_istd_x_strip_blanks(xmlNode *n) {
       knoop_istd_x_strip_blanks(n->children);
     }
   }
+}
+
+void *knoop_istd_grow(void *v, size_t *cap, size_t n, size_t elem) {
+  if (n < *cap && v) return v;
+  size_t nc = *cap ? *cap * 2 : 8;
+  void *nv = realloc(v, nc * elem);
+  if (nv) *cap = nc;
+  return nv;
 }

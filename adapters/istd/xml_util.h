@@ -16,6 +16,9 @@ bool knoop_istd_x_is(const xmlNode *n, const char *local);                    /*
 xmlNode *knoop_istd_x_add(xmlNode *parent, xmlNs *ns, const char *name, const char *text);
 /* The ancestor-or-self element with this local name, or NULL. */
 const xmlNode *knoop_istd_x_ancestor(const xmlNode *n, const char *local);
+/* Room for one more element in a growable array v of *cap elements of which n are used (doubling).
+ * Returns the (possibly moved) array, or NULL when out of memory (then v and *cap are unchanged). */
+void *knoop_istd_grow(void *v, size_t *cap, size_t n, size_t elem);
 /* Removes whitespace-only text nodes below n (so that a generated document can be pretty-printed). */
 void knoop_istd_x_strip_blanks(xmlNode *n);
 #endif
