@@ -87,6 +87,14 @@ static void r_toewijzing_unique(rule_ctx_t *c) {
       }
 }
 
+static void r_period_order(rule_ctx_t *c) {
+  for (size_t i = 0; i < c->m->n_lines; i++) {
+    const knoop_istd_line_t *l = &c->m->lines[i];
+    if (l->begin[0] && l->end[0] && strcmp(l->end, l->begin) < 0)
+      fail(c, l->node, "Einddatum %s lies before the begin date %s", l->end, l->begin);
+  }
+}
+
 static void r_bedrag(rule_ctx_t *c) {
   for (size_t i = 0; i < c->m->n_lines; i++) {
     const knoop_istd_line_t *l = &c->m->lines[i];
@@ -152,6 +160,7 @@ static const rule_row_t rules[] = {
   { { "TR056", 3, "9056", "Header", "all", "Identificatie is unique per message type per sender (caller's callback, from the journal)" }, 0, r_unique },
   { { "TR135", 4, "8848", "Header", "all", "Dagtekening is today or earlier" }, 0, r_dagtekening },
   { { "KN-BSN", 2, "0001", "Client", "all", "Bsn passes the 11-test (elfproef)" }, 0, r_bsn },
+  { { "KN-PERIODE", 2, "0001", "product line", "all", "An Einddatum is not before its Ingangsdatum/Begindatum (ToegewezenProduct, StopProduct, Prestatie, ...)" }, 0, r_period_order },
   { { "TR332", 3, "9332", "ToegewezenProduct", "301", "ToewijzingNummer is unique (within the message)" }, 301, r_toewijzing_unique },
   { { "TR314", 3, "8021", "Prestatie", "323", "ProductReferentie/ReferentieNummer is not delivered twice (within the message)" }, 323, r_referentie },
   { { "TR319", 3, "9319", "Prestatie", "323", "ProductPeriode lies within the DeclaratiePeriode" }, 323, r_periode },

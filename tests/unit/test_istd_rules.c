@@ -174,6 +174,23 @@ static void test_dagtekening_in_the_future(void **state) {
   knoop_istd_msg_destroy(&m);
 }
 
+static void test_period_order(void **state) {
+  (void)state;
+  xmlDoc *doc = istd_parse_conf("iwmo-3.2/examples/WMO307.xml");
+  istd_set(doc, "Einddatum", 1, "2025-04-14");                  /* second StopProduct began 2025-04-15 */
+  knoop_istd_msg_t *m = NULL;
+  knoop_istd_errors_t e = { 0 };
+  assert_int_equal(check_copy(doc, &(knoop_istd_check_opts_t){ 0 }, &m, &e), 1);
+  const knoop_istd_error_t *x = only_error(&e, "KN-PERIODE", "0001");
+  assert_ptr_equal(x->klasse, m->lines[1].node);
+  char codes[64];
+  retour_codes(m, &e, codes, sizeof codes);
+  assert_string_equal(codes, "0001");
+  knoop_istd_errors_clear(&e);
+  knoop_istd_msg_destroy(&m);
+  xmlFreeDoc(doc);
+}
+
 static void test_duplicate_toewijzingnummer_in_301(void **state) {
   (void)state;
   xmlDoc *doc = istd_parse_conf("iwmo-3.2/examples/WMO301.xml");
@@ -268,6 +285,7 @@ int main(void) {
     cmocka_unit_test(test_duplicate_identificatie_via_callback),
     cmocka_unit_test(test_sender_codes),
     cmocka_unit_test(test_dagtekening_in_the_future),
+    cmocka_unit_test(test_period_order),
     cmocka_unit_test(test_duplicate_toewijzingnummer_in_301),
     cmocka_unit_test(test_declaration_amounts_and_periods),
     cmocka_unit_test(test_docs_list_the_rule_table),
