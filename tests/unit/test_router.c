@@ -544,6 +544,87 @@ static void test_explain_is_a_dry_run(void **state)
     assert_true(sk.active);
 }
 
+/* A reload: the route state moves to the new network by name; rows of a contract that is gone are refused, and a
+ * member that left a contract gets no new messages (its client is dispatched anew on the next referral). */
+typedef struct rows { knoop_route_row_t r[64]; size_t n; } rows_t;
+static int keep_row(const knoop_route_row_t *row, void *arg)
+{
+    rows_t *rs = arg;
+    if (rs->n == 64)
+        return -ENOSPC;
+    rs->r[rs->n++] = *row;
+    return 0;
+}
+
+static void test_reload_carries_the_state_by_name(void **state)
+{
+    fixture_t *f = *state;
+    route(f, "0917", NULL, KNOOP__KIND__REFERRAL, "welzijn", "r-heerlen", NULL);
+    const knoop_route_decision_t *d = route(f, "0899", NULL, KNOOP__KIND__REFERRAL, "schuldhulpverlening", "r-b1",
+                                            NULL);
+    assert_string_equal(d->member, "99990007");
+    d = route(f, "0899", NULL, KNOOP__KIND__REFERRAL, "dagbesteding", "r-b2", NULL);
+    assert_string_equal(d->member, "99990006");
+    rows_t *rs = calloc(1, sizeof *rs);   /* owned here */
+    assert_int_equal(knoop_route_state_export(f->st, keep_row, rs), 0);
+    assert_int_equal(rs->n, 3);
+
+    /* The new configuration: Heerlen's contract renamed, 99990007 no longer a Brunssum partner. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/deploy/knoopd.yaml", getenv("KNOOP_SRC") ? getenv("KNOOP_SRC") : ".");
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, fp);
+    fclose(fp);
+    text[n] = '\0';
+    char *h = strstr(text, "- name: heerlen\n");
+    assert_non_null(h);
+    memcpy(h + strlen("- name: "), "heerlex", 7);
+    const char *gone = ", \"99990007\"]   # the lump-sum partners";
+    char *b = strstr(text, gone);
+    assert_non_null(b);
+    memmove(b, b + strlen(", \"99990007\""), strlen(b + strlen(", \"99990007\"")) + 1);
+    n = strlen(text);
+    top_t *top = NULL;
+    assert_int_equal(cyaml_load_data((const uint8_t *)text, n, &cyaml_cfg, &top_schema, (cyaml_data_t **)&top, NULL),
+                     CYAML_OK);
+    knoop_network_t *net2 = NULL;
+    knoop_cfg_error_t err;
+    int rc = knoop_network_build(top->network, &net2, &err);
+    cyaml_free(&cyaml_cfg, &top_schema, top, 0);
+    if (rc != 0)
+        print_error("%s: %s\n", err.path, err.message);
+    assert_int_equal(rc, 0);
+    knoop_route_state_t *st2 = NULL;
+    assert_int_equal(knoop_route_state_new(net2, 0, &st2), 0);
+    size_t refused = 0;
+    for (size_t i = 0; i < rs->n; i++)
+        refused += knoop_route_state_import(st2, &rs->r[i]) == -ENOENT;
+    assert_int_equal(refused, 1);   /* the Heerlen row: its contract is gone */
+    assert_int_equal(knoop_route_state_count(st2), 2);
+
+    knoop_route_decision_t d2;
+    knoop_route_in_t in = {.sender = "0899", .kind = KNOOP__KIND__ANSWER, .client_ref = (const uint8_t *)"r-b2",
+                           .client_ref_len = 4};
+    assert_int_equal(knoop_route(net2, st2, &in, &d2), 0);
+    assert_string_equal(d2.member, "99990006");                /* unchanged partner: still sticky */
+    in.client_ref = (const uint8_t *)"r-b1";
+    assert_int_equal(knoop_route(net2, st2, &in, &d2), 0);
+    assert_true(d2.dead_letter);                              /* its member left the contract */
+    in.kind = KNOOP__KIND__REFERRAL;
+    assert_int_equal(knoop_route(net2, st2, &in, &d2), 0);
+    assert_int_equal(d2.rule, KNOOP_RULE_WHITE_LABEL_IN);
+    assert_string_not_equal(d2.member, "99990007");
+    knoop_route_row_t row;
+    assert_int_equal(knoop_route_state_row(st2, KNOOP_ROW_STICKY, knoop_network_contract(net2, "brunssum"),
+                                           (const uint8_t *)"r-b1", 4, &row), 0);
+    assert_string_equal(row.former, "99990007");              /* history stays */
+    knoop_route_state_destroy(&st2);
+    knoop_network_destroy(&net2);
+    free(rs);
+}
+
 /* Alphen: a consortium under a lead contractor, partners under their own AGB, subcontractors per partner. */
 static void test_alphen_consortium(void **state)
 {
@@ -623,6 +704,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state_rows_and_scale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_explain_is_a_dry_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_envelope_and_payload_facts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_carries_the_state_by_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alphen_consortium, setup_alphen, teardown),
         cmocka_unit_test_setup_teardown(test_goeree_providers, setup_goeree, teardown),
         cmocka_unit_test(test_docs_name_every_rule),
