@@ -311,18 +311,21 @@ static int change_provider(ctx_t *x, const knoop_contract_t *wl)
     if (to == NULL || !(wl->member_mask & bit(to->member_slot)))
         return dead(x, "change of provider under contract '%s': new provider %s is not a member taking part in it",
                     wl->name, x->in->new_provider);
-    knoop_sticky_t sk;
+    knoop_sticky_t sk = {.member_slot = -1};
     const knoop_party_t *from = NULL;
     if (knoop_route_state_sticky(x->st, wl, x->in->client_ref, x->in->client_ref_len, &sk) == 0)
         from = knoop_network_member_by_slot(x->net, sk.member_slot);
-    if (x->S->kind == KNOOP_PARTY_MEMBER && x->S != to && x->S != from)
-        return dead(x, "member %s asks to move a client it does not serve under contract '%s'", x->S->code, wl->name);
-    int rc = st_assign(x, wl, to->member_slot);
+    /* A member passes on the wish of a client it serves now; it cannot claim someone else's client. */
+    if (x->S->kind == KNOOP_PARTY_MEMBER && x->S != from)
+        return dead(x, "member %s asks to move a client it does not serve now under contract '%s'", x->S->code,
+                    wl->name);
+    bool moves = from != to || !sk.active;
+    int rc = moves ? st_assign(x, wl, to->member_slot) : 0;
     if (rc != 0)
         return rc;
     d->rule = KNOOP_RULE_CHANGE_PROVIDER;
     d->contract = wl;
-    d->change = KNOOP_CHANGE_MOVED;
+    d->change = moves ? KNOOP_CHANGE_MOVED : KNOOP_CHANGE_NONE;
     set_code(d->receiver, to);
     set_code(d->member, to);
     if (to != x->S)
@@ -332,8 +335,10 @@ static int change_provider(ctx_t *x, const knoop_contract_t *wl)
     if (from && from != to)
         explain(d, "client moves from member %s to member %s under contract '%s' at the client's request; %s keeps "
                 "its history, new messages go to %s", from->code, to->code, wl->name, from->code, to->code);
-    else
+    else if (moves)
         explain(d, "client chooses member %s under contract '%s'", to->code, wl->name);
+    else
+        explain(d, "client already served by member %s under contract '%s'; nothing moves", to->code, wl->name);
     return 0;
 }
 

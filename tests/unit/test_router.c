@@ -283,9 +283,15 @@ static void test_change_of_provider(void **state)
     /* Brunssum: 99990002 is not one of its partners. */
     route(f, "0899", NULL, KNOOP__KIND__REFERRAL, "welzijn", "m-2", NULL);
     assert_dead(route(f, "0899", NULL, KNOOP__KIND__PLAN_UPDATE, NULL, "m-2", "99990002"), "not a member taking part");
-    /* The serving member itself may pass on the client's wish; then only the new member is told. */
+    /* The serving member itself may pass on the client's wish; then only the new member is told. The member the
+     * client left cannot claim it back, and moving a client to where it already is changes nothing. */
+    assert_dead(route(f, from, NULL, KNOOP__KIND__PLAN_UPDATE, NULL, "m-1", from), "does not serve now");
     d = route(f, to, NULL, KNOOP__KIND__PLAN_UPDATE, NULL, "m-1", from);
     assert_int_equal(d->rule, KNOOP_RULE_CHANGE_PROVIDER);
+    assert_int_equal(d->change, KNOOP_CHANGE_MOVED);
+    assert_streams(d, 1, in_from);
+    d = route(f, "0917", NULL, KNOOP__KIND__PLAN_UPDATE, NULL, "m-1", from);
+    assert_int_equal(d->change, KNOOP_CHANGE_NONE);
     assert_streams(d, 1, in_from);
 }
 
