@@ -347,7 +347,7 @@ static int subcontract_pass(ctx_t *x)
 {
     knoop_route_decision_t *d = x->d;
     d->rule = KNOOP_RULE_SUBCONTRACT_PASS;
-    d->contract = x->R->n_contracts ? x->R->contracts[0] : NULL;
+    d->contract = x->R->n_contracts == 1 ? x->R->contracts[0] : NULL;   /* else ambiguous: leave it out */
     set_code(d->receiver, x->R);
     add_stream(d, "inbox.", x->R->code);
     if (x->has_client) {
@@ -378,7 +378,7 @@ static int from_subcontractor(ctx_t *x)
     if (x->has_client && !knoop_route_state_is_passed(x->st, x->S, x->in->client_ref, x->in->client_ref_len))
         return dead(x, "subcontractor %s: this client was not passed to it by %s", x->S->code, main->code);
     x->d->rule = KNOOP_RULE_SUBCONTRACT_UP;
-    x->d->contract = x->S->n_contracts ? x->S->contracts[0] : NULL;
+    x->d->contract = x->S->n_contracts == 1 ? x->S->contracts[0] : NULL;   /* else ambiguous */
     set_code(x->d->receiver, main);
     add_stream(x->d, "inbox.", main->code);
     explain(x->d, "subcontractor %s to its main contractor %s", x->S->code, main->code);
