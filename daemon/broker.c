@@ -16,6 +16,7 @@
 #include <zmq.h>
 #include "control.h"
 #include "log.h"
+#include "route.h"
 
 #define DRAIN_BUDGET 2048   /* frames per wake-up before yielding to the rest of the loop */
 #define TICK_MS 50
@@ -338,6 +339,7 @@ static void finish_stop(knoop_broker_t *b)
         peer_free(b, v);
     knoop_strmap_destroy(&b->peers);
     knoop_streams_free(b);
+    knoop_route_state_destroy(&b->route_state);
     int linger = 2000;  /* let the last Accepted frames leave */
     zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof linger);
     zmq_close(b->router);
@@ -426,6 +428,10 @@ int knoop_broker_init(knoop_broker_t *b, uv_loop_t *loop, knoop_config_t *config
         knoop_log_error("journal.streams", "error=\"%s\"", err);
         return rc;
     }
+    if ((rc = knoop_route_state_open(b, err, sizeof err)) != 0) {
+        knoop_log_error("route_state.open", "error=\"%s\"", err);
+        return rc;
+    }
 
     b->zctx = zmq_ctx_new();
     b->router = zmq_socket(b->zctx, ZMQ_ROUTER);
@@ -487,6 +493,11 @@ int knoop_broker_reload(knoop_broker_t *b, char *msg, size_t len)
     if (knoop_settings_keep_fixed(&b->config->settings, &next->settings) != 0) {
         knoop_config_destroy(&next);
         snprintf(msg, len, "out of memory");
+        return -ENOMEM;
+    }
+    if (knoop_route_state_rebind(b, next->network) != 0) {
+        knoop_config_destroy(&next);
+        snprintf(msg, len, "out of memory carrying the route state over");
         return -ENOMEM;
     }
     knoop_config_t *old = b->config;

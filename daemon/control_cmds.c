@@ -124,6 +124,10 @@ static json_t *cmd_subscribers(knoop_broker_t *b, int argc, const char *const *a
     return t;
 }
 
+json_t *knoop_cmd_parties(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
+json_t *knoop_cmd_contracts(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
+json_t *knoop_cmd_route_explain(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
+
 const knoop_control_cmd_t knoop_control_cmds[] = {
     {"help", "", "list the commands", cmd_help},
     {"status", "", "version, uptime, clients, journal and commit figures", cmd_status},
@@ -131,6 +135,11 @@ const knoop_control_cmd_t knoop_control_cmds[] = {
     {"reload", "", "re-read the configuration; keep the running one if the new one is invalid", cmd_reload},
     {"streams", "", "every stream with its last seq and subscriber count", cmd_streams},
     {"subscribers", "", "every durable subscriber: cursor, lag, in flight, redeliveries, last ack", cmd_subscribers},
+    {"parties", "", "the parties of the network: financiers, cooperative, members, subcontractors, teams",
+     knoop_cmd_parties},
+    {"contracts", "", "the contracts with their four dimensions and co-financiers", knoop_cmd_contracts},
+    {"route explain", "SEQ | --from P [--to P] --kind N [--bsn B]",
+     "the routing decision journaled with a message, or what the router would decide now", knoop_cmd_route_explain},
     {NULL, NULL, NULL, NULL},
 };
 

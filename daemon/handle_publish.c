@@ -18,7 +18,7 @@ void knoop_handle_publish(knoop_broker_t *b, knoop_peer_t *p, Knoop__Publish *m)
         knoop_send_rejected(b, p, m->ref, KNOOP__ERROR_CODE__MISSING_FIELD, "publish.envelope is required");
         return;
     }
-    char reason[256];
+    char reason[400];
     Knoop__ErrorCode code = knoop_envelope_check(b, p->party, m->envelope, reason, sizeof reason);
     if (code != KNOOP__ERROR_CODE__OK) {
         knoop_log_info("publish.rejected", "party=%s ref=%llu code=%d reason=\"%s\"", p->party,
@@ -29,7 +29,13 @@ void knoop_handle_publish(knoop_broker_t *b, knoop_peer_t *p, Knoop__Publish *m)
     uint8_t client_ref[32];
     bool has_client = knoop_envelope_pseudonymise(b, m->envelope, client_ref);
     knoop_route_result_t route;
-    knoop_route_message(b, m->envelope, has_client ? client_ref : NULL, &route);
+    code = knoop_route_message(b, m->envelope, has_client ? client_ref : NULL, &route, reason, sizeof reason);
+    if (code != KNOOP__ERROR_CODE__OK) {
+        knoop_log_info("publish.rejected", "party=%s ref=%llu code=%d reason=\"%s\"", p->party,
+                       (unsigned long long)m->ref, (int)code, reason);
+        knoop_send_rejected(b, p, m->ref, code, "%s", reason);
+        return;
+    }
     if (knoop_message_submit(b, p, m->ref, m->envelope, has_client ? client_ref : NULL, &route, NULL, NULL) != 0)
         knoop_send_rejected(b, p, m->ref, KNOOP__ERROR_CODE__INTERNAL, "out of memory; publish again");
 }

@@ -31,9 +31,11 @@ static const char *const migrations[] = {
     "CREATE INDEX dead_letters_state ON dead_letters(state, id);"
     "CREATE TABLE audit(id INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, actor TEXT NOT NULL,"
     "  action TEXT NOT NULL, detail TEXT NOT NULL);"
-    /* Router memory that must survive restarts: sticky client->member, subcontractor clients, ... */
-    "CREATE TABLE route_state(kind TEXT NOT NULL, key BLOB NOT NULL, value TEXT NOT NULL,"
-    "  updated_us INTEGER NOT NULL, PRIMARY KEY(kind, key)) WITHOUT ROWID;",
+    /* Router memory that must survive restarts (route_state.h rows): sticky client -> member per contract, clients
+     * passed to subcontractors. Written in the same transaction as the message whose routing changed it. */
+    "CREATE TABLE route_state(kind INTEGER NOT NULL, scope TEXT NOT NULL, client_ref BLOB NOT NULL,"
+    "  party TEXT NOT NULL, active INTEGER NOT NULL, former TEXT NOT NULL, updated_us INTEGER NOT NULL,"
+    "  PRIMARY KEY(kind, scope, client_ref)) WITHOUT ROWID;",
 };
 #define MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 

@@ -79,6 +79,8 @@ static int apply_message(knoop_jtx_t *tx, knoop_jop_t *op)
         if (step_done(st) != 0)
             return -EIO;
     }
+    if (m->has_route_row && knoop_route_row_apply(tx, &m->route_row, m->accepted_us) != 0)
+        return -EIO;
     if (m->dead_letter) {
         st = knoop_jtx_stmt(tx, KNOOP_JSTMT_DEADLETTER_INSERT,
                             "INSERT INTO dead_letters(seq, stream, subscriber, source, reason, attempts, created_us) "
@@ -179,9 +181,13 @@ int knoop_message_submit(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, Kn
         route->streams[i]->persisted = true;
     }
     m->dead_letter = route->dead_letter;
+    m->has_route_row = route->has_row;
+    m->route_row = route->row;
     snprintf(m->dead_letter_reason, sizeof m->dead_letter_reason, "%s", route->reason);
     /* The envelope's own fields belong to its unpacked frame: swap ours in for packing, then put them back. */
     Knoop__Envelope saved = *env;
+    if (route->sender_as_seen[0])
+        env->sender = (char *)route->sender_as_seen;   /* white label: receivers see the cooperative */
     env->seq = 0;
     env->message_id = m->message_id;
     env->accepted_at_us = m->accepted_us;

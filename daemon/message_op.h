@@ -16,12 +16,14 @@ typedef struct knoop_msg_op {
     int64_t accepted_us;
     uint8_t client_ref[32];
     bool has_client_ref;
-    char route[256];
+    char route[400];
     int nstreams;
     knoop_stream_t *streams[KNOOP_ROUTE_STREAMS_MAX];   /* borrowed: streams live as long as the broker */
     bool create_stream[KNOOP_ROUTE_STREAMS_MAX];
     bool dead_letter;
-    char dead_letter_reason[256];
+    char dead_letter_reason[320];
+    bool has_route_row;              /* the routing decision changed the router's memory: persist with the message */
+    knoop_route_row_t route_row;
     /* results, written by apply */
     uint64_t seq;
     bool duplicate;
