@@ -60,6 +60,9 @@ void knoop_istd_schemas_destroy(knoop_istd_schemas_t **p);
 /* Level 1: 0 valid, -EBADMSG invalid (every error with its line appended), -ENOMEM. */
 int knoop_istd_validate(const knoop_istd_schemas_t *s, const knoop_istd_type_t *t, xmlDoc *doc,
                         knoop_istd_errors_t *errs);
+/* The BasisschemaXsdVersie / BerichtXsdVersie of t's XSD (its appinfo, IV034); borrowed. 0 or -ENOENT. */
+int knoop_istd_xsd_versie(const knoop_istd_schemas_t *s, const knoop_istd_type_t *t, const char **basis,
+                          const char **bericht);
 /* True when element `local` of message t carries RetourCodes (a berichtklasse), read from t's XSD. */
 bool knoop_istd_is_klasse(const knoop_istd_schemas_t *s, const knoop_istd_type_t *t, const char *local);
 

@@ -117,11 +117,23 @@ static int collect_pairs(const knoop_istd_schemas_t *s, const knoop_istd_type_t 
   return 0;
 }
 
-static void header_additions(xmlNode *hdr, xmlNs *ns, xmlNs *basis, const knoop_istd_msg_t *heen,
-                             const knoop_istd_retour_opts_t *o) {
+/* The versions of the XSD the answer is made with (IV034); the heen's own if the XSD states none. */
+static void our_versie(const knoop_istd_schemas_t *s, const knoop_istd_type_t *a, const knoop_istd_msg_t *heen,
+                       char *b, char *m, size_t cap) {
+  const char *xb, *xm;
+  if (knoop_istd_xsd_versie(s, a, &xb, &xm) == 0) {
+    snprintf(b, cap, "%s", xb);
+    snprintf(m, cap, "%s", xm);
+    return;
+  }
+  knoop_istd_x_text(heen->header, "XsdVersie/BasisschemaXsdVersie", b, cap);
+  knoop_istd_x_text(heen->header, "XsdVersie/BerichtXsdVersie", m, cap);
+}
+
+static void header_additions(const knoop_istd_schemas_t *s, const knoop_istd_type_t *a, xmlNode *hdr, xmlNs *ns,
+                             xmlNs *basis, const knoop_istd_msg_t *heen, const knoop_istd_retour_opts_t *o) {
   char b[16], m[16];
-  knoop_istd_x_text(heen->header, "XsdVersie/BasisschemaXsdVersie", b, sizeof b);
-  knoop_istd_x_text(heen->header, "XsdVersie/BerichtXsdVersie", m, sizeof m);
+  our_versie(s, a, heen, b, m, sizeof b);
   knoop_istd_x_add(hdr, ns, "IdentificatieRetour", o->identificatie);
   knoop_istd_x_add(hdr, ns, "DagtekeningRetour", o->dagtekening);
   knoop_istd_x_add(hdr, ns, "XsltVersie", o->xslt_versie ? o->xslt_versie : "1.0.0");
@@ -152,7 +164,7 @@ static int build_retour(const knoop_istd_schemas_t *s, const knoop_istd_msg_t *h
   xmlNs *basis = find_ns(root, knoop_istd_basis_ns(a->standard));
   xmlNode *hdr = (xmlNode *)knoop_istd_x_child(root, "Header");
   set_text((xmlNode *)knoop_istd_x_child(hdr, "BerichtCode"), a->berichtcode);
-  header_additions(hdr, root->ns, basis, heen, o);
+  header_additions(s, a, hdr, root->ns, basis, heen, o);
   if (mode != R_ACCEPTED) add_retourcodes(hdr, root->ns, &hcodes);
   if (mode != R_FULL) {
     xmlNode *next;
@@ -185,7 +197,8 @@ static void amount(long long cents, char *num, size_t cap, const char **dc) {
   *dc = cents < 0 ? "C" : "D";
 }
 
-static int build_325(const knoop_istd_msg_t *heen, const knoop_istd_type_t *a, const char *const *line_codes,
+static int build_325(const knoop_istd_schemas_t *s, const knoop_istd_msg_t *heen, const knoop_istd_type_t *a,
+                     const char *const *line_codes,
                      const codes_t *hcodes, const codes_t *decl_codes, const knoop_istd_retour_opts_t *o,
                      xmlDoc **out) {
   xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
@@ -198,9 +211,10 @@ static int build_325(const knoop_istd_msg_t *heen, const knoop_istd_type_t *a, c
                           BAD_CAST(a->standard == KNOOP_ISTD_IWMO ? "iwmo" : "ijw"));
   xmlNs *ns = xmlNewNs(root, BAD_CAST a->ns, BAD_CAST prefix);
   xmlSetNs(root, ns);
-  char b[16], m[16];
-  knoop_istd_x_text(heen->header, "XsdVersie/BasisschemaXsdVersie", b, sizeof b);
-  knoop_istd_x_text(heen->header, "XsdVersie/BerichtXsdVersie", m, sizeof m);
+  char b[16], m[16], hb[16], hm[16];
+  our_versie(s, a, heen, b, m, sizeof b);
+  knoop_istd_x_text(heen->header, "XsdVersie/BasisschemaXsdVersie", hb, sizeof hb);
+  knoop_istd_x_text(heen->header, "XsdVersie/BerichtXsdVersie", hm, sizeof hm);
   xmlNode *h = knoop_istd_x_add(root, ns, "Header", NULL);
   knoop_istd_x_add(h, ns, "BerichtCode", a->berichtcode);
   knoop_istd_x_add(h, ns, "BerichtVersie", heen->versie);
@@ -212,7 +226,7 @@ static int build_325(const knoop_istd_msg_t *heen, const knoop_istd_type_t *a, c
   add_pair(h, ns, basis, "DeclaratieIdentificatie", "Identificatie", heen->identificatie, "Dagtekening",
            heen->dagtekening);
   knoop_istd_x_add(h, ns, "XsltVersie", o->xslt_versie ? o->xslt_versie : "1.0.0");
-  add_pair(h, ns, basis, "XsdVersieDeclaratie", "BasisschemaXsdVersie", b, "BerichtXsdVersie", m);
+  add_pair(h, ns, basis, "XsdVersieDeclaratie", "BasisschemaXsdVersie", hb, "BerichtXsdVersie", hm);
   codes_t ok = { 0 };
   codes_add(&ok, "0200");
   add_retourcodes(h, ns, hcodes && hcodes->n ? hcodes : &ok);
@@ -266,10 +280,9 @@ static int build_325(const knoop_istd_msg_t *heen, const knoop_istd_type_t *a, c
 
 int knoop_istd_declaratie_antwoord(const knoop_istd_schemas_t *s, const knoop_istd_msg_t *heen,
                                    const char *const *codes, const knoop_istd_retour_opts_t *o, xmlDoc **out) {
-  (void)s;
   if (!heen || !o || !o->identificatie || !o->dagtekening || !out || heen->type->number != 323) return -EINVAL;
   *out = NULL;
-  return build_325(heen, knoop_istd_type_find(heen->type->standard, 325), codes, NULL, NULL, o, out);
+  return build_325(s, heen, knoop_istd_type_find(heen->type->standard, 325), codes, NULL, NULL, o, out);
 }
 
 /* A 323 answered from its level-2 errors: an error on a Prestatie rejects it, on a Client all its Prestaties. */
@@ -277,7 +290,7 @@ static int retour_323(const knoop_istd_schemas_t *s, const knoop_istd_msg_t *hee
                       const knoop_istd_errors_t *errs, const knoop_istd_retour_opts_t *o, xmlDoc **out) {
   codes_t hcodes = { 0 };
   retour_mode_t mode = classify(s, a, errs, &hcodes);
-  if (mode == R_HEADER_ONLY) return build_325(heen, a, NULL, &hcodes, NULL, o, out);
+  if (mode == R_HEADER_ONLY) return build_325(s, heen, a, NULL, &hcodes, NULL, o, out);
   const char **codes = calloc(heen->n_lines ? heen->n_lines : 1, sizeof *codes);
   if (!codes) return -ENOMEM;
   for (size_t i = 0; errs && i < errs->n; i++) {
@@ -290,7 +303,7 @@ static int retour_323(const knoop_istd_schemas_t *s, const knoop_istd_msg_t *hee
       if (hit && !codes[l]) codes[l] = e->code;
     }
   }
-  int rc = build_325(heen, a, codes, NULL, NULL, o, out);
+  int rc = build_325(s, heen, a, codes, NULL, NULL, o, out);
   free(codes);
   return rc;
 }

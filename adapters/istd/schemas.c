@@ -16,6 +16,7 @@ typedef struct entry {
   xmlSchema *schema;                   /* owned */
   char *klassen[MAX_KLASSEN];          /* owned: element names that carry RetourCodes */
   size_t n_klassen;
+  char basis_versie[16], bericht_versie[16];   /* appinfo BasisschemaXsdVersie / BerichtXsdVersie */
 } entry_t;
 
 struct knoop_istd_schemas {
@@ -81,6 +82,24 @@ static int add_typed_elements(entry_t *e, const xmlNode *n, char types[][64], si
   return 0;
 }
 
+/* IV034: a message states the XSD versions it was made with, as the schema's appinfo gives them. */
+static void read_versions(entry_t *e, const xmlNode *root) {
+  for (const xmlNode *ann = root ? root->children : NULL; ann; ann = ann->next) {
+    if (!is_xs(ann, "annotation")) continue;
+    for (const xmlNode *ai = ann->children; ai; ai = ai->next) {
+      if (!is_xs(ai, "appinfo")) continue;
+      for (const xmlNode *v = ai->children; v; v = v->next) {
+        char *dst = is_xs(v, "BasisschemaXsdVersie") ? e->basis_versie
+                    : is_xs(v, "BerichtXsdVersie")   ? e->bericht_versie : NULL;
+        if (!dst) continue;
+        xmlChar *t = xmlNodeGetContent(v);
+        snprintf(dst, sizeof e->basis_versie, "%s", t ? (const char *)t : "");
+        xmlFree(t);
+      }
+    }
+  }
+}
+
 /* A berichtklasse is an element whose complexType (in this message's own namespace) ends in RetourCodes.
  * Reading it from the XSD keeps the retour generator free of per-message tables. */
 static int read_klassen(entry_t *e, const char *path) {
@@ -96,6 +115,7 @@ static int read_klassen(entry_t *e, const char *path) {
     xmlFree(name);
   }
   int rc = add_typed_elements(e, root, types, nt);
+  read_versions(e, root);
   xmlFreeDoc(doc);
   return rc;
 }
@@ -174,6 +194,15 @@ int knoop_istd_validate(const knoop_istd_schemas_t *s, const knoop_istd_type_t *
     knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_SCHEMA, NULL, NULL, 0, NULL, "document is not valid against %s.xsd",
                           t->name);
   return rc < 0 ? -ENOMEM : -EBADMSG;
+}
+
+int knoop_istd_xsd_versie(const knoop_istd_schemas_t *s, const knoop_istd_type_t *t, const char **basis,
+                          const char **bericht) {
+  const entry_t *e = find(s, t);
+  if (!e || !e->basis_versie[0] || !e->bericht_versie[0]) return -ENOENT;
+  *basis = e->basis_versie;
+  *bericht = e->bericht_versie;
+  return 0;
 }
 
 bool knoop_istd_is_klasse(const knoop_istd_schemas_t *s, const knoop_istd_type_t *t, const char *local) {

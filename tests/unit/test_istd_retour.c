@@ -207,6 +207,14 @@ static void test_ijw_retours_validate(void **state) {
     const knoop_istd_type_t *a = knoop_istd_type_by_ns((const char *)xmlDocGetRootElement(got)->ns->href);
     assert_int_equal(a->standard, KNOOP_ISTD_IJW);
     assert_int_equal(a->number, m->type->answer);
+    const char *xb, *xm;                                         /* IV034: the answer's own XSD versions */
+    assert_int_equal(knoop_istd_xsd_versie(S, a, &xb, &xm), 0);
+    assert_string_equal(xm, "0.1.0");                            /* as the iJw 3.2 appinfo states it */
+    xmlNode *v = istd_find(got, n == 323 ? "XsdVersie" : "XsdVersieRetour", 0);
+    assert_non_null(v);
+    xmlChar *t = xmlNodeGetContent(istd_nth(v->children, "BerichtXsdVersie", &(int){ 0 }));
+    assert_string_equal((const char *)t, xm);
+    xmlFree(t);
     xmlFreeDoc(got);
     const xmlNode *line = m->n_lines ? m->lines[0].node : istd_find(m->doc, "Antwoord", 0);
     if (!line) line = istd_find(m->doc, "Client", 0);
