@@ -256,6 +256,28 @@ static void test_berichtklassen_from_the_xsds(void **state) {
     }
 }
 
+/* Prefixes are the sender's choice: a heen message in the default namespace gets a valid retour too. */
+static void test_default_namespace_heen(void **state) {
+  (void)state;
+  char *xml = istd_read_conf("iwmo-3.2/examples/WMO305.xml", NULL);
+  char *a = istd_replace_all(xml, "xmlns:wmo305=", "xmlns=");
+  char *b = istd_replace_all(a, "wmo305:", "");
+  knoop_istd_msg_t *m = istd_decode_buf(S, b, strlen(b));
+  knoop_istd_errors_t e = { 0 };
+  knoop_istd_errors_add(&e, KNOOP_ISTD_LEVEL_RULE, "9019", "TR019", 0, m->lines[0].node, "x");
+  xmlDoc *got = make_retour(m, &e, "R4190001", "2025-04-06");
+  xmlDoc *want = istd_parse_conf("iwmo-3.2/examples-derived/WMO306-rejected.xml");
+  char why[256];
+  /* same structure as the derived example apart from the code on the first StartProduct */
+  assert_non_null(istd_equiv_nodes(xmlDocGetRootElement(got), xmlDocGetRootElement(want), why, sizeof why));
+  if (!strstr(why, "9019")) fail_msg("unexpected difference: %s", why);
+  xmlFreeDoc(want);
+  xmlFreeDoc(got);
+  knoop_istd_errors_clear(&e);
+  knoop_istd_msg_destroy(&m);
+  free(xml), free(a), free(b);
+}
+
 static void test_no_retour_for_a_retour(void **state) {
   (void)state;
   knoop_istd_msg_t *m = istd_decode_conf(S, "iwmo-3.2/examples-derived/WMO302-accepted.xml");
@@ -275,6 +297,7 @@ int main(void) {
     cmocka_unit_test(test_325_credit_and_all_rejected),
     cmocka_unit_test(test_ijw_retours_validate),
     cmocka_unit_test(test_berichtklassen_from_the_xsds),
+    cmocka_unit_test(test_default_namespace_heen),
     cmocka_unit_test(test_no_retour_for_a_retour),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
