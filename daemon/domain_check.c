@@ -266,15 +266,33 @@ int knoop_domain_check_retour(const knoop_network_t *net, const knoop_contract_t
 static void facts_referral(const ProtobufCMessage *msg, knoop_domain_facts_t *f)
 {
     const Knoop__Domain__Referral *m = (const Knoop__Domain__Referral *)msg;
+    f->needs_client = true;
     snprintf(f->product, sizeof f->product, "%s", m->product);
     snprintf(f->preferred_provider, sizeof f->preferred_provider, "%s", m->preferred_provider);
 }
 static void facts_plan(const ProtobufCMessage *msg, knoop_domain_facts_t *f)
 {
     const Knoop__Domain__PlanUpdate *m = (const Knoop__Domain__PlanUpdate *)msg;
+    f->needs_client = true;
     snprintf(f->product, sizeof f->product, "%s", m->product);
     if (m->action == KNOOP__DOMAIN__PLAN_ACTION__PROVIDER_CHANGED && m->at_client_request)
         snprintf(f->new_provider, sizeof f->new_provider, "%s", m->new_provider);
+}
+
+static void facts_outcome(const ProtobufCMessage *msg, knoop_domain_facts_t *f)
+{
+    const Knoop__Domain__OutcomeReport *m = (const Knoop__Domain__OutcomeReport *)msg;
+    f->needs_client = m->level == KNOOP__DOMAIN__OUTCOME_LEVEL__CLIENT;
+    f->forbids_client = !f->needs_client;
+}
+
+int knoop_domain_check_client(const knoop_domain_facts_t *f, bool has_client, char *reason, size_t n)
+{
+    if (f->needs_client && !has_client)
+        return fail(-EINVAL, reason, n, "%s is about one client: the envelope needs client_bsn", f->message);
+    if (f->forbids_client && has_client)
+        return fail(-EINVAL, reason, n, "%s at contract or population level must not carry a client", f->message);
+    return 0;
 }
 
 typedef int (*check_fn)(const knoop_network_t *, const knoop_contract_t *, const ProtobufCMessage *, char *, size_t);
@@ -296,7 +314,7 @@ static const struct {
     {"knoop.domain.PlanUpdate", &knoop__domain__plan_update__descriptor, knoop_domain_check_plan_update_msg,
      facts_plan},
     {"knoop.domain.OutcomeReport", &knoop__domain__outcome_report__descriptor, knoop_domain_check_outcome_msg,
-     NULL},
+     facts_outcome},
     {"knoop.domain.Retour", &knoop__domain__retour__descriptor, knoop_domain_check_retour_msg, NULL},
 };
 #define N_MESSAGES (sizeof messages / sizeof messages[0])

@@ -17,6 +17,8 @@ typedef struct knoop_domain_facts {
     char product[KNOOP_NAME_MAX];
     char preferred_provider[KNOOP_CODE_MAX];   /* Referral: the client's choice */
     char new_provider[KNOOP_CODE_MAX];         /* PlanUpdate PROVIDER_CHANGED at the client's request */
+    bool needs_client;                         /* about one client: the envelope must carry client_bsn */
+    bool forbids_client;                       /* contract/population level: the envelope must not carry one */
 } knoop_domain_facts_t;
 
 /* True for "application/x-protobuf; knoop.domain.<Message>" with a message this module knows. */
@@ -29,6 +31,9 @@ bool knoop_domain_is_native(const char *content_type);
 int knoop_domain_check(const knoop_network_t *net, const knoop_contract_t *contract, const char *content_type,
                        const uint8_t *payload, size_t len, knoop_domain_facts_t *facts, char *reason,
                        size_t reason_len);
+
+/* Does the envelope's client (present or not) fit what the payload is about? 0, or -EINVAL with a reason. */
+int knoop_domain_check_client(const knoop_domain_facts_t *facts, bool has_client, char *reason, size_t reason_len);
 
 /* The same checks on decoded messages. */
 int knoop_domain_check_referral(const knoop_network_t *net, const knoop_contract_t *contract,

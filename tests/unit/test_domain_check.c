@@ -104,6 +104,31 @@ static void test_zrm_in_range(void **state)
     expect(knoop_domain_check_outcome(net, NULL, r, reason, sizeof reason), 0, NULL);
 }
 
+/* Client-level reports and referrals need the envelope's client; contract-level reports must not carry one. */
+static void test_client_presence(void **state)
+{
+    (void)state;
+    const knoop_contract_t *heerlen = knoop_network_contract(net, "heerlen");
+    Knoop__Domain__OutcomeReport *r = zrm_report();
+    knoop_domain_facts_t f;
+    expect(check_packed(&r->base, "knoop.domain.OutcomeReport", heerlen, &f), 0, NULL);
+    assert_true(f.needs_client);
+    expect(knoop_domain_check_client(&f, true, reason, sizeof reason), 0, NULL);
+    expect(knoop_domain_check_client(&f, false, reason, sizeof reason), -EINVAL,
+           "knoop.domain.OutcomeReport is about one client: the envelope needs client_bsn");
+    r->level = KNOOP__DOMAIN__OUTCOME_LEVEL__CONTRACT;
+    expect(check_packed(&r->base, "knoop.domain.OutcomeReport", heerlen, &f), 0, NULL);
+    expect(knoop_domain_check_client(&f, true, reason, sizeof reason), -EINVAL, "must not carry a client");
+    expect(knoop_domain_check_client(&f, false, reason, sizeof reason), 0, NULL);
+    Knoop__Domain__Retour m = KNOOP__DOMAIN__RETOUR__INIT;
+    m.schema_version = 1;
+    m.correlation_id = "abc";
+    m.status = KNOOP__DOMAIN__RETOUR_STATUS__ACCEPTED;
+    expect(check_packed(&m.base, "knoop.domain.Retour", NULL, &f), 0, NULL);
+    expect(knoop_domain_check_client(&f, true, reason, sizeof reason), 0, NULL);    /* either way */
+    expect(knoop_domain_check_client(&f, false, reason, sizeof reason), 0, NULL);
+}
+
 static void test_zrm_out_of_range(void **state)
 {
     (void)state;
@@ -316,6 +341,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zrm_in_range),
         cmocka_unit_test(test_zrm_out_of_range),
+        cmocka_unit_test(test_client_presence),
         cmocka_unit_test(test_unknown_indicator),
         cmocka_unit_test(test_outcome_periods_and_contracts),
         cmocka_unit_test(test_brunssum_value_types),
