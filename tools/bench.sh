@@ -20,7 +20,13 @@ start_daemon() {  # $1: extra YAML (the network for the routing cases)
 }
 stop_daemon() { kill "$pid"; wait "$pid"; pid=; }
 mkdir -p "$BUILD/bench"
+seconds=${KNOOP_BENCH_SECONDS:-3}
+# Plain publish: no network, routed by receiver. Then the same daemon build with the whole demo network
+# (18 financiers, 8 members) for white-label dispatch of 10,000 clients; its ratio is to plain publish at the same W.
 start_daemon ""
-"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -o "$BUILD/bench/latest.json" -c "${KNOOP_BENCH_CASES:-publish}" \
-  -s "${KNOOP_BENCH_SECONDS:-3}"
+"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -o "$tmp/plain.json" -c publish -s "$seconds"
+stop_daemon
+start_daemon "$(sed -n '/^network:/,$p' deploy/knoopd.yaml)"
+"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -o "$BUILD/bench/latest.json" -c routing -s "$seconds" \
+  --baseline "$tmp/plain.json"
 stop_daemon

@@ -221,20 +221,21 @@ static const bench_case_t cases[] = {
 int main(int argc, char **argv)
 {
     const char *endpoint = "tcp://127.0.0.1:5570", *dir = ".", *out_path = "build/bench/latest.json";
-    const char *groups = "publish";
+    const char *groups = "publish", *baseline = NULL;
     double seconds = 3.0, ceiling_seconds = 2.0;
     static const struct option opts[] = {
         {"endpoint", required_argument, 0, 'e'}, {"dir", required_argument, 0, 'd'},
         {"out", required_argument, 0, 'o'}, {"seconds", required_argument, 0, 's'},
-        {"cases", required_argument, 0, 'c'}, {0, 0, 0, 0}};
+        {"cases", required_argument, 0, 'c'}, {"baseline", required_argument, 0, 'b'}, {0, 0, 0, 0}};
     int o;
-    while ((o = getopt_long(argc, argv, "e:d:o:s:c:", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "e:d:o:s:c:b:", opts, NULL)) != -1) {
         switch (o) {
         case 'e': endpoint = optarg; break;
         case 'd': dir = optarg; break;
         case 'o': out_path = optarg; break;
         case 's': seconds = atof(optarg); break;
         case 'c': groups = optarg; break;
+        case 'b': baseline = optarg; break;
         default:
             fprintf(stderr, "usage: knoop-bench [-e ENDPOINT] [-d DIR for ceilings] [-o JSON] [-s SECONDS] "
                             "[-c publish,routing]\n");
@@ -243,16 +244,39 @@ int main(int argc, char **argv)
     }
     double ceil[2][3];   /* [payload 1k, 256][fsync, sqlite64, sqlite1024] */
     size_t sizes[2] = {1024, 256};
+    static const char *const ceiling_keys[2][3] = {
+        {"fsync_1k_per_s", "sqlite_batch64_1k_rows_per_s", "sqlite_batch1024_1k_rows_per_s"},
+        {"fsync_256_per_s", "sqlite_batch64_256_rows_per_s", "sqlite_batch1024_256_rows_per_s"}};
+    json_t *base = baseline ? json_load_file(baseline, 0, NULL) : NULL;
     printf("ceilings of this machine (same run):\n");
     for (int s = 0; s < 2; s++) {
-        ceil[s][CEIL_FSYNC] = ceiling_fsync(dir, sizes[s], ceiling_seconds);
-        ceil[s][CEIL_SQLITE_64] = ceiling_sqlite(dir, sizes[s], 64, ceiling_seconds);
-        ceil[s][CEIL_SQLITE_1024] = ceiling_sqlite(dir, sizes[s], 1024, ceiling_seconds);
+        for (int k = 0; k < 3; k++)
+            ceil[s][k] = json_real_value(json_object_get(json_object_get(base, "ceilings"), ceiling_keys[s][k]));
+        if (!base) {
+            ceil[s][CEIL_FSYNC] = ceiling_fsync(dir, sizes[s], ceiling_seconds);
+            ceil[s][CEIL_SQLITE_64] = ceiling_sqlite(dir, sizes[s], 64, ceiling_seconds);
+            ceil[s][CEIL_SQLITE_1024] = ceiling_sqlite(dir, sizes[s], 1024, ceiling_seconds);
+        }
         printf("  payload %4zu B: fdatasync %8.0f/s   sqlite FULL batch-64 %8.0f rows/s   batch-1024 %8.0f rows/s\n",
                sizes[s], ceil[s][0], ceil[s][1], ceil[s][2]);
     }
+    json_decref(base);
     json_t *results = json_array();
     double measured[NCASES] = {0};
+    /* A baseline file (an earlier run of other cases, e.g. plain publish before the daemon was restarted with a
+     * network) supplies those cases' figures: they are ceilings of cases here and are kept in the output. */
+    if (baseline) {
+        json_t *prev = json_load_file(baseline, 0, NULL);
+        size_t k;
+        json_t *c;
+        json_array_foreach(json_object_get(prev, "cases"), k, c) {
+            for (size_t i = 0; i < NCASES; i++)
+                if (strcmp(cases[i].name, json_string_value(json_object_get(c, "name"))) == 0)
+                    measured[i] = json_real_value(json_object_get(c, "msgs_per_s"));
+            json_array_append(results, c);
+        }
+        json_decref(prev);
+    }
     char tag[8];
     snprintf(tag, sizeof tag, "%04x", (unsigned)(time(NULL) & 0xffff));
     int failures = 0;
@@ -290,11 +314,12 @@ int main(int argc, char **argv)
             printf("%-20s absolute target %.0f msgs/s: %s\n", "", bc->absolute_target,
                    r.msgs_per_s >= bc->absolute_target ? "met" : "not met");
     }
-    json_t *doc = json_pack("{s:o, s:{s:f, s:f, s:f, s:f, s:f, s:f}, s:o}", "generated_at",
-                            json_integer((json_int_t)time(NULL)), "ceilings", "fsync_1k_per_s", ceil[0][0],
-                            "sqlite_batch64_1k_rows_per_s", ceil[0][1], "sqlite_batch1024_1k_rows_per_s", ceil[0][2],
-                            "fsync_256_per_s", ceil[1][0], "sqlite_batch64_256_rows_per_s", ceil[1][1],
-                            "sqlite_batch1024_256_rows_per_s", ceil[1][2], "cases", results);
+    json_t *ceilings = json_object();
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < 3; k++)
+            json_object_set_new(ceilings, ceiling_keys[s][k], json_real(ceil[s][k]));
+    json_t *doc = json_pack("{s:I, s:o, s:o}", "generated_at", (json_int_t)time(NULL), "ceilings", ceilings,
+                            "cases", results);
     if (json_dump_file(doc, out_path, JSON_INDENT(2)) != 0)
         fprintf(stderr, "knoop-bench: cannot write %s\n", out_path);
     else
