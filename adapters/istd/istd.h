@@ -25,6 +25,8 @@ const knoop_istd_type_t *knoop_istd_type_find(knoop_istd_standard_t s, int numbe
 const knoop_istd_type_t *knoop_istd_type_by_ns(const char *ns);
 const char *knoop_istd_standard_name(knoop_istd_standard_t s);               /* "iwmo-3.2" / "ijw-3.2" */
 const char *knoop_istd_basis_ns(knoop_istd_standard_t s);
+/* The envelope's content_type, e.g. "application/xml; iwmo-3.2; WMO301". 0 or -ENOSPC. */
+int knoop_istd_content_type(const knoop_istd_type_t *t, char *buf, size_t cap);
 
 /* ---- errors: every call appends to a caller-owned list (never printed) -------------------------- */
 enum { KNOOP_ISTD_LEVEL_PARSE = 0, KNOOP_ISTD_LEVEL_SCHEMA = 1, KNOOP_ISTD_LEVEL_RULE = 2 };

@@ -1,6 +1,8 @@
 /* types.c — the table of the 28 iWmo 3.2 / iJw 3.2 messages knoop speaks: BerichtCode, namespace, kind, answer.
  * Everything that differs per message type is a row here, so the rest of the adapter is table-driven. */
 #include "istd/istd.h"
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #define NS_WMO(n) "http://www.istandaarden.nl/iwmo/3_2/wmo" #n "/schema"
@@ -55,4 +57,10 @@ const char *knoop_istd_standard_name(knoop_istd_standard_t s) {
 const char *knoop_istd_basis_ns(knoop_istd_standard_t s) {
   return s == KNOOP_ISTD_IWMO ? "http://www.istandaarden.nl/iwmo/3_2/basisschema/schema"
                               : "http://www.istandaarden.nl/ijw/3_2/basisschema/schema";
+}
+
+int knoop_istd_content_type(const knoop_istd_type_t *t, char *buf, size_t cap) {
+  if (!t || !buf) return -EINVAL;
+  int n = snprintf(buf, cap, "application/xml; %s; %s", knoop_istd_standard_name(t->standard), t->name);
+  return n < 0 || (size_t)n >= cap ? -ENOSPC : 0;
 }

@@ -209,6 +209,12 @@ static void test_type_table(void **state) {
     if (t[i].answer) assert_non_null(knoop_istd_type_find(t[i].standard, t[i].answer));
   }
   assert_string_equal(knoop_istd_type_find(KNOOP_ISTD_IJW, 323)->berichtcode, "490");
+  char ct[64];
+  assert_int_equal(knoop_istd_content_type(knoop_istd_type_find(KNOOP_ISTD_IWMO, 301), ct, sizeof ct), 0);
+  assert_string_equal(ct, "application/xml; iwmo-3.2; WMO301");   /* as DESIGN.md names it */
+  assert_int_equal(knoop_istd_content_type(knoop_istd_type_find(KNOOP_ISTD_IJW, 325), ct, sizeof ct), 0);
+  assert_string_equal(ct, "application/xml; ijw-3.2; JW325");
+  assert_int_equal(knoop_istd_content_type(t, ct, 8), -ENOSPC);
   assert_string_equal(knoop_istd_type_find(KNOOP_ISTD_IWMO, 325)->berichtcode, "485");
 }
 
