@@ -207,10 +207,11 @@ int knoop_domain_check_outcome(const knoop_network_t *net, const knoop_contract_
     const knoop_indicator_set_t *set = c ? c->indicator_set : knoop_network_indicator_set(net, m->indicator_set);
     if (c != NULL && set == NULL)
         return fail(-EINVAL, reason, n, "OutcomeReport: contract '%s' has no outcome reporting", c->name);
-    if (set == NULL)
-        return fail(-EINVAL, reason, n, "OutcomeReport: no contract and no known indicator set ('%s')",
-                    m->indicator_set);
-    if (!empty(m->indicator_set) && strcmp(m->indicator_set, set->name) != 0)
+    /* With neither a contract (the router has not decided yet) nor a set named, only the shape can be checked
+     * now; the values are checked when the contract is known. */
+    if (set == NULL && !empty(m->indicator_set))
+        return fail(-EINVAL, reason, n, "OutcomeReport: unknown indicator set '%s'", m->indicator_set);
+    if (set != NULL && !empty(m->indicator_set) && strcmp(m->indicator_set, set->name) != 0)
         return fail(-EINVAL, reason, n, "OutcomeReport: indicator set '%s' is not the contract's ('%s')",
                     m->indicator_set, set->name);
     if (m->level < KNOOP__DOMAIN__OUTCOME_LEVEL__CLIENT || m->level > KNOOP__DOMAIN__OUTCOME_LEVEL__POPULATION)
@@ -232,7 +233,7 @@ int knoop_domain_check_outcome(const knoop_network_t *net, const knoop_contract_
         return fail(-EINVAL, reason, n, "OutcomeReport: no values");
     for (size_t i = 0; i < m->n_values; i++) {
         const Knoop__Domain__IndicatorValue *v = m->values[i];
-        if ((rc = check_value(set, v, i, reason, n)) != 0)
+        if (set != NULL && (rc = check_value(set, v, i, reason, n)) != 0)
             return rc;
         for (size_t j = 0; j < i; j++)
             if (strcmp(m->values[j]->indicator, v->indicator) == 0 && strcmp(m->values[j]->group, v->group) == 0)

@@ -24,8 +24,9 @@ typedef struct knoop_domain_facts {
 /* True for "application/x-protobuf; knoop.domain.<Message>" with a message this module knows. */
 bool knoop_domain_is_native(const char *content_type);
 
-/* Decodes and checks one native payload. contract may be NULL (then contract-specific checks use the contract
- * the payload names, if any); facts may be NULL. Returns 0, or with a reason for a person to act on:
+/* Decodes and checks one native payload. contract may be NULL before routing: then the checks that need it use
+ * the contract (or indicator set) the payload names, or are left for a second call with the routed contract;
+ * facts may be NULL. Returns 0, or with a reason for a person to act on:
  * -ENOTSUP (not a known knoop.domain content type, or a schema_version this knoopd does not speak),
  * -EBADMSG (the payload does not decode), -EINVAL (the content is invalid for the network or contract). */
 int knoop_domain_check(const knoop_network_t *net, const knoop_contract_t *contract, const char *content_type,

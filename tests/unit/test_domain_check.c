@@ -102,6 +102,17 @@ static void test_zrm_in_range(void **state)
     /* Without a contract from the router, the one the report names is used. */
     r->contract = "heerlen";
     expect(knoop_domain_check_outcome(net, NULL, r, reason, sizeof reason), 0, NULL);
+    r->values[2]->number = 9;
+    expect(knoop_domain_check_outcome(net, NULL, r, reason, sizeof reason), -EINVAL, "'tijdsbesteding' scored 9");
+    /* Before routing, naming nothing: the shape is checked, the values wait for the routed contract. */
+    r->contract = "";
+    expect(knoop_domain_check_outcome(net, NULL, r, reason, sizeof reason), 0, NULL);
+    expect(knoop_domain_check_outcome(net, heerlen, r, reason, sizeof reason), -EINVAL, "'tijdsbesteding' scored 9");
+    r->period_end = "2026-06-01";
+    expect(knoop_domain_check_outcome(net, NULL, r, reason, sizeof reason), -EINVAL, "before it starts");
+    r->period_end = "2026-09-30";
+    r->indicator_set = "zrm-12";
+    expect(knoop_domain_check_outcome(net, NULL, r, reason, sizeof reason), -EINVAL, "unknown indicator set 'zrm-12'");
 }
 
 /* Client-level reports and referrals need the envelope's client; contract-level reports must not carry one. */
