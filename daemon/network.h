@@ -150,8 +150,8 @@ struct knoop_party {
     const knoop_party_t *gemeente;              /* buurtteam */
     const knoop_party_t *cooperative;           /* member: the network's cooperative */
     int member_slot;                     /* member: 0..63 among the cooperative's members, else -1 */
-    const knoop_contract_t **contracts; size_t n_contracts;   /* owned array: as financier, provider, member
-                                                                 or co-financier; borrowed contracts */
+    const knoop_contract_t **contracts; size_t n_contracts;   /* owned array: as financier, provider, member,
+                                                          co-financier or subcontractor; borrowed contracts */
 };
 
 typedef struct knoop_budget {
