@@ -138,12 +138,15 @@ class Client:
     dead_after_ms -- raise ConnectionLost after this much broker silence while waiting; default
                      3 x heartbeat_ms from Welcome; 0 disables the check
     curve         -- optional (server_public, client_public, client_secret), Z85 keys, for CURVE
+    auto_resume   -- before a call that follows more than heartbeat_ms of silence, say Hello again; when
+                     the broker had dropped the session meanwhile, subscribe again as before (see resume())
     """
 
     def __init__(self, endpoint="tcp://127.0.0.1:5570", timeout=10.0, dead_after_ms=None, curve=None,
-                 context=None):
+                 context=None, auto_resume=True):
         self.endpoint = endpoint
         self.timeout = timeout
+        self.auto_resume = auto_resume
         self._own_context = context is None
         self._ctx = context or zmq.Context()
         self._sock = self._ctx.socket(zmq.DEALER)
@@ -165,7 +168,8 @@ class Client:
         self._next_ref = 1
         self._inbox = []          # frames for receive(), in arrival order
         self._outcomes = {}       # ref -> Accepted/Rejected that arrived while waiting for something else
-        self._subs = {}           # stream -> subscriber name, for close()
+        self._subs = {}           # stream -> the Subscribe frame, for resume() and close()
+        self._hello = None        # the last Hello that was welcomed, for resume()
         self._last_send = time.monotonic()
         self._last_recv = time.monotonic()
         self.closed = False
@@ -183,15 +187,44 @@ class Client:
 
     def hello(self, party, client_name="knoop-python", protocol_version=PROTOCOL_VERSION, timeout=None):
         """Hello{party, client_name, protocol_version} -> Welcome. Raises KnoopError on an Error frame."""
-        self._send(knoop_pb2.Frame(hello=knoop_pb2.Hello(party=party, client_name=client_name,
-                                                         protocol_version=protocol_version)))
+        hello = knoop_pb2.Frame(hello=knoop_pb2.Hello(party=party, client_name=client_name,
+                                                      protocol_version=protocol_version))
+        self._send(hello)
         frame = self._wait(lambda f: f.WhichOneof("body") in ("welcome", "error"), "Welcome", timeout,
                            heartbeats=False)
         if frame.WhichOneof("body") == "error":
             raise KnoopError(frame.error.code, frame.error.reason)
         self.party = party
         self.welcome = frame.welcome
+        self._hello = hello
         return frame.welcome
+
+    def resume(self, timeout=None):
+        """Says the last Hello again. The broker answers a known session with the same session id; when it
+        had dropped this one (silent longer than its peer timeout, or restarted), the session id is new and
+        every subscription is sent again, so durable subscribers continue at their acked cursor (what was
+        delivered but not acked comes again, attempt > 1). Returns True when the session was new."""
+        if self._hello is None:
+            raise KnoopError(knoop_pb2.NO_HELLO, "resume() before hello()")
+        old = self.welcome.session
+        h = self._hello.hello
+        welcome = self.hello(h.party, h.client_name, h.protocol_version, timeout=timeout)
+        if welcome.session == old:
+            return False
+        for request in list(self._subs.values()):
+            if request.subscribe.subscriber:
+                # Continue at the stored cursor whatever the first Subscribe asked for ("latest" would skip
+                # what arrived while we were away).
+                request.subscribe.start = knoop_pb2.DURABLE
+            self._subscribe(request, timeout)
+        return True
+
+    def _resume_if_idle(self):
+        # The broker drops a session after peer_timeout_ms >= 2 x heartbeat_ms of silence: after one interval
+        # a Hello round trip is cheap insurance against a NO_HELLO.
+        if (self.auto_resume and self._hello is not None and self.heartbeat_ms
+                and time.monotonic() - self._last_send > self.heartbeat_ms / 1000.0):
+            self.resume()
 
     @property
     def heartbeat_ms(self):
@@ -219,11 +252,23 @@ class Client:
         ref, frame = self._publish_frame(envelope, ref, fields)
         if isinstance(frame, knoop_pb2.Rejected):
             raise PublishRejected(ref, frame.code, frame.reason)
+        self._resume_if_idle()
         self._send(frame)
         outcome = self._wait_outcome({ref}, timeout)
+        if self._lost_session(outcome):
+            self._send(frame)  # resumed: the broker had forgotten us (restart, drop); once more
+            outcome = self._wait_outcome({ref}, timeout)
         if isinstance(outcome, knoop_pb2.Rejected):
             raise PublishRejected(ref, outcome.code, outcome.reason)
         return outcome
+
+    def _lost_session(self, outcome):
+        """True after a Rejected{NO_HELLO} for a client that had a session, once resume() restored it."""
+        if not (self.auto_resume and self._hello is not None and isinstance(outcome, knoop_pb2.Rejected)
+                and outcome.code == knoop_pb2.NO_HELLO):
+            return False
+        self.resume()
+        return True
 
     def publish_many(self, items, window=64, timeout=None):
         """Publishes many messages keeping up to `window` unanswered Publish frames in flight.
@@ -236,8 +281,10 @@ class Client:
         """
         if window < 1:
             raise ValueError("window must be at least 1")
+        self._resume_if_idle()
         results = {}
-        in_flight = set()
+        in_flight = {}   # ref -> (Publish frame, session it was sent in)
+        retried = set()
         it = iter(items)
         exhausted = False
         while True:
@@ -257,7 +304,7 @@ class Client:
                     results[ref] = frame
                     continue
                 self._send(frame)
-                in_flight.add(ref)
+                in_flight[ref] = (frame, self.welcome.session if self.welcome else "")
             if not in_flight:
                 return results
             try:
@@ -266,8 +313,18 @@ class Client:
                 # Say what is known: the refs still None have an unknown outcome (publish them again).
                 e.results = results
                 raise
+            frame, session = in_flight[outcome.ref]
+            if (isinstance(outcome, knoop_pb2.Rejected) and outcome.code == knoop_pb2.NO_HELLO
+                    and outcome.ref not in retried and self.auto_resume and self._hello is not None):
+                # Sent before the broker forgot us: resume once for the whole window, then send it again.
+                if session == self.welcome.session:
+                    self.resume()
+                retried.add(outcome.ref)
+                self._send(frame)
+                in_flight[outcome.ref] = (frame, self.welcome.session)
+                continue
             results[outcome.ref] = outcome
-            in_flight.discard(outcome.ref)
+            del in_flight[outcome.ref]
 
     def _publish_frame(self, envelope, ref, fields):
         if envelope is None:
@@ -318,9 +375,21 @@ class Client:
         credit() widens the window for good.
         """
         start_at = _START_AT[start] if isinstance(start, str) else int(start)
-        self._send(knoop_pb2.Frame(subscribe=knoop_pb2.Subscribe(
+        request = knoop_pb2.Frame(subscribe=knoop_pb2.Subscribe(
             stream=stream, subscriber=subscriber, start=start_at, start_seq=start_seq, start_time_us=start_time_us,
-            credit=credit)))
+            credit=credit))
+        self._resume_if_idle()
+        try:
+            return self._subscribe(request, timeout)
+        except KnoopError as e:
+            if not (e.code == knoop_pb2.NO_HELLO and self.auto_resume and self._hello is not None):
+                raise
+            self.resume()
+            return self._subscribe(request, timeout)
+
+    def _subscribe(self, request, timeout):
+        stream = request.subscribe.stream
+        self._send(request)
 
         def wanted(f):
             body = f.WhichOneof("body")
@@ -328,7 +397,7 @@ class Client:
         frame = self._wait(wanted, "Subscribed to %s" % stream, timeout)
         if frame.WhichOneof("body") == "error":
             raise KnoopError(frame.error.code, frame.error.reason)
-        self._subs[stream] = frame.subscribed.subscriber
+        self._subs[stream] = request  # for resume(); a throw-away subscriber ("") starts afresh there
         return frame.subscribed
 
     def unsubscribe(self, stream):
@@ -341,7 +410,10 @@ class Client:
         max_credit setting)."""
         if n <= 0:
             return
+        self._resume_if_idle()
         self._send(knoop_pb2.Frame(credit=knoop_pb2.Credit(stream=stream, n=n)))
+        if stream in self._subs:
+            self._subs[stream].subscribe.credit += n  # a resumed subscription gets the wider window too
 
     def receive(self, timeout=None):
         """The next frame the broker sent on its own: normally a knoop_pb2.Deliver, else the inner message
@@ -349,11 +421,22 @@ class Client:
         (timeout None: the client's default; heartbeats are sent and answered meanwhile)."""
         if self._inbox:
             return self._unwrap(self._inbox.pop(0))
-        try:
-            frame = self._wait(lambda f: True, "a delivery", timeout)
-        except KnoopTimeout:
-            return None
-        return self._unwrap(frame)
+        self._resume_if_idle()
+        if timeout is None:
+            timeout = self.timeout
+        end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            # Heartbeats are answered even for a session the broker no longer knows, so a subscriber that
+            # hears nothing checks every few intervals that its session (and so its subscriptions) still exist.
+            check = 3 * self.heartbeat_ms / 1000.0 if (self.auto_resume and self._subs and self.heartbeat_ms) else None
+            left = None if end is None else max(0.0, end - time.monotonic())
+            final = check is None or (left is not None and left <= check)
+            try:
+                return self._unwrap(self._wait(lambda f: True, "a delivery", left if final else check))
+            except KnoopTimeout:
+                if final:
+                    return None
+                self.resume()
 
     def deliveries(self, timeout=None):
         """Yields Deliver messages until none arrives within timeout seconds; raises KnoopError on an Error."""
@@ -368,11 +451,13 @@ class Client:
 
     def ack(self, stream, seq):
         """Ack{stream, seq}: settled; the broker will not deliver it to this subscriber again."""
+        self._resume_if_idle()
         self._send(knoop_pb2.Frame(ack=knoop_pb2.Ack(stream=stream, seq=seq)))
 
     def nack(self, stream, seq, delay_ms=0, reason=""):
         """Nack{stream, seq, delay_ms, reason}: deliver again after delay_ms (0: the broker's backoff); after the
         broker's maximum number of attempts the message goes to the deadletters stream."""
+        self._resume_if_idle()
         self._send(knoop_pb2.Frame(nack=knoop_pb2.Nack(stream=stream, seq=seq, delay_ms=delay_ms, reason=reason)))
 
     def heartbeat(self):

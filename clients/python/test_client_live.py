@@ -171,12 +171,17 @@ def test_heartbeats_keep_session(d):
 
 
 def test_silent_client_dropped(d):
-    with Client(d.endpoint, timeout=5) as c:
+    with Client(d.endpoint, timeout=5, auto_resume=False) as c:
         c.hello(TEAM, "live")
         time.sleep(2.5 * PEER_TIMEOUT_MS / 1000.0)  # sends nothing: the broker drops the session
         raises(PublishRejected, lambda: c.publish(**referral("S-1")), pb.NO_HELLO)
         c.hello(TEAM, "live")  # the documented recovery
         c.publish(**referral("S-1"))
+    with Client(d.endpoint, timeout=5) as c:
+        first = c.hello(TEAM, "live").session
+        time.sleep(2.5 * PEER_TIMEOUT_MS / 1000.0)
+        c.publish(**referral("S-2"))  # auto_resume: Hello again before publishing
+        expect(c.welcome.session != first, "a new session")
 
 
 def test_accepted_survives_kill9(d):
@@ -186,9 +191,11 @@ def test_accepted_survives_kill9(d):
         seqs = sorted(r.seq for r in res.values())
         d.kill9()
         d.start()
-        # The same DEALER reconnects by itself; the broker does not know it any more.
-        raises(PublishRejected, lambda: c.publish(**referral("K-after")), pb.NO_HELLO)
-        c.hello(TEAM, "live")
+        # The same DEALER reconnects by itself; the broker does not know it any more: NO_HELLO, and the
+        # client resumes and publishes again by itself.
+        first = c.welcome.session
+        c.publish(**referral("K-after"))
+        expect(c.welcome.session != first, "a new session after the restart")
         again = c.publish(**referral("K-7"))
         expect(again.duplicate and again.seq == seqs[7], "dedup survives the crash too: %s" % again)
     with Client(d.endpoint, timeout=5) as s:
@@ -200,6 +207,23 @@ def test_accepted_survives_kill9(d):
             s.ack(m.stream, m.seq)
         expect(set(seqs) <= got, "all %d accepted messages are there after kill -9 (missing %s)"
                % (len(seqs), sorted(set(seqs) - got)[:5]))
+
+
+def test_subscriber_survives_kill9(d):
+    with Client(d.endpoint, timeout=5) as pub, Client(d.endpoint, timeout=5) as sub:
+        pub.hello(TEAM, "live")
+        sub.hello(COOP, "live")
+        sub.subscribe("inbox." + COOP, "live-survivor", start="latest", credit=10)
+        a = pub.publish(**referral("V-1"))
+        m = sub.receive(2)
+        expect(m is not None and m.seq == a.seq, "delivered before the crash")
+        sub.ack(m.stream, m.seq)
+        time.sleep(0.3)  # the cursor is flushed by the broker's tick
+        d.kill9()
+        d.start()
+        b = pub.publish(**referral("V-2"))  # NO_HELLO, resumed, published
+        m = sub.receive(5)  # no delivery: the session check finds the new broker and subscribes again
+        expect(m is not None and m.seq == b.seq and m.attempt == 1, "continued after the crash: %s" % m)
 
 
 def test_broker_gone(d):

@@ -61,6 +61,10 @@ class FakeBroker(threading.Thread):
         self.sock.bind("tcp://127.0.0.1:*")
         self.endpoint = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
         self.parties = {}                # identity -> party
+        self.sessions = {}               # identity -> session id (kept across a second Hello)
+        self.last_seen = {}              # identity -> monotonic time of its last frame
+        self.peer_timeout = None         # seconds of silence after which a session is dropped
+        self.cursors = {}                # (stream, subscriber) -> index of the first unsettled message
         self.subs = {}                   # identity -> {stream: _Sub}
         self.streams = {}                # name -> [Envelope]
         self.dedup = {}                  # (sender, message_type, identificatie) -> (seq, message_id)
@@ -100,6 +104,7 @@ class FakeBroker(threading.Thread):
                     self.handle(parts[0], parts[1])
             self.flush_answers()
             self.redeliver()
+            self.drop_silent()
 
     def handle(self, ident, data):
         f = pb.Frame()
@@ -111,6 +116,7 @@ class FakeBroker(threading.Thread):
         body = f.WhichOneof("body")
         m = getattr(f, body) if body else None
         self.received.append((ident, body, m))
+        self.last_seen[ident] = time.monotonic()
         if body == "heartbeat":
             self.heartbeats += 1
             self.send(ident, heartbeat=pb.Heartbeat())
@@ -130,7 +136,8 @@ class FakeBroker(threading.Thread):
             return self.send(ident, error=pb.Error(code=pb.INVALID_PARTY, reason="'%s' is no party code" % m.party))
         self.parties[ident] = m.party
         self.subs.setdefault(ident, {})
-        self.send(ident, welcome=pb.Welcome(session=secrets.token_hex(16), protocol_version=1,
+        session = self.sessions.setdefault(ident, secrets.token_hex(16))
+        self.send(ident, welcome=pb.Welcome(session=session, protocol_version=1,
                                             max_message_bytes=self.max_message_bytes,
                                             heartbeat_ms=self.heartbeat_ms, broker_version="fake-0"))
 
@@ -190,6 +197,8 @@ class FakeBroker(threading.Thread):
         start = {pb.DURABLE: 0, pb.EARLIEST: 0, pb.LATEST: len(msgs),
                  pb.SEQ: sum(1 for e in msgs if e.seq < m.start_seq),
                  pb.TIME: sum(1 for e in msgs if e.accepted_at_us < m.start_time_us)}[m.start]
+        if m.subscriber and (m.stream, m.subscriber) in self.cursors:
+            start = self.cursors[(m.stream, m.subscriber)]  # a known name continues at its cursor
         sub = _Sub(m.stream, m.subscriber, m.credit, start)
         self.subs[ident][m.stream] = sub
         position = msgs[start - 1].seq if start > 0 else 0
@@ -197,7 +206,36 @@ class FakeBroker(threading.Thread):
         self.pump(ident, sub)
 
     def on_unsubscribe(self, ident, m):
-        self.subs[ident].pop(m.stream, None)
+        sub = self.subs[ident].pop(m.stream, None)
+        if sub:
+            self.keep_cursor(sub)
+
+    def keep_cursor(self, sub):
+        """The durable cursor: unsettled deliveries come again to the next subscription of that name."""
+        if not sub.subscriber:
+            return
+        msgs = self.streams.get(sub.stream, [])
+        pending = set(sub.unacked) | {r[1] for r in sub.redeliver}
+        first = min([i for i, e in enumerate(msgs) if e.seq in pending] or [sub.next_index])
+        self.cursors[(sub.stream, sub.subscriber)] = first
+
+    def forget(self, ident):
+        """What knoopd does to a silent peer, and what a restart does to every peer."""
+        for sub in self.subs.pop(ident, {}).values():
+            self.keep_cursor(sub)
+        self.parties.pop(ident, None)
+        self.sessions.pop(ident, None)
+
+    def forget_all(self):
+        for ident in list(self.parties):
+            self.forget(ident)
+
+    def drop_silent(self):
+        if self.peer_timeout is None:
+            return
+        now = time.monotonic()
+        for ident in [i for i in self.parties if now - self.last_seen.get(i, now) > self.peer_timeout]:
+            self.forget(ident)
 
     def on_credit(self, ident, m):
         sub = self.subs[ident].get(m.stream)
@@ -471,6 +509,60 @@ def test_close_unsubscribes(fb):
     expect(eventually(lambda: want <= {m.stream for m in fb.names("unsubscribe")}),
            "Unsubscribe for every stream on close: %s" % fb.names("unsubscribe"))
     raises(KnoopError, lambda: c.heartbeat())
+
+
+def test_resume_after_idle(fb):
+    fb.heartbeat_ms, fb.peer_timeout = 100, 0.25
+    try:
+        with Client(fb.endpoint, timeout=2, auto_resume=False) as c:
+            c.hello(TEAM, "idle")
+            time.sleep(0.5)
+            raises(PublishRejected, lambda: c.publish(**referral(8001)), pb.NO_HELLO)
+        with Client(fb.endpoint, timeout=2) as c:
+            first = c.hello(TEAM, "idle").session
+            time.sleep(0.5)
+            c.publish(**referral(8002))  # Hello again first: the broker had dropped the session
+            expect(c.welcome.session != first, "a new session after the drop")
+            again = c.welcome.session
+            time.sleep(0.05)
+            c.publish(**referral(8003))  # not idle: no Hello
+            expect(c.welcome.session == again, "same session")
+    finally:
+        fb.heartbeat_ms, fb.peer_timeout = 0, None
+
+
+def test_publish_after_broker_restart(fb):
+    with Client(fb.endpoint, timeout=2) as c:
+        c.hello(TEAM, "restart")
+        fb.forget_all()
+        a = c.publish(**referral(8101))  # NO_HELLO, resume(), once more
+        expect(isinstance(a, pb.Accepted), "accepted after resuming")
+        fb.forget_all()
+        res = c.publish_many((referral(8200 + i) for i in range(40)), window=8)
+        expect(all(isinstance(r, pb.Accepted) for r in res.values()), "the window survives a restart: %s"
+               % [r for r in res.values() if not isinstance(r, pb.Accepted)][:3])
+        hellos = [h for h in fb.names("hello") if h.client_name == "restart"]
+        expect(len(hellos) == 3, "one Hello to start and one per forgotten session: %d" % len(hellos))
+
+
+def test_subscriber_survives_broker_restart(fb):
+    fb.heartbeat_ms = 100
+    try:
+        with Client(fb.endpoint, timeout=2) as c:
+            c.hello(COOP, "survivor")
+            c.subscribe("inbox." + COOP, "survivor", start="latest", credit=10)
+            seqs = publish_to_coop(fb, 8300, 1)
+            d = c.receive(1)
+            expect(d is not None and d.seq == seqs[0], "first delivery")
+            c.ack(d.stream, d.seq)
+            eventually(lambda: not [s for subs in fb.subs.values() for s in subs.values()
+                                    if s.subscriber == "survivor" and s.unacked])
+            fb.forget_all()  # a restart: the subscription is gone, heartbeats are still answered
+            seqs = publish_to_coop(fb, 8301, 2)
+            got = [c.receive(2) for _ in range(2)]
+            expect([g.seq for g in got if g is not None] == seqs, "resumed and continued at the cursor: %s" % got)
+    finally:
+        fb.heartbeat_ms = 0
 
 
 def test_example_pubsub(fb):
