@@ -41,8 +41,6 @@ static const knoop_setting_def_t settings_table[] = {
      "An unacked delivery returns to the stream after this long."},
     {"log_level", KNOOP_SETTING_STRING, S(log_level), "info", 4, 5, true,
      "error, warn, info or debug."},
-    {"inbox_root", KNOOP_SETTING_STRING, S(inbox_root), "", 0, 4095, false,
-     "Root of the file-exchange folders (<root>/<party>/inbox, outbox); empty: file exchange off."},
 };
 #define SETTINGS_COUNT (sizeof settings_table / sizeof settings_table[0])
 
