@@ -55,6 +55,7 @@ const char *knoop_value_type_name(knoop_value_type_t v) { return strval_name(val
 
 #define OPT (CYAML_FLAG_OPTIONAL)
 #define PTR (CYAML_FLAG_POINTER)
+#define STRICT (CYAML_FLAG_STRICT)   /* enumerations and flags: only the names, never a number */
 #define STR_REQ(key, st, m) CYAML_FIELD_STRING_PTR(key, PTR, st, m, 1, CYAML_UNLIMITED)
 #define STR_OPT(key, st, m) CYAML_FIELD_STRING_PTR(key, PTR | OPT, st, m, 0, CYAML_UNLIMITED)
 
@@ -62,7 +63,7 @@ static const cyaml_schema_value_t string_entry = { CYAML_VALUE_STRING(PTR, char,
 
 static const cyaml_schema_field_t party_fields[] = {
     STR_REQ("code", knoop_network_doc_party_t, code),
-    CYAML_FIELD_ENUM("kind", CYAML_FLAG_DEFAULT, knoop_network_doc_party_t, kind, party_kinds, N(party_kinds)),
+    CYAML_FIELD_ENUM("kind", STRICT, knoop_network_doc_party_t, kind, party_kinds, N(party_kinds)),
     STR_OPT("name", knoop_network_doc_party_t, name),
     CYAML_FIELD_SEQUENCE("products", PTR | OPT, knoop_network_doc_party_t, products, &string_entry, 0, CYAML_UNLIMITED),
     STR_OPT("main_contractor", knoop_network_doc_party_t, main_contractor),
@@ -80,7 +81,7 @@ static const cyaml_schema_field_t scale_fields[] = {
 static const cyaml_schema_field_t indicator_fields[] = {
     STR_REQ("name", knoop_network_doc_indicator_t, name),
     STR_OPT("label", knoop_network_doc_indicator_t, label),
-    CYAML_FIELD_ENUM("type", OPT, knoop_network_doc_indicator_t, type, value_types, N(value_types)),
+    CYAML_FIELD_ENUM("type", STRICT | OPT, knoop_network_doc_indicator_t, type, value_types, N(value_types)),
     CYAML_FIELD_MAPPING_PTR("scale", PTR | OPT, knoop_network_doc_indicator_t, scale, scale_fields),
     CYAML_FIELD_END
 };
@@ -100,7 +101,7 @@ static const cyaml_schema_field_t product_fields[] = {
     STR_REQ("code", knoop_network_doc_product_t, code),
     STR_OPT("name", knoop_network_doc_product_t, name),
     STR_OPT("group", knoop_network_doc_product_t, group),
-    CYAML_FIELD_ENUM("level", OPT, knoop_network_doc_product_t, level, levels, N(levels)),
+    CYAML_FIELD_ENUM("level", STRICT | OPT, knoop_network_doc_product_t, level, levels, N(levels)),
     CYAML_FIELD_END
 };
 static const cyaml_schema_value_t product_entry = {
@@ -108,12 +109,12 @@ static const cyaml_schema_value_t product_entry = {
 
 static const cyaml_schema_field_t outcomes_fields[] = {
     STR_REQ("indicator_set", knoop_network_doc_outcomes_t, indicator_set),
-    CYAML_FIELD_ENUM("cadence", CYAML_FLAG_DEFAULT, knoop_network_doc_outcomes_t, cadence, cadences, N(cadences)),
+    CYAML_FIELD_ENUM("cadence", STRICT, knoop_network_doc_outcomes_t, cadence, cadences, N(cadences)),
     CYAML_FIELD_END
 };
 static const cyaml_schema_field_t budget_fields[] = {
     CYAML_FIELD_FLOAT("amount", CYAML_FLAG_DEFAULT, knoop_network_doc_budget_t, amount),
-    CYAML_FIELD_ENUM("period", CYAML_FLAG_DEFAULT, knoop_network_doc_budget_t, period, units, N(units)),
+    CYAML_FIELD_ENUM("period", STRICT, knoop_network_doc_budget_t, period, units, N(units)),
     CYAML_FIELD_FLOAT("band_above_pct", OPT, knoop_network_doc_budget_t, band_above_pct),
     CYAML_FIELD_FLOAT("band_below_pct", OPT, knoop_network_doc_budget_t, band_below_pct),
     CYAML_FIELD_END
@@ -121,7 +122,7 @@ static const cyaml_schema_field_t budget_fields[] = {
 static const cyaml_schema_field_t tariff_fields[] = {
     STR_REQ("product", knoop_network_doc_tariff_t, product),
     CYAML_FIELD_FLOAT("price", CYAML_FLAG_DEFAULT, knoop_network_doc_tariff_t, price),
-    CYAML_FIELD_ENUM("unit", CYAML_FLAG_DEFAULT, knoop_network_doc_tariff_t, unit, units, N(units)),
+    CYAML_FIELD_ENUM("unit", STRICT, knoop_network_doc_tariff_t, unit, units, N(units)),
     CYAML_FIELD_END
 };
 static const cyaml_schema_value_t tariff_entry = {
@@ -132,10 +133,10 @@ static const cyaml_schema_field_t contract_fields[] = {
     STR_REQ("financier", knoop_network_doc_contract_t, financier),
     STR_REQ("provider", knoop_network_doc_contract_t, provider),
     STR_OPT("lead", knoop_network_doc_contract_t, lead),
-    CYAML_FIELD_FLAGS("law", OPT, knoop_network_doc_contract_t, law, laws, N(laws)),
-    CYAML_FIELD_ENUM("identity", CYAML_FLAG_DEFAULT, knoop_network_doc_contract_t, identity, identities, N(identities)),
-    CYAML_FIELD_ENUM("financing", CYAML_FLAG_DEFAULT, knoop_network_doc_contract_t, financing, financings, N(financings)),
-    CYAML_FIELD_ENUM("protocol", CYAML_FLAG_DEFAULT, knoop_network_doc_contract_t, protocol, protocols, N(protocols)),
+    CYAML_FIELD_FLAGS("law", STRICT | OPT, knoop_network_doc_contract_t, law, laws, N(laws)),
+    CYAML_FIELD_ENUM("identity", STRICT, knoop_network_doc_contract_t, identity, identities, N(identities)),
+    CYAML_FIELD_ENUM("financing", STRICT, knoop_network_doc_contract_t, financing, financings, N(financings)),
+    CYAML_FIELD_ENUM("protocol", STRICT, knoop_network_doc_contract_t, protocol, protocols, N(protocols)),
     CYAML_FIELD_MAPPING_PTR("outcomes", PTR | OPT, knoop_network_doc_contract_t, outcomes, outcomes_fields),
     CYAML_FIELD_SEQUENCE("co_financiers", PTR | OPT, knoop_network_doc_contract_t, co_financiers, &string_entry, 0,
                          CYAML_UNLIMITED),

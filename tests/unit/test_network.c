@@ -293,6 +293,29 @@ static void test_typo_in_enum_is_rejected_by_the_parser(void **state)
     assert_null(net);
 }
 
+/* An enumeration takes its names only: a number is not an identity, a kind or a cadence. */
+static void test_numbers_are_not_enum_names(void **state)
+{
+    (void)state;
+    static const char *bad[] = {"identity: 99", "identity: 0", "identity: -1", "identity: 1"};
+    char text[2048];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "%s%s  contracts:\n    - {name: x, financier: \"0917\", provider: \"99990000\", %s,"
+                 " financing: taakgericht, protocol: native}\n", base_parties, base_sets, bad[i]);
+        knoop_network_t *net = NULL;
+        int rc = load(NULL, text, &net, NULL);
+        if (rc == 0)
+            print_error("'%s' was accepted\n", bad[i]);
+        assert_int_equal(rc, CYAML_ERR_INVALID_VALUE);
+        assert_null(net);
+    }
+    snprintf(text, sizeof text, "%s", base_parties);
+    char *k = strstr(text, "kind: zorgkantoor");
+    memcpy(k, "kind: 2          ", 17);
+    knoop_network_t *net = NULL;
+    assert_int_equal(load(NULL, text, &net, NULL), CYAML_ERR_INVALID_VALUE);
+}
+
 static void test_base_network_is_valid(void **state)
 {
     (void)state;
@@ -375,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_base_network_is_valid),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_typo_in_enum_is_rejected_by_the_parser),
+        cmocka_unit_test(test_numbers_are_not_enum_names),
         cmocka_unit_test(test_docs_cover_the_schema),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
