@@ -5,6 +5,7 @@
 #include "codes.h"
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct rule_ctx {
@@ -78,20 +79,91 @@ static void r_bsn(rule_ctx_t *c) {
 }
 
 /* ---- line rules ---- */
-static void r_toewijzing_unique(rule_ctx_t *c) {
+/* TR101: no two lines with the same logical key (301: ToewijzingNummer; 305/307: ToewijzingNummer + Begindatum). */
+static void r_duplicates(rule_ctx_t *c) {
+  bool with_begin = c->m->type->number != 301;
   for (size_t i = 0; i < c->m->n_lines; i++)
-    for (size_t j = 0; j < i; j++)
-      if (strcmp(c->m->lines[i].toewijzing, c->m->lines[j].toewijzing) == 0) {
-        fail(c, c->m->lines[i].node, "ToewijzingNummer %s occurs more than once%s", c->m->lines[i].toewijzing, NULL);
+    for (size_t j = 0; j < i; j++) {
+      const knoop_istd_line_t *a = &c->m->lines[i], *b = &c->m->lines[j];
+      if (a->client == b->client && strcmp(a->toewijzing, b->toewijzing) == 0 &&
+          (!with_begin || strcmp(a->begin, b->begin) == 0)) {
+        fail(c, a->node, "ToewijzingNummer %s occurs more than once%s", a->toewijzing, with_begin ? " with this Begindatum" : "");
         break;
       }
+    }
 }
 
-static void r_period_order(rule_ctx_t *c) {
+/* TR018 (307): Einddatum >= Begindatum. */
+static void r_stop_order(rule_ctx_t *c) {
   for (size_t i = 0; i < c->m->n_lines; i++) {
     const knoop_istd_line_t *l = &c->m->lines[i];
     if (l->begin[0] && l->end[0] && strcmp(l->end, l->begin) < 0)
-      fail(c, l->node, "Einddatum %s lies before the begin date %s", l->end, l->begin);
+      fail(c, l->node, "Einddatum %s lies before Begindatum %s", l->end, l->begin);
+  }
+}
+
+/* TR137 (323): a period's Einddatum is >= its Begindatum and not after the Dagtekening. */
+static void r_period_end(rule_ctx_t *c) {
+  const xmlNode *decl = knoop_istd_x_child(xmlDocGetRootElement(c->m->doc), "Declaratie");
+  char b[11], e[11];
+  knoop_istd_x_text(decl, "DeclaratiePeriode/Begindatum", b, sizeof b);
+  knoop_istd_x_text(decl, "DeclaratiePeriode/Einddatum", e, sizeof e);
+  if (strcmp(e, b) < 0 || strcmp(e, c->m->dagtekening) > 0)
+    fail(c, decl, "DeclaratiePeriode ends %s: before its Begindatum or after the Dagtekening %s", e, c->m->dagtekening);
+  for (size_t i = 0; i < c->m->n_lines; i++) {
+    const knoop_istd_line_t *l = &c->m->lines[i];
+    if (strcmp(l->end, l->begin) < 0 || strcmp(l->end, c->m->dagtekening) > 0)
+      fail(c, l->node, "ProductPeriode ends %s: before its Begindatum or after the Dagtekening %s", l->end,
+           c->m->dagtekening);
+  }
+}
+
+/* TR002: a Geboortedatum lies at most 120 years before the Dagtekening, unless it is unknown (1900-01-01, DatumGebruik 3). */
+static void r_geboortedatum(rule_ctx_t *c) {
+  for (size_t i = 0; i < c->m->n_clients; i++) {
+    const xmlNode *g = knoop_istd_x_child(c->m->clients[i].node, "Geboortedatum");
+    char d[11], gebruik[4];
+    knoop_istd_x_text(g, "Datum", d, sizeof d);
+    knoop_istd_x_text(g, "DatumGebruik", gebruik, sizeof gebruik);
+    if (!d[0] || (strcmp(d, "1900-01-01") == 0 && strcmp(gebruik, "3") == 0) || strlen(c->m->dagtekening) != 10) continue;
+    char limit[11];
+    int year = atoi(c->m->dagtekening) - 120;
+    snprintf(limit, sizeof limit, "%04d%s", year < 0 ? 0 : year % 10000, c->m->dagtekening + 4);
+    if (strcmp(d, limit) < 0) fail(c, c->m->clients[i].node, "Geboortedatum lies more than 120 years before %s%s", c->m->dagtekening, "");
+  }
+}
+
+/* TR352 / TR353 (317): a change request names at least one current product, and changes or adds at least one. */
+static size_t count_lines(const knoop_istd_msg_t *m, const char *a, const char *b) {
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_lines; i++)
+    if (knoop_istd_x_is(m->lines[i].node, a) || knoop_istd_x_is(m->lines[i].node, b)) n++;
+  return n;
+}
+
+static void r_vow_current(rule_ctx_t *c) {
+  if (!count_lines(c->m, "OngewijzigdProduct", "TeWijzigenProduct"))
+    fail(c, c->m->n_clients ? c->m->clients[0].node : NULL, "no OngewijzigdProduct or TeWijzigenProduct%s%s", "", "");
+}
+
+static void r_vow_change(rule_ctx_t *c) {
+  if (!count_lines(c->m, "TeWijzigenProduct", "NieuwProduct"))
+    fail(c, c->m->n_clients ? c->m->clients[0].node : NULL, "no TeWijzigenProduct or NieuwProduct%s%s", "", "");
+}
+
+/* TR383 (315): ReferentieAanbieder is unique per AangevraagdProduct within the message. */
+static void r_referentie_aanbieder(rule_ctx_t *c) {
+  for (size_t i = 0; i < c->m->n_lines; i++) {
+    char a[32];
+    knoop_istd_x_text(c->m->lines[i].node, "ReferentieAanbieder", a, sizeof a);
+    for (size_t j = 0; j < i && a[0]; j++) {
+      char b[32];
+      knoop_istd_x_text(c->m->lines[j].node, "ReferentieAanbieder", b, sizeof b);
+      if (strcmp(a, b) == 0) {
+        fail(c, c->m->lines[i].node, "ReferentieAanbieder %s occurs more than once%s", a, "");
+        break;
+      }
+    }
   }
 }
 
@@ -110,15 +182,15 @@ static void r_bedrag(rule_ctx_t *c) {
   }
 }
 
+/* TR319: a ProductPeriode lies in the current DeclaratiePeriode or an earlier one, never after it. */
 static void r_periode(rule_ctx_t *c) {
   const xmlNode *decl = knoop_istd_x_child(xmlDocGetRootElement(c->m->doc), "Declaratie");
-  char b[11], e[11];
-  knoop_istd_x_text(decl, "DeclaratiePeriode/Begindatum", b, sizeof b);
+  char e[11];
   knoop_istd_x_text(decl, "DeclaratiePeriode/Einddatum", e, sizeof e);
   for (size_t i = 0; i < c->m->n_lines; i++) {
     const knoop_istd_line_t *l = &c->m->lines[i];
-    if (strcmp(l->begin, b) < 0 || strcmp(l->end, e) > 0)
-      fail(c, l->node, "ProductPeriode of ToewijzingNummer %s lies outside DeclaratiePeriode (from %s)", l->toewijzing, b);
+    if (strcmp(l->end, e) > 0)
+      fail(c, l->node, "ProductPeriode of ToewijzingNummer %s ends after the DeclaratiePeriode (%s)", l->toewijzing, e);
   }
 }
 
@@ -146,27 +218,72 @@ static void r_totaal(rule_ctx_t *c) {
     fail(c, decl, "TotaalIngediendBedrag %s eurocents is not the sum of the prestaties (%s)", got, want);
 }
 
+/* TR342 (325): the rejected Prestaties explain the difference: SUM(IngediendBedrag) = TotaalIngediend - TotaalToegekend. */
+static long long signed_total(const xmlNode *n, const char *el) {
+  char t[24], dc[4];
+  knoop_istd_x_text(n, el, t, sizeof t);
+  char path[64];
+  snprintf(path, sizeof path, "%s", el);
+  char *slash = strrchr(path, '/');
+  if (slash) snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "DebetCredit");
+  knoop_istd_x_text(n, path, dc, sizeof dc);
+  long long v = atoll(t);
+  return strcmp(dc, "C") == 0 ? -v : v;
+}
+
+static void r_antwoord_som(rule_ctx_t *c) {
+  const xmlNode *da = knoop_istd_x_child(xmlDocGetRootElement(c->m->doc), "DeclaratieAntwoord");
+  if (!da) return;
+  const xmlNode *rc = knoop_istd_x_at(da, "RetourCodes/RetourCode");
+  char code[8];
+  knoop_istd_x_text(rc, NULL, code, sizeof code);
+  long long ingediend = signed_total(da, "TotaalIngediendBedrag/TotaalBedrag");
+  long long toegekend = signed_total(da, "TotaalToegekendBedrag/TotaalBedrag");
+  long long rejected = 0;
+  for (size_t i = 0; i < c->m->n_lines; i++) rejected += c->m->lines[i].bedrag;
+  bool whole_rejected = code[0] && strcmp(code, "0200") != 0 && strcmp(code, "8001") != 0;
+  if (whole_rejected ? toegekend != 0 : rejected != ingediend - toegekend) {
+    char a[32], b[32];
+    snprintf(a, sizeof a, "%lld", rejected);
+    snprintf(b, sizeof b, "%lld", ingediend - toegekend);
+    fail(c, da, "rejected Prestaties sum to %s eurocents, TotaalIngediend - TotaalToegekend is %s", a, b);
+  }
+}
+
 typedef struct rule_row {
   knoop_istd_rule_t r;
-  int only;                /* message number (301, 323) or 0 for all */
+  int only[4];             /* message numbers it applies to; none = all */
   rule_fn fn;
 } rule_row_t;
 
 static const rule_row_t rules[] = {
-  { { "KN-AFZENDER", 2, "0001", "Header", "all", "Afzender is a CBS gemeentecode (4 digits) when a gemeente sends, an AGB code (8 digits) when an aanbieder sends" }, 0, r_afzender },
-  { { "KN-ONTVANGER", 2, "0001", "Header", "all", "Ontvanger is an AGB code (8 digits) when a gemeente sends, a CBS gemeentecode (4 digits) otherwise" }, 0, r_ontvanger },
-  { { "KN-PARTY", 2, "0001", "Header", "all", "Afzender and Ontvanger are parties knoop knows (caller's callback)" }, 0, r_known },
-  { { "KN-IDENT", 2, "0001", "Header", "all", "Identificatie has 1 to 12 characters" }, 0, r_ident_len },
-  { { "TR056", 3, "9056", "Header", "all", "Identificatie is unique per message type per sender (caller's callback, from the journal)" }, 0, r_unique },
-  { { "TR135", 4, "8848", "Header", "all", "Dagtekening is today or earlier" }, 0, r_dagtekening },
-  { { "KN-BSN", 2, "0001", "Client", "all", "Bsn passes the 11-test (elfproef)" }, 0, r_bsn },
-  { { "KN-PERIODE", 2, "0001", "product line", "all", "An Einddatum is not before its Ingangsdatum/Begindatum (ToegewezenProduct, StopProduct, Prestatie, ...)" }, 0, r_period_order },
-  { { "TR332", 3, "9332", "ToegewezenProduct", "301", "ToewijzingNummer is unique (within the message)" }, 301, r_toewijzing_unique },
-  { { "TR314", 3, "8021", "Prestatie", "323", "ProductReferentie/ReferentieNummer is not delivered twice (within the message)" }, 323, r_referentie },
-  { { "TR319", 3, "9319", "Prestatie", "323", "ProductPeriode lies within the DeclaratiePeriode" }, 323, r_periode },
-  { { "TR346", 3, "9346", "Prestatie", "323", "Eenheid is not 83 (euro): IngediendBedrag = GeleverdVolume x ProductTarief, in eurocents" }, 323, r_bedrag },
-  { { "KN-TOTAAL", 2, "0001", "Declaratie", "323", "TotaalIngediendBedrag is the signed sum of all IngediendBedrag, in eurocents" }, 323, r_totaal },
+  { { "KN-AFZENDER", 2, "0001", "Header", "all", "Afzender is a CBS gemeentecode (4 digits) when a gemeente sends, an AGB code (8 digits) when an aanbieder sends" }, { 0 }, r_afzender },
+  { { "KN-ONTVANGER", 2, "0001", "Header", "all", "Ontvanger is an AGB code (8 digits) when a gemeente sends, a CBS gemeentecode (4 digits) otherwise" }, { 0 }, r_ontvanger },
+  { { "KN-PARTY", 2, "0001", "Header", "all", "Afzender and Ontvanger are parties knoop knows (caller's callback; the standard's TR378/S300 is not a valid 3.2 retour code)" }, { 0 }, r_known },
+  { { "KN-IDENT", 2, "0001", "Header", "all", "Identificatie has 1 to 12 characters" }, { 0 }, r_ident_len },
+  { { "TR056", 3, "9056", "Header", "all", "Identificatie is unique per message type per sender (caller's callback, from the journal)" }, { 0 }, r_unique },
+  { { "TR135", 4, "8848", "Header", "all", "Dagtekening is today or earlier" }, { 0 }, r_dagtekening },
+  { { "KN-BSN", 2, "0001", "Client", "all", "Bsn passes the 11-test (elfproef)" }, { 0 }, r_bsn },
+  { { "TR002", 2, "0001", "Client", "301 305 307 315", "Geboortedatum lies at most 120 years before the Dagtekening, unless unknown" }, { 301, 305, 307, 315 }, r_geboortedatum },
+  { { "TR101", 2, "0001", "product line", "301 305 307", "No two lines with the same logical key (ToewijzingNummer; 305/307: with Begindatum)" }, { 301, 305, 307 }, r_duplicates },
+  { { "TR018", 2, "0001", "StopProduct", "307", "Einddatum is on or after Begindatum" }, { 307 }, r_stop_order },
+  { { "TR383", 2, "0001", "AangevraagdProduct", "315", "ReferentieAanbieder is unique per AangevraagdProduct within the message" }, { 315 }, r_referentie_aanbieder },
+  { { "TR352", 2, "0001", "Client", "317", "At least one OngewijzigdProduct or TeWijzigenProduct" }, { 317 }, r_vow_current },
+  { { "TR353", 2, "0001", "Client", "317", "At least one TeWijzigenProduct or NieuwProduct" }, { 317 }, r_vow_change },
+  { { "TR137", 2, "0001", "Declaratie / Prestatie", "323", "A period's Einddatum is on or after its Begindatum and not after the Dagtekening" }, { 323 }, r_period_end },
+  { { "TR358", 2, "0001", "Declaratie", "323", "TotaalIngediendBedrag is the signed sum of all IngediendBedrag, in eurocents" }, { 323 }, r_totaal },
+  { { "TR314", 3, "8021", "Prestatie", "323", "ProductReferentie/ReferentieNummer is not delivered twice (checked within the message)" }, { 323 }, r_referentie },
+  { { "TR319", 3, "9319", "Prestatie", "323", "ProductPeriode lies in the current DeclaratiePeriode or an earlier one" }, { 323 }, r_periode },
+  { { "TR346", 4, "9346", "Prestatie", "323", "Eenheid is not 83 (euro): IngediendBedrag = GeleverdVolume x ProductTarief, in eurocents" }, { 323 }, r_bedrag },
+  { { "TR342", 2, "0001", "DeclaratieAntwoord", "325", "The rejected Prestaties sum to TotaalIngediendBedrag - TotaalToegekendBedrag" }, { 325 }, r_antwoord_som },
 };
+
+static bool applies(const rule_row_t *r, int number) {
+  if (!r->only[0]) return true;
+  for (size_t i = 0; i < sizeof r->only / sizeof r->only[0] && r->only[i]; i++)
+    if (r->only[i] == number) return true;
+  return false;
+}
 
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -179,7 +296,7 @@ int knoop_istd_check(const knoop_istd_msg_t *m, const knoop_istd_check_opts_t *o
   knoop_istd_check_opts_t none = { 0 };
   rule_ctx_t c = { .m = m, .o = o ? o : &none, .errs = errs };
   for (size_t i = 0; i < N_RULES; i++) {
-    if (rules[i].only && rules[i].only != m->type->number) continue;
+    if (!applies(&rules[i], m->type->number)) continue;
     c.rule = &rules[i].r;
     rules[i].fn(&c);
   }

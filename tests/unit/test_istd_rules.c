@@ -181,7 +181,7 @@ static void test_period_order(void **state) {
   knoop_istd_msg_t *m = NULL;
   knoop_istd_errors_t e = { 0 };
   assert_int_equal(check_copy(doc, &(knoop_istd_check_opts_t){ 0 }, &m, &e), 1);
-  const knoop_istd_error_t *x = only_error(&e, "KN-PERIODE", "0001");
+  const knoop_istd_error_t *x = only_error(&e, "TR018", "0001");
   assert_ptr_equal(x->klasse, m->lines[1].node);
   char codes[64];
   retour_codes(m, &e, codes, sizeof codes);
@@ -191,7 +191,7 @@ static void test_period_order(void **state) {
   xmlFreeDoc(doc);
 }
 
-static void test_duplicate_toewijzingnummer_in_301(void **state) {
+static void test_duplicate_lines(void **state) {
   (void)state;
   xmlDoc *doc = istd_parse_conf("iwmo-3.2/examples/WMO301.xml");
   xmlNode *tp = istd_find(doc, "ToegewezenProduct", 0);
@@ -199,23 +199,111 @@ static void test_duplicate_toewijzingnummer_in_301(void **state) {
   knoop_istd_msg_t *m = NULL;
   knoop_istd_errors_t e = { 0 };
   assert_int_equal(check_copy(doc, &(knoop_istd_check_opts_t){ 0 }, &m, &e), 1);
-  const knoop_istd_error_t *x = only_error(&e, "TR332", "9332");
+  const knoop_istd_error_t *x = only_error(&e, "TR101", "0001");
   assert_ptr_equal(x->klasse, m->lines[1].node);
-  knoop_istd_retour_opts_t o = { .identificatie = "R1", .dagtekening = "2030-01-01" };
-  xmlDoc *r = NULL;
-  assert_int_equal(knoop_istd_retour(S, m, &e, &o, &r), 0);
-  istd_assert_valid(S, r);
-  xmlNode *second = istd_find(r, "ToegewezenProduct", 1);
-  xmlChar *t = xmlNodeGetContent(second->last);                   /* RetourCodes, the last child */
-  assert_non_null(strstr((const char *)t, "9332"));
-  xmlFree(t);
-  t = xmlNodeGetContent(istd_find(r, "ToegewezenProduct", 0)->last);
-  assert_non_null(strstr((const char *)t, "0200"));
-  xmlFree(t);
-  xmlFreeDoc(r);
+  char codes[64];
+  retour_codes(m, &e, codes, sizeof codes);
+  assert_string_equal(codes, "0001");
   knoop_istd_errors_clear(&e);
   knoop_istd_msg_destroy(&m);
   xmlFreeDoc(doc);
+  /* 305: the same ToewijzingNummer with another Begindatum is another line */
+  doc = istd_parse_conf("iwmo-3.2/examples/WMO305.xml");
+  istd_set(doc, "ToewijzingNummer", 1, "300201");
+  assert_int_equal(check_copy(doc, &(knoop_istd_check_opts_t){ 0 }, &m, &e), 0);
+  knoop_istd_msg_destroy(&m);
+  istd_set(doc, "Begindatum", 1, "2025-04-03");
+  assert_int_equal(check_copy(doc, &(knoop_istd_check_opts_t){ 0 }, &m, &e), 1);
+  only_error(&e, "TR101", "0001");
+  knoop_istd_errors_clear(&e);
+  knoop_istd_msg_destroy(&m);
+  xmlFreeDoc(doc);
+}
+
+/* One tampered copy per in-message rule: the rule fires alone, with 0001, and the retour is Header-only. */
+static void test_in_message_rules(void **state) {
+  (void)state;
+  static const struct { const char *file, *el; int nth; const char *val, *rule; } cases[] = {
+    { "WMO301", "Datum", 0, "1900-01-02", "TR002" },              /* Geboortedatum 123 years before */
+    { "WMO315", "ReferentieAanbieder", 1, "42420001", "TR383" },
+    { "WMO323", "Einddatum", 0, "2023-05-07", "TR137" },          /* DeclaratiePeriode ends after the Dagtekening */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char p[128];
+    snprintf(p, sizeof p, "iwmo-3.2/examples/%s.xml", cases[i].file);
+    xmlDoc *doc = istd_parse_conf(p);
+    istd_set(doc, cases[i].el, cases[i].nth, cases[i].val);
+    knoop_istd_msg_t *m = NULL;
+    knoop_istd_errors_t e = { 0 };
+    int n = check_copy(doc, &(knoop_istd_check_opts_t){ 0 }, &m, &e);
+    if (n != 1) { istd_print_errors(&e); fail_msg("%s: %d failures", cases[i].rule, n); }
+    only_error(&e, cases[i].rule, "0001");
+    char codes[64];
+    retour_codes(m, &e, codes, sizeof codes);
+    assert_string_equal(codes, "0001");
+    knoop_istd_errors_clear(&e);
+    knoop_istd_msg_destroy(&m);
+    xmlFreeDoc(doc);
+  }
+  /* an unknown Geboortedatum (1900-01-01, DatumGebruik 3) is allowed */
+  knoop_istd_msg_t *m = istd_decode_conf(S, "iwmo-3.2/examples/WMO301.xml");
+  knoop_istd_errors_t e = { 0 };
+  assert_int_equal(knoop_istd_check(m, NULL, &e), 0);
+  knoop_istd_msg_destroy(&m);
+}
+
+/* TR352 / TR353: a 317 with only a NieuwProduct names no current product; with only an OngewijzigdProduct it
+ * changes nothing. */
+static void test_change_request_shape(void **state) {
+  (void)state;
+  static const struct { const char *remove1, *remove2, *rule; } cases[] = {
+    { "OngewijzigdeProducten", "TeWijzigenProducten", "TR352" },
+    { "TeWijzigenProducten", "NieuweProducten", "TR353" },
+  };
+  for (size_t i = 0; i < 2; i++) {
+    xmlDoc *doc = istd_parse_conf("iwmo-3.2/examples/WMO317.xml");
+    xmlNode *a = istd_find(doc, cases[i].remove1, 0), *b = istd_find(doc, cases[i].remove2, 0);
+    xmlUnlinkNode(a), xmlFreeNode(a), xmlUnlinkNode(b), xmlFreeNode(b);
+    knoop_istd_msg_t *m = NULL;
+    knoop_istd_errors_t e = { 0 };
+    assert_int_equal(check_copy(doc, &(knoop_istd_check_opts_t){ 0 }, &m, &e), 1);
+    only_error(&e, cases[i].rule, "0001");
+    knoop_istd_errors_clear(&e);
+    knoop_istd_msg_destroy(&m);
+    xmlFreeDoc(doc);
+  }
+}
+
+/* TR342: every 325 knoop builds explains its difference; a tampered total does not. */
+static void test_declaratie_antwoord_sum(void **state) {
+  (void)state;
+  knoop_istd_msg_t *m = istd_decode_conf(S, "iwmo-3.2/examples/WMO323.xml");
+  static const bool rejected[][4] = {                            /* per Prestatie */
+    { 0, 0, 0, 0 }, { 0, 0, 0, 1 }, { 1, 0, 1, 0 }, { 1, 1, 1, 1 },
+  };
+  knoop_istd_errors_t e = { 0 };
+  for (size_t i = 0; i < 4; i++) {
+    const char *codes[4];
+    for (size_t k = 0; k < 4; k++) codes[k] = rejected[i][k] ? "9338" : NULL;
+    xmlDoc *r = NULL;
+    knoop_istd_retour_opts_t o = { .identificatie = "DA1", .dagtekening = "2023-05-07" };
+    assert_int_equal(knoop_istd_declaratie_antwoord(S, m, codes, &o, &r), 0);
+    knoop_istd_msg_t *a = NULL;
+    assert_int_equal(istd_decode_copy(S, r, &a, &e), 0);
+    assert_int_equal(knoop_istd_check(a, NULL, &e), 0);
+    if (i == 1) {
+      istd_set(r, "TotaalBedrag", 1, "34001");                   /* TotaalToegekendBedrag */
+      knoop_istd_msg_destroy(&a);
+      assert_int_equal(istd_decode_copy(S, r, &a, &e), 0);
+      assert_int_equal(knoop_istd_check(a, NULL, &e), 1);
+      assert_string_equal(e.v[0].rule, "TR342");                 /* (a built document has no line numbers) */
+      assert_string_equal(e.v[0].code, "0001");
+      knoop_istd_errors_clear(&e);
+    }
+    knoop_istd_msg_destroy(&a);
+    xmlFreeDoc(r);
+  }
+  knoop_istd_msg_destroy(&m);
 }
 
 static void test_declaration_amounts_and_periods(void **state) {
@@ -232,7 +320,7 @@ static void test_declaration_amounts_and_periods(void **state) {
     knoop_istd_errors_t e = { 0 };
     int n = check_copy(doc, &(knoop_istd_check_opts_t){ 0 }, &m, &e);
     if (strcmp(cases[i].code, "9346") == 0) {
-      /* the total no longer adds up either: KN-TOTAAL (0001) makes it a Header-only 325 */
+      /* the total no longer adds up either: TR358 (0001) makes it a Header-only 325 */
       assert_int_equal(n, 2);
       assert_true(istd_has_code(&e, "9346") && istd_has_code(&e, "0001"));
       char codes[64];
@@ -286,7 +374,10 @@ int main(void) {
     cmocka_unit_test(test_sender_codes),
     cmocka_unit_test(test_dagtekening_in_the_future),
     cmocka_unit_test(test_period_order),
-    cmocka_unit_test(test_duplicate_toewijzingnummer_in_301),
+    cmocka_unit_test(test_duplicate_lines),
+    cmocka_unit_test(test_in_message_rules),
+    cmocka_unit_test(test_change_request_shape),
+    cmocka_unit_test(test_declaratie_antwoord_sum),
     cmocka_unit_test(test_declaration_amounts_and_periods),
     cmocka_unit_test(test_docs_list_the_rule_table),
   };
