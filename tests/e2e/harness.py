@@ -85,10 +85,10 @@ def check_eq(got, want, what=""):
 
 def _short(x):
     if isinstance(x, pb.Frame) or hasattr(x, "ListFields"):
-        s = "%s{%s}" % (type(x).__name__, str(x).replace("\n", " ").strip())
-    else:
-        s = str(x)
-    return s if len(s) < 600 else s[:600] + "..."
+        s = "%s{%s}" % (type(x).__name__, " ".join(str(x).split()))
+        return s if len(s) < 600 else s[:600] + "..."
+    s = str(x)
+    return s if len(s) < 4000 else s[:4000] + "..."
 
 
 def body(frame):

@@ -60,6 +60,10 @@ def hello_welcome_and_refusals():
         expect_error(c, pb.NO_HELLO)
         # Heartbeat is allowed before Hello: answered with a Heartbeat, no error.
         c.heartbeat()
+        check(c.sock.poll(2000), "no answer to Heartbeat")
+        hb = pb.Frame()
+        hb.ParseFromString(c.sock.recv())
+        check_eq(body(hb), "heartbeat", "answer to Heartbeat before Hello")
         check(c.drain(0.3) == [], "Heartbeat before Hello must not be an error")
         # Bad party shapes.
         for bad in ("", "123", "12345", "999900001", "9999000x", " 0917"):
@@ -247,7 +251,7 @@ def restart_keeps_messages_and_durable_cursor():
         s5.subscribe(INBOX, "tail", credit=10, start=pb.LATEST)
         p2 = Client(d, MEMBER)
         a6 = p2.publish_ok(6, referral("R6"))
-        got5 = s5.deliveries(2, 2)
+        got5 = s5.deliveries(1, 2) + s5.quiet(0.2)
         check_eq([g.seq for g in got5], [a6.seq], "LATEST")
         got4 = s4.deliveries(1, 2)
         check_eq([g.seq for g in got4], [a6.seq], "durable worker sees the new one")
@@ -381,6 +385,77 @@ def nack_redelivers_with_next_attempt():
         check_eq(rows["nacker"]["cursor"], accs[-1].seq, "cursor after all settled")
         check(rows["nacker"]["redeliveries"] >= 2, "subscribers.redeliveries", rows["nacker"])
         check(d.control("status")["nacked"] >= 2, "status.nacked")
+
+
+@test
+def subscribe_start_positions_credit_zero_and_unsubscribe():
+    with Daemon() as d:
+        p = Client(d, MEMBER)
+        first = publish_n(p, 3, "P")
+        time.sleep(0.05)
+        t_mid = int(time.time() * 1e6)
+        time.sleep(0.05)
+        second = publish_n(p, 3, "Q", first_ref=10)
+        s = Client(d, COOP)
+        s.subscribe(INBOX, "by-time", credit=10, start=pb.TIME, start_time_us=t_mid)
+        got = s.deliveries(3, 2) + s.quiet(0.2)
+        check_eq([g.seq for g in got], [a.seq for a in second], "TIME start")
+        # Twice on one connection: refused, the first subscription is unaffected.
+        try:
+            s.subscribe(INBOX, "other-name", credit=10)
+            check(False, "second subscription on the same stream and connection accepted")
+        except KnoopError as e:
+            check_eq(code_name(e.code), "INVALID_FIELD", "second subscription")
+        # Credit 0: nothing until Credit grants some.
+        z = Client(d, COOP)
+        z.subscribe(INBOX, "zero", credit=0, start=pb.EARLIEST)
+        check_eq(z.quiet(0.4), [], "deliveries with credit 0")
+        z.credit(INBOX, 2)
+        got = z.deliveries(2, 2) + z.quiet(0.3)
+        check_eq([g.seq for g in got], [a.seq for a in first[:2]], "after Credit 2")
+        # Unsubscribe: its unacked deliveries go at once to another member of the group, as redeliveries.
+        m2 = Client(d, COOP)
+        m2.subscribe(INBOX, "zero", credit=10)
+        rest = m2.deliveries(4, 2) + m2.quiet(0.2)
+        check_eq([(g.seq, g.attempt) for g in rest], [(a.seq, 1) for a in first[2:] + second],
+                 "second member gets what the first does not hold")
+        z.unsubscribe(INBOX)
+        got2 = m2.deliveries(2, 2) + m2.quiet(0.2)
+        check_eq([(g.seq, g.attempt) for g in got2], [(a.seq, 2) for a in first[:2]],
+                 "deliveries returned by Unsubscribe")
+
+
+@test
+def visibility_timeout_and_dead_letters():
+    settings = {"visibility_timeout_ms": 600, "redelivery_max_attempts": 3, "redelivery_backoff_ms": 50}
+    with Daemon(settings=settings) as d:
+        p = Client(d, MEMBER)
+        a, b = publish_n(p, 2, "V")
+        s = Client(d, COOP)
+        s.subscribe(INBOX, "forgetful", credit=10, start=pb.EARLIEST)
+        got = s.deliveries(2, 2)
+        check_eq([(g.seq, g.attempt) for g in got], [(a.seq, 1), (b.seq, 1)], "first deliveries")
+        s.ack(INBOX, b.seq)
+        # Not acked within the visibility timeout: delivered again (same member, it has room), attempt 2.
+        t0 = time.monotonic()
+        again = s.deliveries(1, 3)
+        check_eq([(g.seq, g.attempt) for g in again], [(a.seq, 2)], "after the visibility timeout")
+        check(time.monotonic() - t0 >= 0.4, "returned before the visibility timeout")
+        # Nack it until the attempts run out: attempt 3 is the last, then it is a dead letter.
+        s.nack(INBOX, a.seq, reason="cannot parse")
+        third = s.deliveries(1, 3)
+        check_eq([(g.seq, g.attempt) for g in third], [(a.seq, 3)], "third attempt")
+        s.nack(INBOX, a.seq, reason="cannot parse")
+        check_eq(s.quiet(0.6), [], "delivered after the last attempt")
+        time.sleep(0.2)
+        st = d.control("status")
+        check_eq(st["dead_lettered"], 1, "status.dead_lettered")
+        rows = {r["subscriber"]: r for r in d.table("subscribers")}
+        check_eq(rows["forgetful"]["dead_letters"], 1, "subscribers.dead_letters")
+        check_eq(rows["forgetful"]["cursor"], b.seq, "cursor moves past the dead letter")
+        streams = {r["stream"]: r for r in d.table("streams")}
+        check("deadletters" in streams and streams["deadletters"]["last_seq"] == a.seq, "deadletters stream",
+              streams)
 
 
 @test
