@@ -125,10 +125,14 @@ static int build_parties(knoop_network_t *net, const knoop_network_doc_t *doc, k
                 ok = code_rules[r].valid(d->code);
                 shape = code_rules[r].shape;
             }
+        if (shape == NULL) {
+            snprintf(path, sizeof path, "network.parties[%zu].kind", i);
+            return knoop_cfg_fail(err, path, "party '%s': kind %d is not a party kind", d->code, (int)d->kind);
+        }
         if (!ok)
             return knoop_cfg_fail(err, path, "party '%s'%s%s%s: a %s code must be %s", d->code,
                                   d->name ? " (" : "", d->name ? d->name : "", d->name ? ")" : "",
-                                  knoop_party_kind_name(d->kind), shape ? shape : "known");
+                                  knoop_party_kind_name(d->kind), shape);
         strcpy(p->code, d->code);
         if (d->name && !(p->name = strdup(d->name)))
             return -ENOMEM;
@@ -370,6 +374,16 @@ static int check_contract(knoop_network_t *net, const knoop_network_doc_contract
     for (size_t j = 0; j < i; j++)
         if (strcmp(net->contracts[j].name, cn) == 0)
             return knoop_cfg_fail(err, AT(".name"), "contract '%s' is defined twice", cn);
+    /* The schema only lets names through; a document built in code gets the same guarantee here. */
+    const struct { const char *key; int v, lo, hi; } dims[] = {
+        {"identity", (int)d->identity, KNOOP_IDENTITY_WHITE_LABEL, KNOOP_IDENTITY_LEGACY},
+        {"financing", (int)d->financing, KNOOP_FIN_INSPANNINGSGERICHT, KNOOP_FIN_POPULATIE},
+        {"protocol", (int)d->protocol, KNOOP_PROTO_IWMO_32, KNOOP_PROTO_NATIVE},
+    };
+    for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++)
+        if (dims[k].v < dims[k].lo || dims[k].v > dims[k].hi)
+            return knoop_cfg_fail(err, AT(".%s", dims[k].key), "contract '%s': %s is missing or unknown", cn,
+                                  dims[k].key);
     c->financier = knoop_network_party(net, d->financier);
     if (c->financier == NULL)
         return knoop_cfg_fail(err, AT(".financier"), "contract '%s': unknown financier %s", cn, d->financier);

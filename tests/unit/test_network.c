@@ -331,6 +331,21 @@ static void test_base_network_is_valid(void **state)
     knoop_network_destroy(&net);   /* destroying NULL is a no-op */
     assert_int_equal(knoop_network_build(NULL, &net, &err), -EINVAL);
     assert_string_equal(err.path, "network");
+    /* A document made in code, with values the schema would never let through. */
+    knoop_network_doc_party_t parties[2] = {{.code = "0917", .kind = KNOOP_PARTY_GEMEENTE},
+                                            {.code = "99990000", .kind = KNOOP_PARTY_COOPERATIVE}};
+    knoop_network_doc_contract_t contract = {.name = "c", .financier = "0917", .provider = "99990000",
+                                             .identity = KNOOP_IDENTITY_LEGACY, .financing = KNOOP_FIN_TAAKGERICHT};
+    knoop_network_doc_t doc = {.parties = parties, .parties_count = 2, .contracts = &contract, .contracts_count = 1};
+    assert_int_equal(knoop_network_build(&doc, &net, &err), -EINVAL);
+    assert_string_equal(err.path, "network.contracts[0].protocol");
+    assert_string_equal(err.message, "contract 'c': protocol is missing or unknown");
+    contract.protocol = KNOOP_PROTO_NATIVE;
+    assert_int_equal(knoop_network_build(&doc, &net, &err), 0);
+    knoop_network_destroy(&net);
+    parties[1].kind = (knoop_party_kind_t)42;
+    assert_int_equal(knoop_network_build(&doc, &net, &err), -EINVAL);
+    assert_string_equal(err.path, "network.parties[1].kind");
 }
 
 /* docs/network.md documents every key and every enumeration value of the schema (STYLE rule 8). */
