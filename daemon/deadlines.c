@@ -9,31 +9,19 @@
  * never closes a WMO301's retour. */
 static const char *const standards[] = {"WMO", "JW"};
 
-enum due_base {
-    AFTER_RECEIPT, /* counted from the Amsterdam day the broker received the trigger */
-    AFTER_EVENT,   /* counted from the start/stop date the trigger carries */
-};
-
 /* DESIGN §4 rule 5. Working days as workdays.h counts them; "n working days after" is the n-th. */
-static const struct deadline_rule {
-    int trigger;                         /* the message that opens the expectation: 301 */
-    knoop_expect_kind_t kind;
-    knoop_expect_party_t from;
-    int expected[KNOOP_EXPECT_TYPES_MAX]; /* what fulfils it; 0 ends the list */
-    enum due_base base;
-    int working_days;
-} rules[] = {
-    {301, KNOOP_EXPECT_RETOUR, KNOOP_FROM_RECEIVER, {302, 0}, AFTER_RECEIPT, 3},
-    {305, KNOOP_EXPECT_RETOUR, KNOOP_FROM_RECEIVER, {306, 0}, AFTER_RECEIPT, 3},
-    {307, KNOOP_EXPECT_RETOUR, KNOOP_FROM_RECEIVER, {308, 0}, AFTER_RECEIPT, 3},
-    {315, KNOOP_EXPECT_RETOUR, KNOOP_FROM_RECEIVER, {316, 0}, AFTER_RECEIPT, 3},
-    {317, KNOOP_EXPECT_RETOUR, KNOOP_FROM_RECEIVER, {318, 0}, AFTER_RECEIPT, 3},
-    {319, KNOOP_EXPECT_RETOUR, KNOOP_FROM_RECEIVER, {320, 0}, AFTER_RECEIPT, 3},
-    {315, KNOOP_EXPECT_ANSWER, KNOOP_FROM_RECEIVER, {301, 319}, AFTER_RECEIPT, 5},
-    {317, KNOOP_EXPECT_ANSWER, KNOOP_FROM_RECEIVER, {301, 319}, AFTER_RECEIPT, 5},
-    {323, KNOOP_EXPECT_DECLARATION_ANSWER, KNOOP_FROM_RECEIVER, {325, 0}, AFTER_RECEIPT, 10},
-    {305, KNOOP_EXPECT_START_REPORTED, KNOOP_FROM_SENDER, {305, 0}, AFTER_EVENT, 5},
-    {307, KNOOP_EXPECT_STOP_REPORTED, KNOOP_FROM_SENDER, {307, 0}, AFTER_EVENT, 5},
+static const knoop_deadline_rule_t rules[] = {
+    {301, KNOOP_EXPECT_RETOUR, KNOOP_FROM_RECEIVER, {302, 0}, KNOOP_DUE_AFTER_RECEIPT, 3},
+    {305, KNOOP_EXPECT_RETOUR, KNOOP_FROM_RECEIVER, {306, 0}, KNOOP_DUE_AFTER_RECEIPT, 3},
+    {307, KNOOP_EXPECT_RETOUR, KNOOP_FROM_RECEIVER, {308, 0}, KNOOP_DUE_AFTER_RECEIPT, 3},
+    {315, KNOOP_EXPECT_RETOUR, KNOOP_FROM_RECEIVER, {316, 0}, KNOOP_DUE_AFTER_RECEIPT, 3},
+    {317, KNOOP_EXPECT_RETOUR, KNOOP_FROM_RECEIVER, {318, 0}, KNOOP_DUE_AFTER_RECEIPT, 3},
+    {319, KNOOP_EXPECT_RETOUR, KNOOP_FROM_RECEIVER, {320, 0}, KNOOP_DUE_AFTER_RECEIPT, 3},
+    {315, KNOOP_EXPECT_ANSWER, KNOOP_FROM_RECEIVER, {301, 319}, KNOOP_DUE_AFTER_RECEIPT, 5},
+    {317, KNOOP_EXPECT_ANSWER, KNOOP_FROM_RECEIVER, {301, 319}, KNOOP_DUE_AFTER_RECEIPT, 5},
+    {323, KNOOP_EXPECT_DECLARATION_ANSWER, KNOOP_FROM_RECEIVER, {325, 0}, KNOOP_DUE_AFTER_RECEIPT, 10},
+    {305, KNOOP_EXPECT_START_REPORTED, KNOOP_FROM_SENDER, {305, 0}, KNOOP_DUE_AFTER_EVENT, 5},
+    {307, KNOOP_EXPECT_STOP_REPORTED, KNOOP_FROM_SENDER, {307, 0}, KNOOP_DUE_AFTER_EVENT, 5},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -77,14 +65,15 @@ int knoop_deadlines_for(const char *message_type, knoop_date_t received, const k
         return 0;
     int n = 0;
     for (size_t i = 0; i < N_RULES && n < KNOOP_EXPECT_MAX; i++) {
-        const struct deadline_rule *r = &rules[i];
-        if (r->trigger != number || (r->base == AFTER_EVENT && event_date == NULL))
+        const knoop_deadline_rule_t *r = &rules[i];
+        if (r->trigger != number || (r->base == KNOOP_DUE_AFTER_EVENT && event_date == NULL))
             continue;
         knoop_expectation_t *e = &out[n];
         memset(e, 0, sizeof *e);
         e->kind = r->kind;
         e->from = r->from;
-        const int rc = knoop_add_working_days(r->base == AFTER_EVENT ? *event_date : received, r->working_days, &e->due);
+        const knoop_date_t from_day = r->base == KNOOP_DUE_AFTER_EVENT ? *event_date : received;
+        const int rc = knoop_add_working_days(from_day, r->working_days, &e->due);
         if (rc < 0)
             return rc;
         for (size_t t = 0; t < KNOOP_EXPECT_TYPES_MAX && r->expected[t] != 0; t++)
@@ -108,7 +97,7 @@ int knoop_deadlines_fulfilled_by(const char *message_type, knoop_fulfilment_t ou
         return 0;
     int n = 0;
     for (size_t i = 0; i < N_RULES && n < KNOOP_FULFIL_MAX; i++) {
-        const struct deadline_rule *r = &rules[i];
+        const knoop_deadline_rule_t *r = &rules[i];
         /* A sender's own deadline is met (or missed) by the trigger itself; nothing stays open to close. */
         if (r->from == KNOOP_FROM_SENDER)
             continue;
@@ -123,6 +112,10 @@ int knoop_deadlines_fulfilled_by(const char *message_type, knoop_fulfilment_t ou
     }
     return n;
 }
+
+size_t knoop_deadline_rule_count(void) { return N_RULES; }
+
+const knoop_deadline_rule_t *knoop_deadline_rule(size_t i) { return i < N_RULES ? &rules[i] : NULL; }
 
 const char *knoop_expect_kind_name(knoop_expect_kind_t kind)
 {

@@ -55,6 +55,24 @@ typedef struct knoop_fulfilment {
 } knoop_fulfilment_t;
 int knoop_deadlines_fulfilled_by(const char *message_type, knoop_fulfilment_t out[KNOOP_FULFIL_MAX]);
 
+/* The rule table itself, read-only: for documentation checks and for showing operators what is tracked. */
+typedef enum knoop_due_base {
+    KNOOP_DUE_AFTER_RECEIPT = 1, /* counted from the Amsterdam day the broker received the trigger */
+    KNOOP_DUE_AFTER_EVENT,       /* counted from the start/stop date the trigger carries */
+} knoop_due_base_t;
+
+typedef struct knoop_deadline_rule {
+    int trigger;                          /* the message number that opens the expectation: 301 */
+    knoop_expect_kind_t kind;
+    knoop_expect_party_t from;
+    int expected[KNOOP_EXPECT_TYPES_MAX]; /* message numbers that fulfil it; 0 ends the list */
+    knoop_due_base_t base;
+    int working_days;
+} knoop_deadline_rule_t;
+
+size_t knoop_deadline_rule_count(void);
+const knoop_deadline_rule_t *knoop_deadline_rule(size_t i); /* NULL past the end */
+
 /* "retour", "answer", "declaration-answer", "start-reported", "stop-reported"; NULL for an unknown kind. */
 const char *knoop_expect_kind_name(knoop_expect_kind_t kind);
 

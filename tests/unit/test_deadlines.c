@@ -6,8 +6,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "deadlines.h"
@@ -261,6 +263,89 @@ static void kind_names(void **state)
     assert_null(knoop_expect_kind_name((knoop_expect_kind_t)99));
 }
 
+/* docs/deadlines.md, found from the repository root (tests/run.sh) or from build/tests/. */
+static char *read_doc(void)
+{
+    const char *paths[] = {"docs/deadlines.md", "../docs/deadlines.md", "../../docs/deadlines.md"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        FILE *f = fopen(paths[i], "r");
+        if (!f)
+            continue;
+        static char buf[64 * 1024];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        return buf;
+    }
+    fail_msg("docs/deadlines.md not found from the working directory");
+    return NULL;
+}
+
+/* The numbers of 3 digits in s, in order ("301 or 319" -> 301, 319). */
+static int numbers(const char *s, int *out, int max)
+{
+    int n = 0;
+    for (const char *p = s; *p && n < max; p++)
+        if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
+            !isdigit((unsigned char)p[3]) && (p == s || !isdigit((unsigned char)p[-1])))
+            out[n++] = atoi(p);
+    return n;
+}
+
+/* House rule 8: the table in docs/deadlines.md says what the rule table does, row for row. Each row of the
+ * doc ("| 301 toewijzing | retour | 302 | receiver of the 301 | 3 working days after receipt |") must be
+ * one rule, and every rule must have its row. */
+static void documented_rules_match_the_table(void **state)
+{
+    (void)state;
+    char *doc = read_doc();
+    char *section = strstr(doc, "## The rules");
+    assert_non_null(section);
+    char *end = strstr(section + 1, "\n## ");
+    if (end)
+        *end = '\0';
+    bool matched[64] = {false};
+    assert_true(knoop_deadline_rule_count() < 64);
+    int rows = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(section, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "| 3", 3) != 0)
+            continue;
+        char *col[6] = {0};
+        int ncol = 0;
+        char *csave = NULL;
+        for (char *c = strtok_r(line, "|", &csave); c && ncol < 6; c = strtok_r(NULL, "|", &csave))
+            col[ncol++] = c;
+        assert_int_equal(ncol, 5);
+        int trigger[1], expected[KNOOP_EXPECT_TYPES_MAX + 1];
+        assert_int_equal(numbers(col[0], trigger, 1), 1);
+        const int nexp = numbers(col[2], expected, KNOOP_EXPECT_TYPES_MAX + 1);
+        char kind[32];
+        assert_int_equal(sscanf(col[1], " %31s", kind), 1);
+        const knoop_expect_party_t from = strstr(col[3], "receiver") ? KNOOP_FROM_RECEIVER : KNOOP_FROM_SENDER;
+        const int days = atoi(col[4]);
+        const knoop_due_base_t base = strstr(col[4], "receipt") ? KNOOP_DUE_AFTER_RECEIPT : KNOOP_DUE_AFTER_EVENT;
+        bool found = false;
+        for (size_t i = 0; i < knoop_deadline_rule_count(); i++) {
+            const knoop_deadline_rule_t *r = knoop_deadline_rule(i);
+            int rn = 0;
+            while (rn < KNOOP_EXPECT_TYPES_MAX && r->expected[rn])
+                rn++;
+            if (r->trigger != trigger[0] || strcmp(knoop_expect_kind_name(r->kind), kind) != 0 || r->from != from ||
+                r->working_days != days || r->base != base || rn != nexp ||
+                memcmp(r->expected, expected, (size_t)rn * sizeof(int)) != 0)
+                continue;
+            assert_false(matched[i]);
+            matched[i] = found = true;
+        }
+        if (!found)
+            fail_msg("docs/deadlines.md row for %d %s is not in the rule table", trigger[0], kind);
+        rows++;
+    }
+    assert_int_equal(rows, (int)knoop_deadline_rule_count());
+    assert_null(knoop_deadline_rule(knoop_deadline_rule_count()));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +361,7 @@ int main(void)
         cmocka_unit_test(open_and_close_agree),
         cmocka_unit_test(overdue_after_the_due_day),
         cmocka_unit_test(kind_names),
+        cmocka_unit_test(documented_rules_match_the_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

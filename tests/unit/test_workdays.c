@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -329,6 +330,42 @@ static void atw_term_end(void **state)
     assert_date(knoop_working_day_on_or_after(D("2026-12-28")), "2026-12-28");
 }
 
+/* House rule 8: every holiday the code knows is named in the table of docs/deadlines.md. */
+static void documented_holidays(void **state)
+{
+    (void)state;
+    static char doc[64 * 1024];
+    const char *paths[] = {"docs/deadlines.md", "../docs/deadlines.md", "../../docs/deadlines.md"};
+    size_t len = 0;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0] && len == 0; i++) {
+        FILE *f = fopen(paths[i], "r");
+        if (f) {
+            len = fread(doc, 1, sizeof doc - 1, f);
+            fclose(f);
+        }
+    }
+    if (len == 0)
+        fail_msg("docs/deadlines.md not found from the working directory");
+    doc[len] = '\0';
+    /* 1967, 2006 and 2026 between them meet every row of the holiday table. */
+    const int years[] = {1967, 2006, 2026};
+    int named = 0;
+    for (size_t y = 0; y < sizeof years / sizeof years[0]; y++) {
+        knoop_date_t d, end;
+        assert_int_equal(knoop_date_from_ymd(years[y], 1, 1, &d), 0);
+        assert_int_equal(knoop_date_from_ymd(years[y], 12, 31, &end), 0);
+        for (; d.days <= end.days; d.days++) {
+            const char *name = knoop_holiday_name(d);
+            if (name == NULL)
+                continue;
+            named++;
+            if (strstr(doc, name) == NULL)
+                fail_msg("holiday %s is not in docs/deadlines.md", name);
+        }
+    }
+    assert_int_equal(named, 3 * 9); /* nine holidays a year */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +385,7 @@ int main(void)
         cmocka_unit_test(amsterdam_day_boundaries),
         cmocka_unit_test(amsterdam_matches_tzdata),
         cmocka_unit_test(atw_term_end),
+        cmocka_unit_test(documented_holidays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
