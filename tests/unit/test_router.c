@@ -29,7 +29,7 @@ typedef struct fixture {
 
 static int setup_file(void **state, const char *file)
 {
-    fixture_t *f = calloc(1, sizeof *f);
+    fixture_t *f = calloc(1, sizeof *f);   /* owned by cmocka's state until teardown */
     char path[512];
     snprintf(path, sizeof path, "%s/%s", getenv("KNOOP_SRC") ? getenv("KNOOP_SRC") : ".", file);
     top_t *top = NULL;
