@@ -29,19 +29,25 @@ typedef struct fixture {
 
 static int setup_file(void **state, const char *file)
 {
-    fixture_t *f = calloc(1, sizeof *f);   /* owned by cmocka's state until teardown */
     char path[512];
     snprintf(path, sizeof path, "%s/%s", getenv("KNOOP_SRC") ? getenv("KNOOP_SRC") : ".", file);
     top_t *top = NULL;
     if (cyaml_load_file(path, &cyaml_cfg, &top_schema, (cyaml_data_t **)&top, NULL) != CYAML_OK)
         return -1;
+    fixture_t *f = calloc(1, sizeof *f);   /* owned by cmocka's state until teardown */
     knoop_cfg_error_t err;
-    int rc = knoop_network_build(top->network, &f->net, &err);
+    int rc = f ? knoop_network_build(top->network, &f->net, &err) : -1;
     cyaml_free(&cyaml_cfg, &top_schema, top, 0);
-    if (rc != 0 || knoop_route_state_new(f->net, 16, &f->st) != 0)
-        return -1;
-    *state = f;
-    return 0;
+    if (rc == 0 && knoop_route_state_new(f->net, 16, &f->st) == 0) {
+        *state = f;
+        return 0;
+    }
+    if (rc != 0 && f)
+        print_error("%s: %s: %s\n", file, err.path, err.message);
+    if (f)
+        knoop_network_destroy(&f->net);
+    free(f);   /* cmocka runs no teardown after a failed setup */
+    return -1;
 }
 
 static int setup(void **state) { return setup_file(state, "deploy/knoopd.yaml"); }
