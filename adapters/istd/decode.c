@@ -111,6 +111,7 @@ static int push_line(knoop_istd_msg_t *m, const xmlNode *n, const line_spec_t *s
   text(n, "IngediendBedrag/DebetCredit", dc, sizeof dc);
   if (strcmp(dc, "C") == 0) l->bedrag = -l->bedrag;
   text(n, "ProductReferentie/ReferentieNummer", l->referentie, sizeof l->referentie);
+  text(n, "RedenWijziging", l->reden_wijziging, sizeof l->reden_wijziging);
   l->lineno = (int)xmlGetLineNo(n);
   l->node = n;
   return 0;

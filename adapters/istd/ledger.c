@@ -21,7 +21,7 @@ struct knoop_ledger {
 };
 
 /* ---- the checks: which mismatch of which line gets which retour code (WJ001) ---------------------- */
-typedef enum { M_UNKNOWN, M_CATEGORIE, M_CODE, M_BEGIN, M_END, M_INCOMPLETE } mismatch_t;
+typedef enum { M_UNKNOWN, M_DELETED, M_CATEGORIE, M_CODE, M_BEGIN, M_END, M_INCOMPLETE } mismatch_t;
 
 typedef struct check_row {
   int message;
@@ -34,18 +34,23 @@ typedef struct check_row {
 
 static const check_row_t checks[] = {
   { 305, "StartProduct", M_UNKNOWN, "9019", "TR019", "no assignment with this ToewijzingNummer" },
+  { 305, "StartProduct", M_DELETED, "9019", "TR019", "the assignment was deleted (RedenWijziging 13)" },
   { 305, "StartProduct", M_CATEGORIE, "9019", "TR019", "category differs from the assigned product" },
   { 305, "StartProduct", M_CODE, "9019", "TR019", "product code differs from the assigned product" },
   { 305, "StartProduct", M_BEGIN, "9019", "TR019", "Begindatum lies outside the assignment period" },
   { 307, "StopProduct", M_UNKNOWN, "9019", "TR019", "no assignment with this ToewijzingNummer" },
+  { 307, "StopProduct", M_DELETED, "9019", "TR019", "the assignment was deleted (RedenWijziging 13)" },
   { 307, "StopProduct", M_CATEGORIE, "9019", "TR019", "category differs from the assigned product" },
   { 307, "StopProduct", M_CODE, "9019", "TR019", "product code differs from the assigned product" },
   { 307, "StopProduct", M_BEGIN, "9019", "TR019", "Begindatum lies outside the assignment period" },
   { 307, "StopProduct", M_END, "9019", "TR019", "Einddatum lies outside the assignment period" },
   { 317, "OngewijzigdProduct", M_UNKNOWN, "9350", "TR350", "not related to a current assignment by ToewijzingNummer" },
+  { 317, "OngewijzigdProduct", M_DELETED, "9350", "TR350", "the assignment was deleted (RedenWijziging 13)" },
+  { 317, "TeWijzigenProduct", M_DELETED, "9351", "TR351", "the assignment was deleted (RedenWijziging 13)" },
   { 317, "TeWijzigenProduct", M_UNKNOWN, "9351", "TR351", "not related to a current assignment by ToewijzingNummer" },
   { 317, "Client", M_INCOMPLETE, "9349", "TR349", "a current assignment is in neither OngewijzigdProduct nor TeWijzigenProduct" },
   { 323, "Prestatie", M_UNKNOWN, "9338", "TR338", "not related to an assigned product by ToewijzingNummer" },
+  { 323, "Prestatie", M_DELETED, "9384", "TR384", "declaration on an assignment deleted with RedenWijziging 13" },
   { 323, "Prestatie", M_CATEGORIE, "9339", "TR339", "ProductCategorie differs from the ToegewezenProduct" },
   { 323, "Prestatie", M_CODE, "9340", "TR340", "ProductCode differs from the ToegewezenProduct" },
   { 323, "Prestatie", M_BEGIN, "9307", "TR307", "Begindatum of the prestatie lies outside the assignment period" },
@@ -185,6 +190,7 @@ static void from_line(knoop_ledger_assignment_t *a, const knoop_istd_line_t *l) 
   snprintf(a->end, sizeof a->end, "%s", l->end);
   snprintf(a->eenheid, sizeof a->eenheid, "%s", l->eenheid);
   snprintf(a->frequentie, sizeof a->frequentie, "%s", l->frequentie);
+  snprintf(a->reden_wijziging, sizeof a->reden_wijziging, "%s", l->reden_wijziging);
   a->volume = l->volume;
 }
 
@@ -206,6 +212,8 @@ int knoop_ledger_apply(knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledge
   return rc;
 }
 
+static bool is_deleted(const knoop_ledger_assignment_t *a) { return strcmp(a->reden_wijziging, "13") == 0; }
+
 static bool within(const char *d, const knoop_ledger_assignment_t *a) {
   return d[0] && strcmp(d, a->begin) >= 0 && (!a->end[0] || strcmp(d, a->end) <= 0);
 }
@@ -218,6 +226,7 @@ static const check_row_t *first_mismatch(int msg, const knoop_istd_line_t *ln, c
   for (size_t i = 0; i < n && !a; i++)
     if (strcmp(set[i].toewijzing, ln->toewijzing) == 0) a = &set[i];
   if (!a) return check_for(msg, el, M_UNKNOWN);
+  if (is_deleted(a)) return check_for(msg, el, M_DELETED);
   bool exact = msg != 323;   /* 305/307 repeat the assigned product (IV075); 323 may refine an aspecific one */
   const check_row_t *r;
   if ((r = check_for(msg, el, M_CATEGORIE)) && (exact || a->categorie[0]) && strcmp(a->categorie, ln->categorie))
@@ -249,7 +258,7 @@ static int check_complete(const knoop_ledger_t *l, const knoop_istd_msg_t *m, kn
     size_t n;
     lookup_set(l, m, c, key, ctx, &set, &n);
     for (size_t i = 0; i < n; i++) {
-      if (set[i].end[0] && strcmp(set[i].end, m->dagtekening) < 0) continue;
+      if ((set[i].end[0] && strcmp(set[i].end, m->dagtekening) < 0) || is_deleted(&set[i])) continue;
       bool named = false;
       for (size_t j = 0; j < m->n_lines && !named; j++)
         named = m->lines[j].client == c && strcmp(m->lines[j].toewijzing, set[i].toewijzing) == 0;
@@ -291,13 +300,14 @@ int knoop_ledger_export(const knoop_ledger_t *l, const unsigned char *client, si
   const knoop_ledger_assignment_t *a;
   size_t n;
   if (!blob || !len || knoop_ledger_get(l, client, client_len, provider, &a, &n) < 0) return -EINVAL;
-  size_t cap = sizeof MAGIC + n * 96;
+  size_t cap = sizeof MAGIC + n * 112;
   char *out = malloc(cap);
   if (!out) return -ENOMEM;
   size_t w = (size_t)snprintf(out, cap, "%s", MAGIC);
   for (size_t i = 0; i < n; i++)
-    w += (size_t)snprintf(out + w, cap - w, "%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%s\n", a[i].toewijzing, a[i].categorie,
-                          a[i].code, a[i].begin, a[i].end, a[i].volume, a[i].eenheid, a[i].frequentie);
+    w += (size_t)snprintf(out + w, cap - w, "%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%s\t%s\n", a[i].toewijzing, a[i].categorie,
+                          a[i].code, a[i].begin, a[i].end, a[i].volume, a[i].eenheid, a[i].frequentie,
+                          a[i].reden_wijziging);
   *blob = (unsigned char *)out;
   *len = w;
   return 0;
@@ -332,7 +342,8 @@ int knoop_ledger_import(knoop_ledger_t *l, const unsigned char *client, size_t c
     if (!rc) rc = field(&p, end, a->end, sizeof a->end, '\t');
     if (!rc) rc = field(&p, end, vol, sizeof vol, '\t');
     if (!rc) rc = field(&p, end, a->eenheid, sizeof a->eenheid, '\t');
-    if (!rc) rc = field(&p, end, a->frequentie, sizeof a->frequentie, '\n');
+    if (!rc) rc = field(&p, end, a->frequentie, sizeof a->frequentie, '\t');
+    if (!rc) rc = field(&p, end, a->reden_wijziging, sizeof a->reden_wijziging, '\n');
     if (!rc) {
       char *e;
       a->volume = strtoll(vol, &e, 10);

@@ -16,6 +16,7 @@ typedef struct knoop_ledger_assignment {
   long long volume;        /* Omvang/Volume, -1 if none */
   char eenheid[4];
   char frequentie[4];
+  char reden_wijziging[4]; /* "13" = deleted (Verwijderd): nothing may refer to it any more */
 } knoop_ledger_assignment_t;
 
 /* The client key is an opaque byte string: the BSN itself (key NULL) or, in the daemon, its keyed hash.

@@ -220,6 +220,57 @@ static void test_change_request(void **state) {
   knoop_istd_msg_destroy(&m);
 }
 
+/* RedenWijziging 13: the assignment is deleted; a declaration on it gets 9384 (TR384), a start 9019. */
+static void test_deleted_assignment(void **state) {
+  (void)state;
+  xmlDoc *d301 = istd_parse_conf("iwmo-3.2/examples/WMO301.xml");
+  xmlNode *eind = istd_find(d301, "Einddatum", 0);
+  xmlNode *reden = xmlNewDocNode(d301, eind->ns, BAD_CAST "RedenWijziging", BAD_CAST "13");
+  xmlAddNextSibling(eind, reden);
+  istd_set(d301, "Einddatum", 0, "2023-01-01");                  /* deleted: Einddatum = Ingangsdatum */
+  knoop_istd_msg_t *m = NULL;
+  knoop_istd_errors_t e = { 0 };
+  assert_int_equal(istd_decode_copy(S, d301, &m, &e), 0);
+  assert_string_equal(m->lines[0].reden_wijziging, "13");
+  knoop_ledger_t *l = NULL;
+  assert_int_equal(knoop_ledger_new(&l), 0);
+  assert_int_equal(knoop_ledger_apply(l, m, NULL, NULL), 0);
+  knoop_istd_msg_destroy(&m);
+  xmlFreeDoc(d301);
+  xmlDoc *d = start_or_stop(305, "2023-01-01", NULL);
+  assert_int_equal(check(l, d, &m, &e), 2);
+  assert_string_equal(e.v[0].code, "9019");
+  assert_non_null(strstr(e.v[0].message, "deleted"));
+  knoop_istd_errors_clear(&e);
+  knoop_istd_msg_destroy(&m);
+  xmlFreeDoc(d);
+  /* a 323 on it */
+  d = istd_parse_conf("iwmo-3.2/examples/WMO323.xml");
+  istd_set(d, "Afzender", 0, "42420001");
+  istd_set(d, "ToewijzingNummer", 0, "101");
+  assert_int_equal(check(l, d, &m, &e), 4);                     /* the others: client 2 has no assignments */
+  assert_string_equal(e.v[0].code, "9384");
+  assert_string_equal(e.v[1].code, "9338");
+  knoop_istd_errors_clear(&e);
+  knoop_istd_msg_destroy(&m);
+  xmlFreeDoc(d);
+  /* it survives export/import */
+  unsigned char *blob;
+  size_t len;
+  assert_int_equal(knoop_ledger_export(l, (const unsigned char *)"999900006", 9, "42420001", &blob, &len), 0);
+  knoop_ledger_t *l2 = NULL;
+  assert_int_equal(knoop_ledger_new(&l2), 0);
+  assert_int_equal(knoop_ledger_import(l2, (const unsigned char *)"999900006", 9, "42420001", blob, len), 0);
+  const knoop_ledger_assignment_t *a;
+  size_t n;
+  knoop_ledger_get(l2, (const unsigned char *)"999900006", 9, "42420001", &a, &n);
+  assert_int_equal(n, 1);
+  assert_string_equal(a[0].reden_wijziging, "13");
+  free(blob);
+  knoop_ledger_destroy(&l2);
+  knoop_ledger_destroy(&l);
+}
+
 static void test_a_301_replaces_never_merges(void **state) {
   (void)state;
   knoop_ledger_t *l = ledger_with_301();
@@ -301,7 +352,7 @@ static void test_export_import(void **state) {
   const char *torn = "KL1\n20072\t01\t01A03\t2023-01-01";
   assert_int_equal(knoop_ledger_import(l2, (const unsigned char *)"c1", 2, "65656055", (const unsigned char *)torn,
                                        strlen(torn)), -EINVAL);
-  const char *torn2 = "KL1\n20072\t01\t01A03\t2023-01-01\t\t-1\t\t\n20073\t01";
+  const char *torn2 = "KL1\n20072\t01\t01A03\t2023-01-01\t\t-1\t\t\t\n20073\t01";
   assert_int_equal(knoop_ledger_import(l2, (const unsigned char *)"c1", 2, "65656055", (const unsigned char *)torn2,
                                        strlen(torn2)), -EINVAL);
   knoop_ledger_get(l2, (const unsigned char *)"c1", 2, "65656055", &b, &nb);
@@ -353,6 +404,7 @@ int main(void) {
     cmocka_unit_test(test_start_and_stop),
     cmocka_unit_test(test_declaration),
     cmocka_unit_test(test_change_request),
+    cmocka_unit_test(test_deleted_assignment),
     cmocka_unit_test(test_a_301_replaces_never_merges),
     cmocka_unit_test(test_client_key_function),
     cmocka_unit_test(test_export_import),
