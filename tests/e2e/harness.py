@@ -49,6 +49,7 @@ import zmq
 
 BUILD = os.path.abspath(os.environ.get("KNOOP_BUILD", "build"))
 KNOOPD = os.path.join(BUILD, "knoopd")
+VERBOSE = bool(os.environ.get("KNOOP_VERBOSE"))
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 _pb_dir = os.path.join(BUILD, "gen", "python")
@@ -134,22 +135,26 @@ def run(argv=None):
         print("FAIL %s: no such test" % name, flush=True)
         failed += 1
     signal.signal(signal.SIGALRM, _on_alarm)
+    # SIGTERM (e.g. from `timeout`) ends the run through SystemExit, so the daemons are stopped and removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     for name, fn, timeout in selected:
         started = time.monotonic()
         signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
             fn()
             signal.setitimer(signal.ITIMER_REAL, 0)
-            print("ok %s (%.1fs)" % (name, time.monotonic() - started), flush=True)
+            print("ok %s" % name + (" (%.1fs)" % (time.monotonic() - started) if VERBOSE else ""), flush=True)
             passed += 1
         except _Timeout:
             print("FAIL %s: timed out after %ss" % (name, timeout), flush=True)
             failed += 1
             _dump_logs()
+        except (KeyboardInterrupt, SystemExit):
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            print("FAIL %s: interrupted" % name, flush=True)
+            raise
         except BaseException as e:  # noqa: B902  (report everything, go on with the next test)
             signal.setitimer(signal.ITIMER_REAL, 0)
-            if isinstance(e, KeyboardInterrupt):
-                raise
             reason = str(e) if isinstance(e, TestFailure) else "%s: %s" % (type(e).__name__, e)
             print("FAIL %s: %s" % (name, reason.replace("\n", " | ")), flush=True)
             tb = traceback.extract_tb(e.__traceback__)
@@ -189,6 +194,15 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def _die_with_parent():
+    """In the child before exec: SIGKILL it if the test process dies without cleaning up (Linux prctl)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)     # PR_SET_PDEATHSIG
+    except Exception:
+        pass
 
 
 class ControlError(Exception):
@@ -241,7 +255,7 @@ class Daemon:
         assert self.proc is None or self.proc.poll() is not None, "already running"
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([KNOOPD, "-c", self.config_path], stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=log, cwd=self.dir)
+                                         stderr=log, cwd=self.dir, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
