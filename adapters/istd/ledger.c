@@ -21,7 +21,7 @@ struct knoop_ledger {
 };
 
 /* ---- the checks: which mismatch of which line gets which retour code (WJ001) ---------------------- */
-typedef enum { M_UNKNOWN, M_DELETED, M_CATEGORIE, M_CODE, M_BEGIN, M_END, M_INCOMPLETE } mismatch_t;
+typedef enum { M_UNKNOWN, M_DELETED, M_CATEGORIE, M_CODE, M_BEGIN, M_END, M_MONTH_BEGIN, M_MONTH_END, M_INCOMPLETE } mismatch_t;
 
 typedef struct check_row {
   int message;
@@ -55,6 +55,8 @@ static const check_row_t checks[] = {
   { 323, "Prestatie", M_CODE, "9340", "TR340", "ProductCode differs from the ToegewezenProduct" },
   { 323, "Prestatie", M_BEGIN, "9307", "TR307", "Begindatum of the prestatie lies outside the assignment period" },
   { 323, "Prestatie", M_END, "9308", "TR308", "Einddatum of the prestatie lies outside the assignment period" },
+  { 323, "Prestatie", M_MONTH_BEGIN, "9387", "TR387", "ProductPeriode does not begin on the 1st of the month nor on the assignment's Ingangsdatum" },
+  { 323, "Prestatie", M_MONTH_END, "9388", "TR388", "ProductPeriode does not end on the last day of the month nor on the assignment's Einddatum" },
 };
 
 static const check_row_t *check_for(int message, const char *element, mismatch_t what) {
@@ -212,6 +214,16 @@ int knoop_ledger_apply(knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledge
   return rc;
 }
 
+/* "YYYY-MM-DD" is the last day of its month (Gregorian). */
+static bool is_month_end(const char *d) {
+  static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+  if (strlen(d) != 10) return false;
+  int y = atoi(d), m = atoi(d + 5), day = atoi(d + 8);
+  if (m < 1 || m > 12) return false;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return day == days[m - 1] + (m == 2 && leap);
+}
+
 static bool is_deleted(const knoop_ledger_assignment_t *a) { return strcmp(a->reden_wijziging, "13") == 0; }
 
 static bool within(const char *d, const knoop_ledger_assignment_t *a) {
@@ -234,6 +246,9 @@ static const check_row_t *first_mismatch(int msg, const knoop_istd_line_t *ln, c
   if ((r = check_for(msg, el, M_CODE)) && (exact || a->code[0]) && strcmp(a->code, ln->code)) return r;
   if ((r = check_for(msg, el, M_BEGIN)) && !within(ln->begin, a)) return r;
   if ((r = check_for(msg, el, M_END)) && ln->end[0] && !within(ln->end, a)) return r;
+  if ((r = check_for(msg, el, M_MONTH_BEGIN)) && strcmp(ln->begin + 8, "01") != 0 && strcmp(ln->begin, a->begin) != 0)
+    return r;
+  if ((r = check_for(msg, el, M_MONTH_END)) && !is_month_end(ln->end) && strcmp(ln->end, a->end) != 0) return r;
   return NULL;
 }
 

@@ -148,6 +148,7 @@ static void test_declaration(void **state) {
     { "20073", "01", "01A04", "2023-04-10", "2023-12-31", "9307" },   /* starts after the prestatie begins */
     { "20073", "01", "01A04", "2023-01-01", "2023-04-20", "9308" },   /* ends before the prestatie ends */
     { "20073", "01", "", "2023-01-01", "", NULL },                    /* aspecific, open-ended: fine */
+    { "20073", "01", "01A04", "2023-04-01", "2023-04-30", NULL },     /* exactly the month */
     { "20073", "", "", "2023-04-01", "2023-04-30", NULL },            /* generic: fine */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -269,6 +270,49 @@ static void test_deleted_assignment(void **state) {
   free(blob);
   knoop_ledger_destroy(&l2);
   knoop_ledger_destroy(&l);
+}
+
+/* TR387/388: a ProductPeriode runs from the 1st to the last day of its month, unless the assignment starts or ends
+ * inside that month. */
+static void test_month_boundaries(void **state) {
+  (void)state;
+  static const struct { const char *pb, *pe, *ab, *ae, *want; } cases[] = {
+    { "2023-04-03", "2023-04-30", "2023-01-01", "", "9387" },
+    { "2023-04-03", "2023-04-30", "2023-04-03", "", NULL },          /* the assignment starts on the 3rd */
+    { "2023-04-01", "2023-04-29", "2023-01-01", "", "9388" },
+    { "2023-04-01", "2023-04-29", "2023-01-01", "2023-04-29", NULL },
+    { "2024-02-01", "2024-02-29", "2024-01-01", "", NULL },         /* leap year */
+    { "2023-02-01", "2023-02-28", "2023-01-01", "", NULL },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    xmlDoc *d = istd_parse_conf("iwmo-3.2/examples/WMO323.xml");
+    istd_set(d, "Begindatum", 0, cases[i].pb);                   /* DeclaratiePeriode: keep TR137/319 quiet */
+    istd_set(d, "Einddatum", 0, cases[i].pe);
+    istd_set(d, "Begindatum", 1, cases[i].pb);                   /* first Prestatie (20072) */
+    istd_set(d, "Einddatum", 1, cases[i].pe);
+    istd_set(d, "DeclaratieDagtekening", 0, "2024-03-06");
+    istd_set(d, "Dagtekening", 0, "2024-03-06");
+    knoop_ledger_assignment_t a[2];
+    set(&a[0], "20072", "01", "01A03", cases[i].ab, cases[i].ae);
+    set(&a[1], "200730", "01", "01A04", "2023-01-01", "");
+    knoop_ledger_t *l = ledger_for_323(NULL);
+    assert_int_equal(knoop_ledger_replace(l, (const unsigned char *)"999900006", 9, "65656055", a, 2), 0);
+    knoop_istd_msg_t *m = NULL;
+    knoop_istd_errors_t e = { 0 };
+    int n = check(l, d, &m, &e);
+    if (cases[i].want) {
+      assert_int_equal(n, 1);
+      assert_string_equal(e.v[0].code, cases[i].want);
+      assert_ptr_equal(e.v[0].klasse, m->lines[0].node);
+    } else {
+      if (n) istd_print_errors(&e);
+      assert_int_equal(n, 0);
+    }
+    knoop_istd_errors_clear(&e);
+    knoop_istd_msg_destroy(&m);
+    knoop_ledger_destroy(&l);
+    xmlFreeDoc(d);
+  }
 }
 
 static void test_a_301_replaces_never_merges(void **state) {
@@ -405,6 +449,7 @@ int main(void) {
     cmocka_unit_test(test_declaration),
     cmocka_unit_test(test_change_request),
     cmocka_unit_test(test_deleted_assignment),
+    cmocka_unit_test(test_month_boundaries),
     cmocka_unit_test(test_a_301_replaces_never_merges),
     cmocka_unit_test(test_client_key_function),
     cmocka_unit_test(test_export_import),
