@@ -436,7 +436,9 @@ int knoop_broker_init(knoop_broker_t *b, uv_loop_t *loop, knoop_config_t *config
     b->zctx = zmq_ctx_new();
     b->router = zmq_socket(b->zctx, ZMQ_ROUTER);
     int one = 1, hwm = 0;
-    int64_t maxmsg = (int64_t)s->max_message_bytes * 2 + (1 << 20);  /* hard guard; the soft limit answers */
+    /* A hard guard against memory exhaustion, far above the limit: frames between the two are answered TOO_LARGE;
+     * ZeroMQ drops a connection that sends more than the guard (it cannot be answered: it never arrives). */
+    int64_t maxmsg = (int64_t)s->max_message_bytes * 4 > (64 << 20) ? (int64_t)s->max_message_bytes * 4 : (64 << 20);
     zmq_setsockopt(b->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     zmq_setsockopt(b->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(b->router, ZMQ_RCVHWM, &hwm, sizeof hwm);

@@ -43,7 +43,9 @@ static void cyaml_log_capture(cyaml_log_t level, void *ctx, const char *fmt, va_
         } else if (entry && e->nframes < 16) {
             entry += strlen("in sequence entry ");
             entry += strspn(entry, "'");
-            snprintf(e->frames[e->nframes++], 64, "[%d]", atoi(entry));
+            /* libcyaml counts the entries it has read, the failing one included: index = count - 1 */
+            int index = atoi(entry) - 1;
+            snprintf(e->frames[e->nframes++], 64, "[%d]", index < 0 ? 0 : index);
         }
     } else if (e->first[0] == '\0' && strstr(line, "Backtrace") == NULL) {
         const char *msg = strncmp(line, "Load: ", 6) == 0 ? line + 6 : line;

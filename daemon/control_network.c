@@ -37,7 +37,8 @@ json_t *knoop_cmd_parties(knoop_broker_t *b, int argc, const char *const *argv, 
             snprintf(relation, sizeof relation, "team of %s", p->gemeente->code);
         else if (p->cooperative && p->member_slot >= 0)
             snprintf(relation, sizeof relation, "member of %s", p->cooperative->code);
-        knoop_table_add(t, json_pack("[s,s,s,s,s,I]", p->code, knoop_party_kind_name(p->kind), p->name, products,
+        knoop_table_add(t, json_pack("[s,s,s,s,s,I]", p->code, knoop_party_kind_name(p->kind), p->name ? p->name : "",
+                                     products,
                                      relation, (json_int_t)p->n_contracts));
     }
     return t;

@@ -51,8 +51,9 @@ Knoop__ErrorCode knoop_route_message(knoop_broker_t *b, const Knoop__Envelope *e
     knoop_domain_facts_t facts;
     memset(&facts, 0, sizeof facts);
     bool native = env->content_type && knoop_domain_is_native(env->content_type);
-    if (native && knoop_domain_check(net, NULL, env->content_type, env->payload.data, env->payload.len, &facts, reason,
-                                     reason_len) != 0)
+    if (native && (knoop_domain_check(net, NULL, env->content_type, env->payload.data, env->payload.len, &facts,
+                                      reason, reason_len) != 0 ||
+                   knoop_domain_check_client(&facts, client_ref != NULL, reason, reason_len) != 0))
         return KNOOP__ERROR_CODE__INVALID_FIELD;
     knoop_route_in_t in;
     knoop_route_in_from_envelope(&in, env, client_ref, client_ref ? 32 : 0, native ? &facts : NULL);

@@ -62,21 +62,22 @@ void knoop_settings_make_fields(cyaml_schema_field_t *fields)
             f->value.string.min = 0;
             f->value.string.max = CYAML_UNLIMITED;
         } else {
-            f->value.type = CYAML_UINT;
-            f->value.data_size = sizeof(uint64_t);
+            /* Parsed signed so that "-5" is reported as -5, not as the unsigned number it would wrap to. */
+            f->value.type = CYAML_INT;
+            f->value.data_size = sizeof(int64_t);
         }
     }
     memset(&fields[SETTINGS_COUNT], 0, sizeof fields[SETTINGS_COUNT]);
 }
 
-static int set_uint(const knoop_setting_def_t *d, uint64_t v, knoop_settings_t *out, knoop_cfg_error_t *err)
+static int set_uint(const knoop_setting_def_t *d, int64_t v, knoop_settings_t *out, knoop_cfg_error_t *err)
 {
     char path[128];
     snprintf(path, sizeof path, "daemon.%s", d->name);
-    if (v < d->min || v > d->max)
-        return knoop_cfg_fail(err, path, "%s: %" PRIu64 " is out of range (%" PRIu64 " to %" PRIu64 ")",
+    if (v < 0 || (uint64_t)v < d->min || (uint64_t)v > d->max)
+        return knoop_cfg_fail(err, path, "%s: %" PRId64 " is out of range (%" PRIu64 " to %" PRIu64 ")",
                               d->name, v, d->min, d->max);
-    *(uint64_t *)((char *)out + d->offset) = v;
+    *(uint64_t *)((char *)out + d->offset) = (uint64_t)v;
     return 0;
 }
 
@@ -104,7 +105,7 @@ int knoop_settings_from_doc(void *const *slots, knoop_settings_t *out, knoop_cfg
         if (d->type == KNOOP_SETTING_STRING)
             rc = set_string(d, given ? (const char *)given : d->default_value, out, err);
         else
-            rc = set_uint(d, given ? *(const uint64_t *)given : strtoull(d->default_value, NULL, 0), out, err);
+            rc = set_uint(d, given ? *(const int64_t *)given : strtoll(d->default_value, NULL, 0), out, err);
     }
     if (rc == 0 && strcmp(out->log_level, "error") && strcmp(out->log_level, "warn") &&
         strcmp(out->log_level, "info") && strcmp(out->log_level, "debug"))

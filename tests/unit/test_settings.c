@@ -28,7 +28,7 @@ static void out_of_range_names_the_setting(void **state)
     (void)state;
     size_t n = knoop_settings_count();
     void **slots = calloc(n, sizeof *slots);
-    uint64_t tiny = 5;
+    int64_t tiny = 5;
     for (size_t i = 0; i < n; i++)
         if (strcmp(knoop_settings_def(i)->name, "max_message_bytes") == 0)
             slots[i] = &tiny;
