@@ -93,6 +93,44 @@ static void r_duplicates(rule_ctx_t *c) {
     }
 }
 
+/* TR302 (301) / TR386 (315) / TR410 (317 NieuwProduct): the same product occurs twice only with periods that do
+ * not overlap; without a code compared per category, without a category against everything. Deleted
+ * assignments (Einddatum = Ingangsdatum with RedenWijziging 13 or 01) do not count. */
+static bool same_product(const knoop_istd_line_t *a, const knoop_istd_line_t *b) {
+  if (!a->categorie[0] || !b->categorie[0]) return true;
+  if (strcmp(a->categorie, b->categorie) != 0) return false;
+  return !a->code[0] || !b->code[0] || strcmp(a->code, b->code) == 0;
+}
+
+static bool overlaps(const knoop_istd_line_t *a, const knoop_istd_line_t *b) {
+  bool a_before_b = a->end[0] && strcmp(a->end, b->begin) < 0;
+  bool b_before_a = b->end[0] && strcmp(b->end, a->begin) < 0;
+  return !a_before_b && !b_before_a;
+}
+
+static bool is_withdrawn(const knoop_istd_line_t *l) {
+  return l->end[0] && strcmp(l->end, l->begin) == 0 &&
+         (strcmp(l->reden_wijziging, "13") == 0 || strcmp(l->reden_wijziging, "01") == 0);
+}
+
+static void r_overlap(rule_ctx_t *c) {
+  const char *element = c->m->type->number == 301 ? "ToegewezenProduct"
+                        : c->m->type->number == 315 ? "AangevraagdProduct" : "NieuwProduct";
+  for (size_t i = 0; i < c->m->n_lines; i++) {
+    const knoop_istd_line_t *a = &c->m->lines[i];
+    if (!knoop_istd_x_is(a->node, element) || is_withdrawn(a)) continue;
+    for (size_t j = 0; j < i; j++) {
+      const knoop_istd_line_t *b = &c->m->lines[j];
+      if (!knoop_istd_x_is(b->node, element) || is_withdrawn(b) || a->client != b->client) continue;
+      if (same_product(a, b) && overlaps(a, b)) {
+        fail(c, a->node, "product %s/%s occurs twice with overlapping periods", a->categorie[0] ? a->categorie : "-",
+             a->code[0] ? a->code : "-");
+        break;
+      }
+    }
+  }
+}
+
 /* TR018 (307): Einddatum >= Begindatum. */
 static void r_stop_order(rule_ctx_t *c) {
   for (size_t i = 0; i < c->m->n_lines; i++) {
@@ -266,6 +304,9 @@ static const rule_row_t rules[] = {
   { { "KN-BSN", 2, "0001", "Client", "all", "Bsn passes the 11-test (elfproef)" }, { 0 }, r_bsn },
   { { "TR002", 2, "0001", "Client", "301 305 307 315", "Geboortedatum lies at most 120 years before the Dagtekening, unless unknown" }, { 301, 305, 307, 315 }, r_geboortedatum },
   { { "TR101", 2, "0001", "product line", "301 305 307", "No two lines with the same logical key (ToewijzingNummer; 305/307: with Begindatum)" }, { 301, 305, 307 }, r_duplicates },
+  { { "TR302", 2, "0001", "ToegewezenProduct", "301", "A product occurs more than once only with periods that do not overlap" }, { 301 }, r_overlap },
+  { { "TR386", 2, "0001", "AangevraagdProduct", "315", "A product occurs more than once only with periods that do not overlap" }, { 315 }, r_overlap },
+  { { "TR410", 2, "0001", "NieuwProduct", "317", "A product occurs more than once only with periods that do not overlap" }, { 317 }, r_overlap },
   { { "TR018", 2, "0001", "StopProduct", "307", "Einddatum is on or after Begindatum" }, { 307 }, r_stop_order },
   { { "TR383", 2, "0001", "AangevraagdProduct", "315", "ReferentieAanbieder is unique per AangevraagdProduct within the message" }, { 315 }, r_referentie_aanbieder },
   { { "TR352", 2, "0001", "Client", "317", "At least one OngewijzigdProduct or TeWijzigenProduct" }, { 317 }, r_vow_current },

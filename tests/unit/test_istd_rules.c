@@ -196,6 +196,7 @@ static void test_duplicate_lines(void **state) {
   xmlDoc *doc = istd_parse_conf("iwmo-3.2/examples/WMO301.xml");
   xmlNode *tp = istd_find(doc, "ToegewezenProduct", 0);
   xmlAddNextSibling(tp, xmlCopyNode(tp, 1));
+  istd_set(doc, "Code", 1, "01A02");                            /* another product: TR302 stays quiet */
   knoop_istd_msg_t *m = NULL;
   knoop_istd_errors_t e = { 0 };
   assert_int_equal(check_copy(doc, &(knoop_istd_check_opts_t){ 0 }, &m, &e), 1);
@@ -254,6 +255,32 @@ static void test_in_message_rules(void **state) {
 
 /* TR352 / TR353: a 317 with only a NieuwProduct names no current product; with only an OngewijzigdProduct it
  * changes nothing. */
+/* TR302: the same product twice in a 301 only with periods that do not overlap. */
+static void test_overlapping_products(void **state) {
+  (void)state;
+  static const struct { const char *nr, *code, *begin, *end; int want; } cases[] = {
+    { "102", "01A01", "2023-06-01", "2024-06-30", 1 },             /* same product, overlapping */
+    { "102", "01A01", "2024-01-01", "2024-06-30", 0 },             /* same product, after */
+    { "102", "01A02", "2023-06-01", "2024-06-30", 0 },             /* another product */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    xmlDoc *doc = istd_parse_conf("iwmo-3.2/examples/WMO301.xml");
+    xmlNode *tp = istd_find(doc, "ToegewezenProduct", 0);
+    xmlAddNextSibling(tp, xmlCopyNode(tp, 1));
+    istd_set(doc, "ToewijzingNummer", 1, cases[i].nr);
+    istd_set(doc, "Code", 1, cases[i].code);
+    istd_set(doc, "Ingangsdatum", 1, cases[i].begin);
+    istd_set(doc, "Einddatum", 1, cases[i].end);
+    knoop_istd_msg_t *m = NULL;
+    knoop_istd_errors_t e = { 0 };
+    assert_int_equal(check_copy(doc, &(knoop_istd_check_opts_t){ 0 }, &m, &e), cases[i].want);
+    if (cases[i].want) only_error(&e, "TR302", "0001");
+    knoop_istd_errors_clear(&e);
+    knoop_istd_msg_destroy(&m);
+    xmlFreeDoc(doc);
+  }
+}
+
 static void test_change_request_shape(void **state) {
   (void)state;
   static const struct { const char *remove1, *remove2, *rule; } cases[] = {
@@ -376,6 +403,7 @@ int main(void) {
     cmocka_unit_test(test_period_order),
     cmocka_unit_test(test_duplicate_lines),
     cmocka_unit_test(test_in_message_rules),
+    cmocka_unit_test(test_overlapping_products),
     cmocka_unit_test(test_change_request_shape),
     cmocka_unit_test(test_declaratie_antwoord_sum),
     cmocka_unit_test(test_declaration_amounts_and_periods),
