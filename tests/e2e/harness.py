@@ -271,6 +271,21 @@ class Daemon:
                                   % (self.socket_path, timeout, self.log()[-2000:]))
             time.sleep(0.02)
 
+    def start_expect_exit(self, timeout=10):
+        """Starts knoopd for a start-up that must fail: waits for it to exit; returns (exit code, its output).
+        A negative code is the signal that killed it (-11: SIGSEGV)."""
+        with tempfile.TemporaryFile() as out:
+            proc = subprocess.Popen([KNOOPD, "-c", self.config_path], stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=out, cwd=self.dir, preexec_fn=_die_with_parent)
+            try:
+                rc = proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                raise TestFailure("knoopd still running %ss after a start that should fail" % timeout)
+            out.seek(0)
+            return rc, out.read().decode("utf-8", "replace")
+
     @property
     def pid(self):
         return self.proc.pid if self.proc else None
