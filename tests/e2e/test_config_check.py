@@ -206,5 +206,20 @@ def negative_number_is_reported_as_written():
         check("18446744073709551611" not in err, "the error reports -5 wrapped to 2^64-5:", repr(err))
 
 
+@test
+def listen_endpoint_is_checked():
+    # An endpoint knoopd can never bind is a broken configuration: -t must say so, not the start-up.
+    failures = []
+    with Workdir() as w:
+        for i, listen in enumerate(("bogus://127.0.0.1:5570", "127.0.0.1:5570", "tcp://127.0.0.1:99999",
+                                    "tcp://127.0.0.1:port")):
+            try:
+                expect_invalid(w, "listen%d.yaml" % i, "daemon:\n  data_dir: ./var\n  listen: %s\n" % listen, 3,
+                               "daemon.listen", "")
+            except AssertionError as e:
+                failures.append("listen: %s: %s" % (listen, e))
+    check(not failures, " || ".join(failures))
+
+
 if __name__ == "__main__":
     run()
