@@ -265,6 +265,35 @@ def restart_keeps_messages_and_durable_cursor():
 
 
 @test
+def cursor_on_a_stream_without_messages_stays_its_own_after_restart():
+    # A durable subscriber may start (SEQ, TIME) on a stream that has no message yet. Its cursor must survive a
+    # restart on that stream, and must never become the cursor of a same-named subscriber on another stream.
+    m3 = "99990003"
+    with Daemon() as d:
+        p = Client(d, MEMBER)
+        for i in range(3):
+            p.publish_ok(i + 1, referral("A%d" % i, receiver=MEMBER2))       # inbox.MEMBER2 exists in the journal
+        c = Client(d, COOP)
+        sub = c.subscribe(INBOX, "w", credit=5, start=pb.SEQ, start_seq=1000)   # inbox.COOP: no message yet
+        check_eq(sub.position, 999, "position of a SEQ 1000 start")
+        time.sleep(0.3)
+        p.close()
+        c.close()
+        d.restart()
+        p = Client(d, MEMBER)
+        accs = [p.publish_ok(10 + i, referral("B%d" % i, receiver=m3)) for i in range(3)]   # a new stream
+        s = Client(d, m3)
+        sub = s.subscribe("inbox." + m3, "w", credit=10)            # a new durable subscriber: from the start
+        got = s.deliveries(3, 2)
+        check_eq((sub.position, [g.seq for g in got]), (0, [a.seq for a in accs]),
+                 "new subscriber 'w' on inbox.%s (position, delivered seqs) -- it inherited the cursor of 'w' on "
+                 "%s?" % (m3, INBOX))
+        c = Client(d, COOP)
+        sub = c.subscribe(INBOX, "w", credit=5)
+        check_eq(sub.position, 999, "durable position of 'w' on %s after restart" % INBOX)
+
+
+@test
 def dedup_survives_restart():
     with Daemon() as d:
         p = Client(d, MEMBER)
