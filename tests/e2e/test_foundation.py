@@ -202,6 +202,25 @@ def publish_deliver_same_bytes_without_bsn():
 
 
 @test
+def broker_set_fields_cannot_be_forged():
+    with Daemon() as d:
+        p = Client(d, MEMBER)
+        forged = dict(seq=12345, message_id="f" * 32, client_ref=b"x" * 32, accepted_at_us=1)
+        a = p.publish_ok(1, referral("FORGE1", **forged))
+        b = p.publish_ok(2, referral("FORGE2", client_bsn=VALID_BSNS[0], **forged))
+        s = Client(d, COOP)
+        s.subscribe(INBOX, "x", credit=10, start=pb.EARLIEST)
+        got = s.deliveries(2, 3)
+        check_eq(len(got), 2, "deliveries")
+        for g, acc in zip(got, (a, b)):
+            e = g.envelope
+            check_eq((e.seq, e.message_id), (acc.seq, acc.message_id), "seq/message_id set by the broker")
+            check(e.accepted_at_us > 1, "accepted_at_us taken from the publisher")
+        check_eq(got[0].envelope.client_ref, b"", "client_ref taken from the publisher (no BSN given)")
+        check(got[1].envelope.client_ref not in (b"", b"x" * 32), "client_ref not derived from the BSN")
+
+
+@test
 def restart_keeps_messages_and_durable_cursor():
     with Daemon() as d:
         p = Client(d, MEMBER)
