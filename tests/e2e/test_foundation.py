@@ -541,6 +541,30 @@ def silent_member_returns_its_deliveries():
 
 
 @test
+def ephemeral_subscriptions_leave_nothing_behind():
+    # A subscription without a subscriber name is ephemeral: its cursor is never stored, and when it ends
+    # (Unsubscribe, or its connection dropped) nothing of it may remain -- else every short-lived consumer
+    # leaves a group the broker keeps, lists and scans on every tick forever.
+    with Daemon() as d:
+        durable = Client(d, COOP)
+        durable.subscribe(INBOX, "kept", credit=5)
+        for i in range(5):
+            c = Client(d, COOP)
+            c.subscribe(INBOX, "", credit=5)
+            c.unsubscribe(INBOX)
+            c.heartbeat()
+        gone = [Client(d, COOP) for i in range(3)]
+        for c in gone:
+            c.subscribe(INBOX, "", credit=5)
+            c.close()                             # dropped after peer_timeout_ms
+        durable.quiet(2.6)                        # heartbeats while the silent ones time out
+        names = [r["subscriber"] for r in d.table("subscribers")]
+        check_eq(sorted(names), ["kept"], "subscribers after the ephemeral subscriptions ended")
+        streams = {r["stream"]: r for r in d.table("streams")}
+        check_eq(streams[INBOX]["subscribers"], 1, "streams.subscribers of %s" % INBOX)
+
+
+@test
 def reading_another_partys_stream_is_refused():
     with Daemon() as d:
         c = Client(d, COOP)
