@@ -172,6 +172,45 @@ def kill9_during_consumption_loses_nothing():
                 check(g.attempt >= 2, "seq %d was delivered before the crash; attempt %d" % (g.seq, g.attempt))
 
 
+@test(timeout=90)
+def competing_consumers_with_random_nacks_settle_everything():
+    """Three members of one group, credit 20 each, ack 80 % and nack 20 % (0-50 ms delay) of what they get, in
+    random order: every message is settled, no member ever holds more than 20, nothing comes twice while it is
+    still out, and the cursor ends at the last seq."""
+    import random
+    rnd = random.Random(7)
+    with Daemon(settings={"redelivery_max_attempts": 1000}) as d:
+        p = Client(d, MEMBER)
+        answers = p.publish_window([(i + 1, referral("Q%d" % i)) for i in range(2000)], window=64)
+        seqs = sorted(f.accepted.seq for f in answers.values() if body(f) == "accepted")
+        check_eq(len(seqs), 2000, "accepted")
+        members = [Client(d, COOP, client_name="m%d" % i) for i in range(3)]
+        for m in members:
+            m.subscribe(INBOX, "pool", credit=20)
+        out = [set() for _ in members]
+        acked = set()
+        deadline = time.monotonic() + 60
+        while len(acked) < len(seqs):
+            check(time.monotonic() < deadline, "not settled within 60 s: %d of %d acked" % (len(acked), len(seqs)))
+            for i, m in enumerate(members):
+                for g in m.deliveries(50, 0.02):
+                    check(g.seq not in out[i], "seq %d delivered again to member %d while still out" % (g.seq, i))
+                    check(g.seq not in acked, "seq %d delivered after it was acked" % g.seq)
+                    out[i].add(g.seq)
+                    check(len(out[i]) <= 20, "member %d holds %d unacked deliveries, credit 20" % (i, len(out[i])))
+                for q in sorted(out[i], key=lambda _: rnd.random()):
+                    if rnd.random() < 0.8:
+                        m.ack(INBOX, q)
+                        acked.add(q)
+                    else:
+                        m.nack(INBOX, q, delay_ms=rnd.randint(0, 50))
+                out[i].clear()
+        check_eq(acked, set(seqs), "acked")
+        time.sleep(0.3)
+        row = [r for r in d.table("subscribers") if r["subscriber"] == "pool"][0]
+        check_eq((row["cursor"], row["in_flight"], row["waiting"]), (seqs[-1], 0, 0), "pool at the end")
+
+
 # ---- malformed input ------------------------------------------------------------------------------------
 
 @test(timeout=60)
