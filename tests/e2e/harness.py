@@ -24,6 +24,20 @@ Writing a test::
     if __name__ == "__main__":
         run()
 
+What there is (each documented where it is defined):
+
+* ``@test`` / ``@test(timeout=S)``, ``run()``; ``check(cond, *what)``, ``check_eq(got, want, what)``; ``body(frame)``
+  ('accepted', 'deliver', ...), ``code_name(code)``; ``envelope(**fields)`` (kind may be a name); ``pb`` (knoop_pb2).
+* ``Daemon(settings=None, network=None, start=True)``: ``endpoint``, ``dir``, ``data_dir``, ``db_path``,
+  ``config_path``; ``start()``, ``stop()`` (SIGTERM, asserts exit 0), ``kill9()``, ``restart()``,
+  ``start_expect_exit()`` (for start-ups that must fail), ``running()``, ``control(*argv)`` (result dict),
+  ``table(*argv)`` (rows as dicts), ``log()``, ``query(sql, *args)`` (the journal, via sqlite3), ``close()``.
+* ``Client(daemon, party=None)``: ``hello``, ``publish`` (send only), ``publish_wait`` (Accepted/Rejected frame),
+  ``publish_ok`` (Accepted, else raises), ``publish_window`` (W in flight, {ref: frame}), ``wait_answer``,
+  ``subscribe``, ``unsubscribe``, ``ack``, ``nack``, ``credit``, ``heartbeat``, ``deliveries(n, timeout)``,
+  ``quiet(seconds)`` (what arrives meanwhile), ``recv``, ``expect(match)``, ``drain``, ``send`` (a Frame, raw bytes,
+  or a list of parts as one multi-part message), ``close``.
+
 The runner prints ``ok NAME`` or ``FAIL NAME: reason`` per test and, as the last line, ``N passed, N failed``;
 it exits 1 on any failure. Every test has a timeout (SIGALRM). Every Daemon is killed (by its own PID) and its
 temp dir removed at the end of its ``with`` block, at the end of each test, and at exit; set KNOOP_KEEP=1 to
