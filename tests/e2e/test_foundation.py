@@ -646,6 +646,35 @@ def control_socket_reflects_activity():
 
 
 @test
+def reload_applies_settings_and_keeps_running_on_a_broken_file():
+    import signal
+    with Daemon() as d:
+        original = open(d.config_path).read()
+
+        def setting(name):
+            return {r[0]: r[1] for r in d.control("config")["rows"]}[name]
+
+        with open(d.config_path, "w") as f:
+            f.write(original.replace("heartbeat_ms: 500", "heartbeat_ms: 800"))
+        d.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 3
+        while setting("heartbeat_ms") != 800 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        check_eq(setting("heartbeat_ms"), 800, "heartbeat_ms after SIGHUP")
+        check_eq(Client(d).hello(MEMBER).heartbeat_ms, 800, "Welcome.heartbeat_ms after reload")
+        # A broken file: the control command says why, the running configuration stays.
+        with open(d.config_path, "w") as f:
+            f.write(original + "  bogus: 1\n")
+        r = d.control_raw("reload")
+        check(not r["ok"] and "daemon.bogus" in r.get("error", ""), "reload of a broken file:", r)
+        check_eq(setting("heartbeat_ms"), 800, "heartbeat_ms after a failed reload")
+        check(d.running(), "knoopd stopped after a failed reload")
+        c = Client(d, MEMBER)
+        check(body(c.publish_wait(1, referral("RL1"))) == "accepted", "publish after a failed reload")
+        d.stop()
+
+
+@test
 def sigterm_answers_in_flight_and_exits_zero():
     with Daemon() as d:
         p = Client(d, MEMBER)
