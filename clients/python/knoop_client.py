@@ -426,6 +426,8 @@ class Client:
             timeout = self.timeout
         end = None if timeout is None else time.monotonic() + timeout
         while True:
+            if self._inbox:  # arrived while resume() waited for its Welcome or Subscribed
+                return self._unwrap(self._inbox.pop(0))
             # Heartbeats are answered even for a session the broker no longer knows, so a subscriber that
             # hears nothing checks every few intervals that its session (and so its subscriptions) still exist.
             check = 3 * self.heartbeat_ms / 1000.0 if (self.auto_resume and self._subs and self.heartbeat_ms) else None

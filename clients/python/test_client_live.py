@@ -27,7 +27,9 @@ pb = knoop_pb2
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 BUILD = os.environ.get("KNOOP_BUILD") or os.path.join(ROOT, "build")
-TEAM, COOP, HEERLEN = "99980001", "99990000", "0917"
+# A legacy contract routes addressed messages unchanged: Sittard-Geleen (1883) to member 99990001's inbox.
+# (Referrals to the cooperative from white-label Heerlen would be dispatched to some member instead.)
+FINANCIER, MEMBER = "1883", "99990001"
 GOOD_BSN, BAD_BSN = "999990007", "999990008"
 HEARTBEAT_MS, PEER_TIMEOUT_MS = 300, 1000
 
@@ -88,7 +90,7 @@ class Daemon:
 
 
 def referral(ident, **extra):
-    fields = dict(receiver=COOP, kind="REFERRAL", message_type="knoop.Referral", identificatie=ident,
+    fields = dict(receiver=MEMBER, kind="ASSIGNMENT", message_type="knoop.Test", identificatie=ident,
                   client_bsn=GOOD_BSN, content_type="application/json", payload='{"product": "begeleiding"}')
     fields.update(extra)
     return fields
@@ -98,29 +100,29 @@ def test_hello(d):
     with Client(d.endpoint, timeout=5) as c:
         raises(KnoopError, lambda: c.hello("12345", "live"), pb.INVALID_PARTY)
         raises(KnoopError, lambda: c.hello("4321", "live"), pb.INVALID_PARTY)  # well-formed, not in the network
-        raises(KnoopError, lambda: c.hello(TEAM, "live", protocol_version=7), pb.PROTOCOL_VERSION)
-        w = c.hello(TEAM, "live")
+        raises(KnoopError, lambda: c.hello(FINANCIER, "live", protocol_version=7), pb.PROTOCOL_VERSION)
+        w = c.hello(FINANCIER, "live")
         expect(w.protocol_version == 1 and w.heartbeat_ms == HEARTBEAT_MS and len(w.session) == 32, str(w))
-        expect(c.hello(TEAM, "live").session == w.session, "a second Hello keeps the session")
-        raises(KnoopError, lambda: c.hello(COOP, "live"), pb.NOT_AUTHORISED)
+        expect(c.hello(FINANCIER, "live").session == w.session, "a second Hello keeps the session")
+        raises(KnoopError, lambda: c.hello(MEMBER, "live"), pb.NOT_AUTHORISED)
 
 
 def test_publish_outcomes(d):
     with Client(d.endpoint, timeout=5) as c:
-        c.hello(TEAM, "live")
+        c.hello(FINANCIER, "live")
         a = c.publish(**referral("L-1"))
         expect(a.seq > 0 and len(a.message_id) == 32 and not a.duplicate, str(a))
         again = c.publish(**referral("L-1", payload="other"))
         expect(again.duplicate and again.seq == a.seq and again.message_id == a.message_id, str(again))
         raises(PublishRejected, lambda: c.publish(**referral("L-2", client_bsn=BAD_BSN)), pb.INVALID_BSN)
-        raises(PublishRejected, lambda: c.publish(**referral("L-3", sender=COOP)), pb.NOT_AUTHORISED)
+        raises(PublishRejected, lambda: c.publish(**referral("L-3", sender=MEMBER)), pb.NOT_AUTHORISED)
         raises(PublishRejected, lambda: c.publish(**referral("L-4", kind=None)), pb.MISSING_FIELD)
         raises(PublishRejected, lambda: c.publish(**referral("L-TOO-LONG-ID")), pb.INVALID_FIELD)
 
 
 def test_publish_many(d):
     with Client(d.endpoint, timeout=10) as c:
-        c.hello(TEAM, "live")
+        c.hello(FINANCIER, "live")
         res = c.publish_many((referral("P-%d" % i) for i in range(2000)), window=64)
         seqs = [r.seq for r in res.values()]
         expect(all(isinstance(r, pb.Accepted) for r in res.values()), "all accepted")
@@ -129,13 +131,13 @@ def test_publish_many(d):
 
 def test_window_and_nack(d):
     with Client(d.endpoint, timeout=5) as pub:
-        pub.hello(TEAM, "live")
+        pub.hello(FINANCIER, "live")
         first = pub.publish(**referral("W-0")).seq
         for i in range(1, 8):
             pub.publish(**referral("W-%d" % i))
     with Client(d.endpoint, timeout=5) as c:
-        c.hello(COOP, "live")
-        s = c.subscribe("inbox." + COOP, "live-window", start="seq", start_seq=first, credit=3)
+        c.hello(MEMBER, "live")
+        s = c.subscribe("inbox." + MEMBER, "live-window", start="seq", start_seq=first, credit=3)
         expect(s.position == first - 1, "position is the seq before the first delivery: %s" % s)
         got = [c.receive(2) for _ in range(3)]
         expect(all(isinstance(g, pb.Deliver) and g.attempt == 1 for g in got), str(got))
@@ -157,28 +159,28 @@ def test_window_and_nack(d):
 
 def test_not_authorised_and_bad_stream(d):
     with Client(d.endpoint, timeout=5) as c:
-        c.hello(TEAM, "live")
-        raises(KnoopError, lambda: c.subscribe("inbox." + COOP, "peek"), pb.NOT_AUTHORISED)
-        c.subscribe("inbox." + TEAM, "own", start="latest")
-        raises(KnoopError, lambda: c.subscribe("inbox." + TEAM, "own2"), pb.INVALID_FIELD)
+        c.hello(FINANCIER, "live")
+        raises(KnoopError, lambda: c.subscribe("inbox." + MEMBER, "peek"), pb.NOT_AUTHORISED)
+        c.subscribe("inbox." + FINANCIER, "own", start="latest")
+        raises(KnoopError, lambda: c.subscribe("inbox." + FINANCIER, "own2"), pb.INVALID_FIELD)
 
 
 def test_heartbeats_keep_session(d):
     with Client(d.endpoint, timeout=5) as c:
-        c.hello(TEAM, "live")
+        c.hello(FINANCIER, "live")
         expect(c.receive(timeout=3 * PEER_TIMEOUT_MS / 1000.0) is None, "quiet, but not dropped")
         c.publish(**referral("H-1"))  # still the same session: no NO_HELLO
 
 
 def test_silent_client_dropped(d):
     with Client(d.endpoint, timeout=5, auto_resume=False) as c:
-        c.hello(TEAM, "live")
+        c.hello(FINANCIER, "live")
         time.sleep(2.5 * PEER_TIMEOUT_MS / 1000.0)  # sends nothing: the broker drops the session
         raises(PublishRejected, lambda: c.publish(**referral("S-1")), pb.NO_HELLO)
-        c.hello(TEAM, "live")  # the documented recovery
+        c.hello(FINANCIER, "live")  # the documented recovery
         c.publish(**referral("S-1"))
     with Client(d.endpoint, timeout=5) as c:
-        first = c.hello(TEAM, "live").session
+        first = c.hello(FINANCIER, "live").session
         time.sleep(2.5 * PEER_TIMEOUT_MS / 1000.0)
         c.publish(**referral("S-2"))  # auto_resume: Hello again before publishing
         expect(c.welcome.session != first, "a new session")
@@ -186,7 +188,7 @@ def test_silent_client_dropped(d):
 
 def test_accepted_survives_kill9(d):
     with Client(d.endpoint, timeout=10) as c:
-        c.hello(TEAM, "live")
+        c.hello(FINANCIER, "live")
         res = c.publish_many((referral("K-%d" % i) for i in range(300)), window=64)
         seqs = sorted(r.seq for r in res.values())
         d.kill9()
@@ -199,8 +201,8 @@ def test_accepted_survives_kill9(d):
         again = c.publish(**referral("K-7"))
         expect(again.duplicate and again.seq == seqs[7], "dedup survives the crash too: %s" % again)
     with Client(d.endpoint, timeout=5) as s:
-        s.hello(COOP, "live")
-        s.subscribe("inbox." + COOP, "", start="seq", start_seq=seqs[0], credit=1000)
+        s.hello(MEMBER, "live")
+        s.subscribe("inbox." + MEMBER, "", start="seq", start_seq=seqs[0], credit=1000)
         got = set()
         for m in s.deliveries(timeout=1.0):
             got.add(m.seq)
@@ -211,9 +213,9 @@ def test_accepted_survives_kill9(d):
 
 def test_subscriber_survives_kill9(d):
     with Client(d.endpoint, timeout=5) as pub, Client(d.endpoint, timeout=5) as sub:
-        pub.hello(TEAM, "live")
-        sub.hello(COOP, "live")
-        sub.subscribe("inbox." + COOP, "live-survivor", start="latest", credit=10)
+        pub.hello(FINANCIER, "live")
+        sub.hello(MEMBER, "live")
+        sub.subscribe("inbox." + MEMBER, "live-survivor", start="latest", credit=10)
         a = pub.publish(**referral("V-1"))
         m = sub.receive(2)
         expect(m is not None and m.seq == a.seq, "delivered before the crash")
@@ -223,12 +225,28 @@ def test_subscriber_survives_kill9(d):
         d.start()
         b = pub.publish(**referral("V-2"))  # NO_HELLO, resumed, published
         m = sub.receive(5)  # no delivery: the session check finds the new broker and subscribes again
-        expect(m is not None and m.seq == b.seq and m.attempt == 1, "continued after the crash: %s" % m)
+        # attempt may be 2: after a crash knoopd counts everything it may have sent as sent (delivery lease).
+        expect(m is not None and m.seq == b.seq, "continued after the crash: %s" % m)
+
+
+def test_protocol_doc_example_runs(d):
+    """The worked example of docs/protocol.md §12, executed as written (against this daemon's endpoint)."""
+    with open(os.path.join(ROOT, "docs", "protocol.md")) as f:
+        code = re.search(r"## 12\. A worked example.*?```python\n(.*?)```", f.read(), re.S).group(1)
+    scope = {}
+    fresh = Daemon()  # the example reads an inbox from its beginning, as on a new `make run`
+    try:
+        exec(code.replace("tcp://127.0.0.1:5570", fresh.endpoint), scope)  # noqa: S102  (our own document)
+    finally:
+        fresh.stop()
+    expect(scope["d"].envelope.identificatie == "BT-2026-0042" and scope["d"].stream == "inbox.99990001",
+           "the referral reached member 99990001: %s" % scope["d"])
+    expect(not scope["d"].envelope.client_bsn and len(scope["d"].envelope.client_ref) == 32, "pseudonymised")
 
 
 def test_broker_gone(d):
     with Client(d.endpoint, timeout=10) as c:
-        c.hello(TEAM, "live")
+        c.hello(FINANCIER, "live")
         d.proc.send_signal(signal.SIGSTOP)  # hung, not dead: TCP stays up, nothing answers
         try:
             t0 = time.monotonic()

@@ -581,7 +581,8 @@ def test_example_pubsub(fb):
         rc = example_pubsub.main(["--endpoint", fb.endpoint, "--role", "subscriber", "--party", COOP,
                                   "--start", "earliest", "--idle", "0.3", "--subscriber", "example-all"])
     text = out.getvalue()
-    expect(rc == 0 and "0917 -> 99990000 REFERRAL knoop.Referral" in text, text)
+    expect(rc == 0 and "0917 -> 99990000 REFERRAL knoop.domain.Referral" in text and "product=begeleiding" in text,
+           text)
     expect(GOOD_BSN not in text, "no BSN in the subscriber's output")
 
 
