@@ -26,7 +26,11 @@ import time
 
 from knoop_client import Client, KnoopError, knoop_pb2
 
-import domain_pb2  # noqa: E402  (generated next to knoop_pb2, which knoop_client put on the path)
+try:
+    import domain_pb2  # noqa: E402  (generated next to knoop_pb2, which knoop_client put on the path)
+except ImportError as e:
+    raise ImportError("domain_pb2 (proto/domain.proto) is not generated next to knoop_pb2: run `make`, or "
+                      "`protoc --proto_path=proto --python_out=build/gen/python proto/*.proto`") from e
 
 TEST_BSNS = ["999990007", "999990019", "999990020", "999990032"]
 COOPERATIVE = "99990000"

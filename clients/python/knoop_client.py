@@ -51,7 +51,7 @@ def _load_pb2():
             return knoop_pb2
     raise ImportError(
         "knoop_pb2 not found in %s: run `make` (or `protoc --proto_path=proto --python_out=build/gen/python "
-        "proto/knoop.proto`) or set KNOOP_BUILD to the build directory" % " or ".join(candidates))
+        "proto/*.proto`) or set KNOOP_BUILD to the build directory" % " or ".join(candidates))
 
 
 knoop_pb2 = _load_pb2()
