@@ -244,11 +244,14 @@ class Daemon:
         self.endpoint = "tcp://127.0.0.1:%d" % self.port
         self.proc = None
         self.keep = False
-        lines = ["daemon:", "  listen: %s" % self.endpoint, "  data_dir: %s" % self.data_dir,
-                 "  heartbeat_ms: %d" % heartbeat_ms, "  peer_timeout_ms: %d" % peer_timeout_ms]
-        if isinstance(settings, dict):
-            lines += ["  %s: %s" % (k, v) for k, v in settings.items()]
-        elif settings:
+        base = {"listen": self.endpoint, "data_dir": self.data_dir, "heartbeat_ms": heartbeat_ms,
+                "peer_timeout_ms": peer_timeout_ms}
+        if isinstance(settings, dict):      # a dict may override the defaults above
+            base.update(settings)
+            settings = None
+        self.heartbeat_ms, self.peer_timeout_ms = int(base["heartbeat_ms"]), int(base["peer_timeout_ms"])
+        lines = ["daemon:"] + ["  %s: %s" % (k, v) for k, v in base.items()]
+        if settings:                          # YAML text: appended as is (do not repeat the keys above)
             lines += textwrap.indent(textwrap.dedent(settings).strip("\n"), "  ").splitlines()
         text = "\n".join(lines) + "\n"
         if network:

@@ -211,6 +211,40 @@ def competing_consumers_with_random_nacks_settle_everything():
         check_eq((row["cursor"], row["in_flight"], row["waiting"]), (seqs[-1], 0, 0), "pool at the end")
 
 
+@test(timeout=90)
+def dropped_peer_that_speaks_again_is_answered():
+    """A producer floods the journal (one message per commit), then goes silent until knoopd drops it -- while
+    its publishes are still being committed. When it speaks again on the same connection it must be answered
+    (Hello -> Welcome, Publish -> Accepted), not ignored until its old publishes are through."""
+    with Daemon(settings={"commit_batch_max": 1, "peer_timeout_ms": 300, "heartbeat_ms": 100}) as d:
+        c = Client(d, MEMBER, heartbeat_s=0.05)
+        total = 20000
+        for i in range(total):
+            c.publish(i + 1, referral("D%d" % i, payload=b"d"))
+        deadline = time.monotonic() + 10
+        while True:                               # silent (no heartbeats) until knoopd has dropped us
+            st = d.control("status")
+            if st["clients_connected"] == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        check_eq(st["clients_connected"], 0, "the silent producer was not dropped")
+        check(st["journal_queue"] > 0, "test set-up: the journal drained before the drop (disk too fast?)", st)
+        c.send(pb.Frame(hello=pb.Hello(party=MEMBER, client_name="back", protocol_version=1)))
+        f = c.expect(lambda f: body(f) in ("welcome", "error"), 2)
+        queue = d.control("status")["journal_queue"]
+        check(f is not None, "no answer to Hello within 2 s from a dropped peer speaking again (journal queue "
+              "still %d): its frames reach the 'gone' peer struct, whose answers are discarded" % queue)
+        check_eq(body(f), "welcome", "answer to Hello after the drop")
+        # Its next publish queues behind the old ones (one per commit), but it is answered.
+        f = c.publish_wait(total + 1, referral("D-AFTER"), timeout=60)
+        check(body(f) == "accepted", "publish after the drop:", f)
+        # Everything it published before the drop is journaled nonetheless.
+        deadline = time.monotonic() + 60
+        while d.control("status")["journal_queue"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        check_eq(d.query("SELECT count(*) FROM messages")[0][0], total + 1, "journaled messages")
+
+
 # ---- malformed input ------------------------------------------------------------------------------------
 
 @test(timeout=60)
