@@ -709,7 +709,9 @@ def sigterm_answers_in_flight_and_exits_zero():
         check_eq(len(journaled), len(accepted), "journaled during stop vs answered Accepted")
         d.start()
         check_eq(d.control("status")["last_seq"], max(rows.values()), "last_seq after restart")
-        d.stop()
+        # SIGINT stops it the same way.
+        d.proc.send_signal(2)
+        check_eq(d.proc.wait(15), 0, "exit code after SIGINT")
 
 
 if __name__ == "__main__":
