@@ -908,5 +908,74 @@ def reload_keeps_routing_and_refuses_a_broken_file():
         d.stop()
 
 
+@test(timeout=60)
+def reload_of_an_empty_file_keeps_the_network():
+    """An empty (truncated) configuration file is a broken file: reload must refuse it and keep the running
+    network. Swapping it in would drop the whole network: routing by receiver only, so a member's message to
+    Heerlen would arrive under the member's own AGB, and the sticky map would be lost for the next good reload."""
+    with start_demo() as d:
+        members = members_listening(d, ["99990007"])
+        team = party(d, TEAM_HEERLEN)
+        gem = party(d, HEERLEN, "inbox.0917")
+        a = refer(team, BSNS[0], "schuldhulpverlening")
+        take(members["99990007"], a.seq, "inbox.99990007")
+        with open(d.config_path, encoding="utf-8") as f:
+            good = f.read()
+        problems = []
+        for text in ("", "# the file was cut off here\n"):
+            with open(d.config_path, "w", encoding="utf-8") as f:
+                f.write(text)
+            r = d.control_raw("reload")
+            if r.get("ok"):
+                problems.append("reload of %r succeeded: %s" % (text, r.get("result")))
+            r = d.control_raw("parties")
+            if not r.get("ok") or len(r["result"]["rows"]) != 30:
+                problems.append("after reloading %r, `parties` answers %s" % (text, r.get("error") or
+                                                                              len(r["result"]["rows"])))
+        # The member's message to Heerlen must still leave as the cooperative.
+        pu = accepted(members["99990007"], native_env("99990007", plan(), "PLAN_UPDATE", receiver=HEERLEN,
+                                                      bsn=BSNS[0]))
+        dv = take(gem, pu.seq, "inbox.0917")
+        if dv.envelope.sender != COOP:
+            problems.append("after the empty reload Heerlen sees sender %s" % dv.envelope.sender)
+        # The good file again: the client is still served by its member (sticky map kept).
+        with open(d.config_path, "w", encoding="utf-8") as f:
+            f.write(good)
+        d.control("reload")
+        a2 = refer(team, BSNS[0], "begeleiding")
+        dec = explain_seq(d, a2.seq)
+        if "99990007" not in dec or "sticky" not in dec:
+            problems.append("after reloading the good file again the client was dispatched anew: %s" % dec)
+        check(not problems, " | ".join(problems))
+
+
+@test(timeout=60)
+def white_label_identificatie_stays_unique_as_the_cooperative():
+    """Heerlen sees every member as 99990000, so (sender, message_type, identificatie) must stay unique as Heerlen
+    sees it (DESIGN section 1: Identificatie unique per message type per sender; retour 9056 on reuse). Two
+    members that happen to use the same identificatie towards Heerlen must not give Heerlen two different
+    messages from 99990000 with one Identificatie: the second is refused (or knoopd makes them distinct)."""
+    with start_demo() as d:
+        served, refs, members, team = heerlen_with_clients(
+            d, [(BSNS[0], "schuldhulpverlening"), (BSNS[1], "verslavingszorg")])
+        gem = party(d, HEERLEN, "inbox.0917")
+        first = accepted(members[served[BSNS[0]]], native_env(served[BSNS[0]], plan(), "PLAN_UPDATE",
+                                                              receiver=HEERLEN, bsn=BSNS[0], ident="PU-0001"))
+        second = publish(members[served[BSNS[1]]], native_env(served[BSNS[1]], plan(), "PLAN_UPDATE",
+                                                              receiver=HEERLEN, bsn=BSNS[1], ident="PU-0001"))
+        if body(second) == "accepted":
+            check(second.accepted.duplicate is False or second.accepted.seq != first.seq,
+                  "a member's message was taken for another member's duplicate", second)
+        got = settle(gem, 1.0)
+        seen = {}
+        for x in got:
+            key = (x.envelope.sender, x.envelope.message_type, x.envelope.identificatie)
+            check(key not in seen, "Heerlen received two different messages (seq %d and %d) with the same sender, "
+                  "message_type and identificatie %s" % (seen.get(key, 0), x.seq, key))
+            seen[key] = x.seq
+        check(first.seq in [x.seq for x in got], "Heerlen did not get the first member's message")
+        no_leak(gem, PROVIDER_CODES, "Heerlen")
+
+
 if __name__ == "__main__":
     run()
