@@ -596,14 +596,23 @@ class Client:
             raise KnoopError(f, "publish ref %d" % ref)
         return f.accepted
 
+    def _numbered(self, envelopes):
+        """[(ref, Envelope)] from items that are (ref, Envelope or dict) or a bare Envelope or dict (ref 1, 2, ...)."""
+        out = []
+        for i, item in enumerate(envelopes):
+            ref, env = item if isinstance(item, tuple) else (i + 1, item)
+            out.append((ref, envelope(**env) if isinstance(env, dict) else env))
+        return out
+
     def publish_window(self, envelopes, window=64, idle_timeout=5.0, on_answer=None):
         """Publishes [(ref, Envelope)] keeping at most `window` unanswered; returns {ref: Frame} of the answers.
+        Items may also be (ref, dict of fields), or bare Envelopes / dicts, numbered 1, 2, ... as refs.
 
         Stops when everything is answered or nothing arrived for `idle_timeout` seconds (unanswered refs are
         absent from the result). on_answer(ref, frame, answers) is called after each answer; if it returns
         True, no further publishes are sent (answers already on their way are still collected)."""
         answers = {}
-        todo = collections.deque(envelopes)
+        todo = collections.deque(self._numbered(envelopes))
         outstanding = set()
         stop_sending = False
         kept = collections.deque(self.pending)   # frames received earlier: answers among them count too
