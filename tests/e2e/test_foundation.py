@@ -313,6 +313,28 @@ def cursor_on_a_stream_without_messages_stays_its_own_after_restart():
 
 
 @test
+def pseudonym_is_stable_across_restarts_and_keyed_per_broker():
+    def client_refs(d, idents_bsns):
+        p = Client(d, MEMBER)
+        accs = [p.publish_ok(100 + i, referral(ident, client_bsn=bsn)) for i, (ident, bsn) in enumerate(idents_bsns)]
+        rows = dict(d.query("SELECT seq, client_ref FROM messages"))
+        p.close()
+        return [rows[a.seq] for a in accs]
+
+    with Daemon() as d, Daemon() as other:
+        before = client_refs(d, [("PS1", VALID_BSNS[0]), ("PS2", VALID_BSNS[1])])
+        d.restart()
+        after = client_refs(d, [("PS3", VALID_BSNS[0]), ("PS4", VALID_BSNS[1])])
+        check_eq(after, before, "client_ref of the same BSNs after a restart")
+        d.kill9()
+        d.start()
+        check_eq(client_refs(d, [("PS5", VALID_BSNS[0])]), before[:1], "client_ref after kill -9 and start")
+        elsewhere = client_refs(other, [("PS1", VALID_BSNS[0])])
+        check(elsewhere[0] != before[0], "two brokers (two keys) give the same client_ref: the hash is not keyed")
+        check_eq(len(before[0]), 32, "client_ref length")
+
+
+@test
 def dedup_survives_restart():
     with Daemon() as d:
         p = Client(d, MEMBER)
