@@ -94,7 +94,7 @@ def hello_welcome_and_refusals():
 
 @test
 def envelope_checks_in_order():
-    with Daemon() as d:
+    with Daemon(settings={"log_level": "debug"}) as d:
         c = Client(d, MEMBER)
         long_type = "T" * 33
         cases = [
@@ -134,8 +134,10 @@ def envelope_checks_in_order():
         st = d.control("status")
         check(st["rejected"] >= len(cases), "status.rejected", st["rejected"])
         check_eq(d.query("SELECT count(*) FROM messages")[0][0], len(ok), "rows in messages")
-        # Nothing of a rejected message reached the journal; the BSN is nowhere in the journal files.
+        # Nothing of a rejected message reached the journal; no BSN is in the journal files or the (debug) log.
+        log = d.log()
         for b in INVALID_BSNS + VALID_BSNS:
+            check(b not in log, "BSN %s in knoopd's log" % b)
             for name in os.listdir(d.data_dir):
                 if name.startswith("knoop.db"):
                     with open(os.path.join(d.data_dir, name), "rb") as fh:
