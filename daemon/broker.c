@@ -282,6 +282,7 @@ static void on_tick(uv_timer_t *t)
     for (int i = 0; i < nsilent; i++)
         peer_drop(b, silent[i], "heartbeat_timeout");
     knoop_delivery_tick(b);
+    knoop_retention_tick(b);
     if (b->stopping && knoop_journal_pending(b->journal) == 0)
         finish_stop(b);
 }
@@ -424,6 +425,7 @@ int knoop_broker_init(knoop_broker_t *b, uv_loop_t *loop, knoop_config_t *config
         knoop_log_error("journal.open", "error=\"%s\"", err);
         return rc;
     }
+    b->boot_last_seq = knoop_journal_last_seq(b->journal);   /* delivery: attempt > 1 only for what came before */
     if ((rc = knoop_streams_load(b, err, sizeof err)) != 0) {
         knoop_log_error("journal.streams", "error=\"%s\"", err);
         return rc;

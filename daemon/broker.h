@@ -54,6 +54,8 @@ typedef struct knoop_inflight {
     knoop_sub_t *member;         /* SENT: the subscription holding it */
     uint64_t due_ms;             /* SENT: visibility deadline; WAITING: when to resend */
     char reason[64];             /* last nack reason */
+    int64_t dl_id;               /* > 0: a dead letter put back by `dlq retry` (its row settles with it) */
+    uint32_t attempt_floor;      /* attempts before that retry: the maximum counts from here */
 } knoop_inflight_t;
 
 /* A durable subscriber name on a stream: one cursor shared by its members (competing consumers). */
@@ -71,6 +73,8 @@ struct knoop_group {
     knoop_sub_t *members;        /* borrowed list (next_in_group) */
     knoop_sub_t *rr;             /* round-robin position */
     bool cursor_op_pending;
+    uint64_t lease_seq;          /* durable groups send only seq <= lease (persisted as delivered_seq first) */
+    bool lease_wait;             /* pumping stopped until a lease write commits */
     uint64_t redeliveries, dead_letters, delivered, last_ack_us;
 };
 
@@ -113,6 +117,11 @@ struct knoop_broker {
     bool stopping, reading_stopped;
     int exit_code;
     char config_path[4096];          /* "" = embedded demo */
+    /* delivery: operator actions and retention (control_dlq.c, control_subscribers.c, retention.c) */
+    char control_actor[96];          /* who runs the control command now: "control uid=.. pid=.." (audit) */
+    uint64_t purge_scan_seq, purge_last_ms, purged;
+    uint32_t purge_in_flight;        /* purge batches queued to the journal */
+    uint64_t boot_last_seq;          /* last seq at start-up: later ones were never delivered before it */
 };
 
 /* broker.c */
@@ -158,6 +167,16 @@ void knoop_delivery_tick(knoop_broker_t *b);                   /* redelivery, vi
 void knoop_group_free(knoop_group_t *g);
 int knoop_group_rewind(knoop_broker_t *b, knoop_group_t *g, uint64_t acked_seq);
 uint64_t knoop_seq_at_time(knoop_broker_t *b, int64_t time_us);  /* first seq accepted at or after */
+/* Puts a settled seq back for delivery (dlq retry): it goes out again before the cursor moves on. */
+int knoop_group_requeue(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, int64_t dl_id);
+/* The group of a durable name on a stream, loaded from the journal if no member joined yet; NULL if it never existed. */
+knoop_group_t *knoop_group_find(knoop_broker_t *b, knoop_stream_t *s, const char *name);
+/* Writer thread: a dead letter's new state ('open', 'retrying', 'retried', 'discarded', 'expired'); reason NULL and
+ * attempts < 0 keep what the row holds. */
+int knoop_dead_letter_state_apply(knoop_jtx_t *tx, int64_t id, const char *state, const char *reason, int attempts);
+
+/* retention.c: the purge job (off the hot path, small batches) */
+void knoop_retention_tick(knoop_broker_t *b);
 
 /* access.c: who may read what */
 bool knoop_may_read(const knoop_broker_t *b, const char *party, const char *stream);

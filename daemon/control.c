@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
+#include "audit.h"
 #include "broker.h"
 #include "log.h"
 
@@ -25,6 +26,7 @@ typedef struct control_conn {
     char *buf;       /* owned: bytes of the current, unfinished line */
     size_t len, cap;
     bool closing;
+    char actor[96];  /* "control uid=.. pid=..": who the audit rows of this connection's commands name */
 } control_conn_t;
 
 static void conn_closed(uv_handle_t *h)
@@ -87,7 +89,9 @@ static void handle_line(control_conn_t *c, char *line, size_t len)
         respond(c, json_pack("{s:b, s:s+}", "ok", 0, "error", "request is not JSON: ", jerr.text));
         return;
     }
+    snprintf(c->control->b->control_actor, sizeof c->control->b->control_actor, "%s", c->actor);
     respond(c, knoop_control_execute(c->control->b, req));
+    c->control->b->control_actor[0] = '\0';
     json_decref(req);
 }
 
@@ -144,9 +148,13 @@ static void on_connection(uv_stream_t *server, int status)
     c->control = ctl;
     uv_pipe_init(server->loop, &c->pipe, 0);
     c->pipe.data = c;
+    uv_os_fd_t fd;
     if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0 ||
-        uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) != 0)
+        uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) != 0) {
         conn_close(c);
+        return;
+    }
+    knoop_audit_peer_actor(uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 ? fd : -1, c->actor, sizeof c->actor);
 }
 
 static void server_closed(uv_handle_t *h)

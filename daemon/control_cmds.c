@@ -96,37 +96,17 @@ static json_t *cmd_streams(knoop_broker_t *b, int argc, const char *const *argv,
     return t;
 }
 
-static json_t *cmd_subscribers(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
-{
-    (void)argc, (void)argv, (void)error, (void)errlen;
-    json_t *t = knoop_table_new((const char *[]){"stream", "subscriber", "cursor", "lag", "in_flight", "waiting",
-                                                 "members", "delivered", "redeliveries", "dead_letters",
-                                                 "last_ack_us", NULL});
-    size_t pos = 0;
-    void *sv;
-    while (knoop_strmap_next(b->streams, &pos, NULL, &sv)) {
-        knoop_stream_t *s = sv;
-        size_t gpos = 0;
-        void *gv;
-        while (knoop_strmap_next(s->groups, &gpos, NULL, &gv)) {
-            knoop_group_t *g = gv;
-            uint64_t inflight = 0, members = 0;
-            for (knoop_sub_t *m = g->members; m; m = m->next_in_group, members++)
-                inflight += m->in_flight;
-            knoop_table_add(t, json_pack("[s,s,I,I,I,I,I,I,I,I,I]", s->name, g->name, (json_int_t)g->acked_seq,
-                                         (json_int_t)(s->last_seq > g->acked_seq ? s->last_seq - g->acked_seq : 0),
-                                         (json_int_t)inflight, (json_int_t)g->waiting, (json_int_t)members,
-                                         (json_int_t)g->delivered, (json_int_t)g->redeliveries,
-                                         (json_int_t)g->dead_letters, (json_int_t)g->last_ack_us));
-        }
-    }
-    knoop_table_sort(t, 0);
-    return t;
-}
-
 json_t *knoop_cmd_parties(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
 json_t *knoop_cmd_contracts(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
 json_t *knoop_cmd_route_explain(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
+/* delivery: control_subscribers.c, control_dlq.c, retention.c */
+json_t *knoop_cmd_subscribers(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
+json_t *knoop_cmd_subscriber_rewind(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
+json_t *knoop_cmd_dlq_list(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
+json_t *knoop_cmd_dlq_show(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
+json_t *knoop_cmd_dlq_retry(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
+json_t *knoop_cmd_dlq_discard(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
+json_t *knoop_cmd_purge_now(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
 
 const knoop_control_cmd_t knoop_control_cmds[] = {
     {"help", "", "list the commands", cmd_help},
@@ -134,7 +114,22 @@ const knoop_control_cmd_t knoop_control_cmds[] = {
     {"config", "", "the running settings and whether each can be reloaded", cmd_config},
     {"reload", "", "re-read the configuration; keep the running one if the new one is invalid", cmd_reload},
     {"streams", "", "every stream with its last seq and subscriber count", cmd_streams},
-    {"subscribers", "", "every durable subscriber: cursor, lag, in flight, redeliveries, last ack", cmd_subscribers},
+    {"subscribers", "", "every durable subscriber: cursor, lag, in flight, redeliveries, last ack",
+     knoop_cmd_subscribers},
+    {"subscriber rewind", "NAME --stream S --to TIME|--seq N",
+     "move a subscriber's cursor back (replay) or forward (skip); TIME is ISO-8601 UTC or unix seconds; audited",
+     knoop_cmd_subscriber_rewind},
+    {"dlq list", "[--stream S] [--reason R] [--state X] [--limit N]",
+     "dead letters from delivery and routing: id, seq, stream, subscriber, source, reason, attempts, state",
+     knoop_cmd_dlq_list},
+    {"dlq show", "ID", "one dead letter with its message's envelope fields (no payload) and routing decision",
+     knoop_cmd_dlq_show},
+    {"dlq retry", "ID | --all-matching [--stream S] [--reason R]",
+     "deliver to the subscriber again (delivery) or route again with the running configuration (routing); audited",
+     knoop_cmd_dlq_retry},
+    {"dlq discard", "ID | --all-matching [--stream S] [--reason R]", "mark dead letters discarded; audited",
+     knoop_cmd_dlq_discard},
+    {"purge now", "", "run the retention purge now instead of at its next interval; audited", knoop_cmd_purge_now},
     {"parties", "", "the parties of the network: financiers, cooperative, members, subcontractors, teams",
      knoop_cmd_parties},
     {"contracts", "", "the contracts with their four dimensions and co-financiers", knoop_cmd_contracts},

@@ -13,6 +13,9 @@
 #include "log.h"
 
 #define READ_BATCH 512
+/* Seqs a durable group may send beyond what it persisted as delivered: after a crash everything up to the lease is
+ * flagged attempt > 1, so the lease is renewed (journaled) before it is used up, never per delivery. */
+#define LEASE_SPAN 8192
 
 /* ---- the ring of unsettled deliveries ---------------------------------------------------------------- */
 
@@ -58,7 +61,8 @@ static knoop_inflight_t *ring_find(knoop_group_t *g, uint64_t seq)
 static void advance_cursor(knoop_group_t *g)
 {
     while (g->ring_len && ring_at(g, 0)->state == INFLIGHT_ACKED) {
-        g->acked_seq = ring_at(g, 0)->seq;
+        if (ring_at(g, 0)->seq > g->acked_seq)   /* a requeued dead letter lies below the cursor */
+            g->acked_seq = ring_at(g, 0)->seq;
         g->ring_head = (g->ring_head + 1) % g->ring_cap;
         g->ring_len--;
     }
@@ -74,12 +78,26 @@ typedef struct cursor_op {
     int64_t stream_id;
     char name[72];
     uint64_t acked, delivered;
+    bool create_stream;     /* a stream without messages yet: its row keeps the id the cursor names */
+    char stream[64];
 } cursor_op_t;
 
 static int apply_cursor(knoop_jtx_t *tx, knoop_jop_t *op)
 {
     cursor_op_t *c = (cursor_op_t *)op;
-    sqlite3_stmt *st = knoop_jtx_stmt(tx, KNOOP_JSTMT_CURSOR_UPSERT,
+    sqlite3_stmt *st;
+    if (c->create_stream) {
+        st = knoop_jtx_stmt(tx, KNOOP_JSTMT_STREAM_INSERT,
+                            "INSERT OR IGNORE INTO streams(id, name, created_us) VALUES(?,?,?)");
+        if (!st)
+            return -EIO;
+        sqlite3_bind_int64(st, 1, c->stream_id);
+        sqlite3_bind_text(st, 2, c->stream, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)knoop_now_us());
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return -EIO;
+    }
+    st = knoop_jtx_stmt(tx, KNOOP_JSTMT_CURSOR_UPSERT,
                                       "INSERT INTO subscribers(stream_id, name, acked_seq, delivered_seq, updated_us) "
                                       "VALUES(?,?,?,?,?) ON CONFLICT(stream_id, name) DO UPDATE SET "
                                       "acked_seq = excluded.acked_seq, delivered_seq = excluded.delivered_seq, "
@@ -96,22 +114,43 @@ static int apply_cursor(knoop_jtx_t *tx, knoop_jop_t *op)
 
 static void done_cursor(void *ctx, knoop_jop_t *op, int status)
 {
-    (void)ctx;
     cursor_op_t *c = (cursor_op_t *)op;
-    c->group->cursor_op_pending = false;
+    knoop_group_t *g = c->group;
+    g->cursor_op_pending = false;
+    if (status != 0 && c->create_stream)
+        g->stream->persisted = false;
     if (status == 0) {
-        c->group->persisted_acked = c->acked;
-        c->group->persisted_delivered = c->delivered;
+        g->persisted_acked = c->acked;
+        g->persisted_delivered = c->delivered;
+        if (c->delivered > g->lease_seq)
+            g->lease_seq = c->delivered;
     }
     free(c);
+    if (g->lease_wait) {
+        g->lease_wait = false;
+        knoop_group_pump(ctx, g);
+    }
 }
 
 static bool ephemeral(const knoop_group_t *g) { return g->name[0] == '~'; }
 
-static void flush_cursor(knoop_broker_t *b, knoop_group_t *g)
+/* Writes the cursor; with want_lease also a new delivery lease (the delivered_seq column) reaching LEASE_SPAN
+ * beyond what the stream holds now. */
+static void flush_cursor_lease(knoop_broker_t *b, knoop_group_t *g, bool want_lease)
 {
-    if (ephemeral(g) || g->cursor_op_pending ||
-        (g->acked_seq == g->persisted_acked && g->delivered_seq == g->persisted_delivered))
+    if (ephemeral(g))
+        return;
+    if (g->cursor_op_pending) {
+        if (want_lease)
+            g->lease_wait = true;   /* done_cursor pumps, and the pump asks again */
+        return;
+    }
+    uint64_t delivered = g->lease_seq > g->delivered_seq ? g->lease_seq : g->delivered_seq;
+    if (want_lease) {
+        uint64_t base = g->stream->last_seq > g->next_seq ? g->stream->last_seq : g->next_seq;
+        delivered = base + LEASE_SPAN;
+    }
+    if (g->acked_seq == g->persisted_acked && delivered == g->persisted_delivered)
         return;
     cursor_op_t *c = calloc(1, sizeof *c);
     if (!c)
@@ -122,15 +161,66 @@ static void flush_cursor(knoop_broker_t *b, knoop_group_t *g)
     c->stream_id = g->stream->id;
     snprintf(c->name, sizeof c->name, "%s", g->name);
     c->acked = g->acked_seq;
-    c->delivered = g->delivered_seq;
+    c->delivered = delivered;
+    c->create_stream = !g->stream->persisted;
+    g->stream->persisted = true;
+    snprintf(c->stream, sizeof c->stream, "%s", g->stream->name);
     g->cursor_op_pending = true;
     knoop_journal_submit(b->journal, &c->op);
 }
 
+static void flush_cursor(knoop_broker_t *b, knoop_group_t *g) { flush_cursor_lease(b, g, false); }
+
 /* ---- dead letters from delivery ------------------------------------------------------------------------ */
+
+int knoop_dead_letter_state_apply(knoop_jtx_t *tx, int64_t id, const char *state, const char *reason, int attempts)
+{
+    sqlite3_stmt *st = knoop_jtx_stmt(tx, KNOOP_JSTMT_DLQ_STATE,
+                                      "UPDATE dead_letters SET state = ?2, reason = coalesce(?3, reason), "
+                                      "attempts = coalesce(?4, attempts), settled_us = ?5 WHERE id = ?1");
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+    if (reason)
+        sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+    if (attempts >= 0)
+        sqlite3_bind_int(st, 4, attempts);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)knoop_now_us());
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* A retried dead letter that its group settled: the row says so. */
+typedef struct dl_state_op {
+    knoop_jop_t op;
+    int64_t id;
+} dl_state_op_t;
+
+static int apply_dl_retried(knoop_jtx_t *tx, knoop_jop_t *op)
+{
+    return knoop_dead_letter_state_apply(tx, ((dl_state_op_t *)op)->id, "retried", NULL, -1);
+}
+
+static void done_free(void *ctx, knoop_jop_t *op, int status)
+{
+    (void)ctx, (void)status;
+    free(op);
+}
+
+static void dead_letter_retried(knoop_broker_t *b, int64_t id)
+{
+    dl_state_op_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return;
+    d->op.apply = apply_dl_retried;
+    d->op.done = done_free;
+    d->id = id;
+    knoop_journal_submit(b->journal, &d->op);
+}
 
 typedef struct dead_letter_op {
     knoop_jop_t op;
+    int64_t dl_id;          /* > 0: a retried dead letter failed again: its row opens again */
     uint64_t seq;
     int64_t deadletters_stream_id;
     bool create_stream;
@@ -142,6 +232,8 @@ typedef struct dead_letter_op {
 static int apply_dead_letter(knoop_jtx_t *tx, knoop_jop_t *op)
 {
     dead_letter_op_t *d = (dead_letter_op_t *)op;
+    if (d->dl_id > 0)
+        return knoop_dead_letter_state_apply(tx, d->dl_id, "open", d->reason, (int)d->attempts);
     sqlite3_stmt *st = knoop_jtx_stmt(tx, KNOOP_JSTMT_DEADLETTER_INSERT,
                                       "INSERT INTO dead_letters(seq, stream, subscriber, source, reason, attempts, "
                                       "created_us) VALUES(?,?,?,?,?,?,?)");
@@ -167,7 +259,8 @@ static int apply_dead_letter(knoop_jtx_t *tx, knoop_jop_t *op)
         if (sqlite3_step(st) != SQLITE_DONE)
             return -EIO;
     }
-    st = knoop_jtx_stmt(tx, KNOOP_JSTMT_GENERIC_1, "INSERT OR IGNORE INTO stream_entries(stream_id, seq) VALUES(?,?)");
+    st = knoop_jtx_stmt(tx, KNOOP_JSTMT_DEADLETTER_ENTRY,
+                        "INSERT OR IGNORE INTO stream_entries(stream_id, seq) VALUES(?,?)");
     if (!st)
         return -EIO;
     sqlite3_bind_int64(st, 1, d->deadletters_stream_id);
@@ -181,7 +274,8 @@ static void done_dead_letter(void *ctx, knoop_jop_t *op, int status)
     dead_letter_op_t *d = (dead_letter_op_t *)op;
     if (status == 0) {
         b->stats.dead_lettered++;
-        knoop_stream_appended(b, d->dl_stream, d->seq);
+        if (d->dl_id <= 0)
+            knoop_stream_appended(b, d->dl_stream, d->seq);
     } else {
         knoop_log_error("delivery.dead_letter_failed", "seq=%" PRIu64 " stream=%s", d->seq, d->stream);
     }
@@ -199,10 +293,12 @@ static void dead_letter(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t *e
     d->op.apply = apply_dead_letter;
     d->op.done = done_dead_letter;
     d->seq = e->seq;
+    d->dl_id = e->dl_id;
     d->dl_stream = dl;
     d->deadletters_stream_id = dl->id;
-    d->create_stream = !dl->persisted;
-    dl->persisted = true;
+    d->create_stream = !dl->persisted && e->dl_id <= 0;
+    if (e->dl_id <= 0)
+        dl->persisted = true;
     snprintf(d->stream, sizeof d->stream, "%s", g->stream->name);
     snprintf(d->subscriber, sizeof d->subscriber, "%s", g->name);
     snprintf(d->reason, sizeof d->reason, "%s", e->reason[0] ? e->reason : "visibility timeout");
@@ -214,6 +310,66 @@ static void dead_letter(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t *e
 }
 
 /* ---- groups and members ------------------------------------------------------------------------------------ */
+
+/* Inserts seq in order (a requeued dead letter lies below the cursor, before everything unsettled). */
+static knoop_inflight_t *ring_insert(knoop_group_t *g, uint64_t seq)
+{
+    knoop_inflight_t *e = ring_find(g, seq);
+    if (e)
+        return e;
+    if (ring_push(g, seq) != 0)
+        return NULL;
+    for (size_t i = g->ring_len - 1; i > 0 && ring_at(g, i - 1)->seq > seq; i--) {
+        knoop_inflight_t t = *ring_at(g, i - 1);
+        *ring_at(g, i - 1) = *ring_at(g, i);
+        *ring_at(g, i) = t;
+    }
+    return ring_find(g, seq);
+}
+
+static int requeue(knoop_group_t *g, uint64_t seq, int64_t dl_id, uint32_t attempts)
+{
+    knoop_inflight_t *e = ring_insert(g, seq);
+    if (!e)
+        return -ENOMEM;
+    if (e->state == INFLIGHT_WAITING)
+        return 0;
+    if (e->state == INFLIGHT_SENT)
+        return -EBUSY;
+    e->state = INFLIGHT_WAITING;
+    e->due_ms = knoop_now_ms();
+    e->member = NULL;
+    e->dl_id = dl_id;
+    if (attempts > e->attempt)
+        e->attempt = attempts;
+    e->attempt_floor = e->attempt;
+    g->waiting++;
+    return 0;
+}
+
+/* Dead letters an operator retried (state 'retrying') survive restarts: the group takes them back when it loads. */
+static void load_retries(knoop_broker_t *b, knoop_group_t *g)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(knoop_journal_reader(b->journal),
+                           "SELECT id, seq, attempts FROM dead_letters WHERE state = 'retrying' AND source = 'delivery' "
+                           "AND stream = ? AND subscriber = ? ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, g->stream->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, g->name, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        requeue(g, (uint64_t)sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 0),
+                (uint32_t)sqlite3_column_int(st, 2));
+    sqlite3_finalize(st);
+}
+
+int knoop_group_requeue(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, int64_t dl_id)
+{
+    int rc = requeue(g, seq, dl_id, 0);
+    if (rc == 0)
+        knoop_group_pump(b, g);
+    return rc;
+}
 
 uint64_t knoop_seq_at_time(knoop_broker_t *b, int64_t time_us)
 {
@@ -283,11 +439,35 @@ knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char 
     }
     g->acked_seq = pos;
     g->next_seq = pos + 1;
+    /* Nothing journaled after start-up was delivered before it: the lease never flags those as redeliveries. */
+    if (delivered > b->boot_last_seq)
+        delivered = b->boot_last_seq;
     g->delivered_seq = delivered;
+    g->lease_seq = delivered;
     g->persisted_acked = found ? durable : UINT64_MAX;   /* UINT64_MAX: not yet in the journal */
     g->persisted_delivered = delivered;
     flush_cursor(b, g);
+    if (!ephemeral(g))
+        load_retries(b, g);
     return g;
+}
+
+knoop_group_t *knoop_group_find(knoop_broker_t *b, knoop_stream_t *s, const char *name)
+{
+    knoop_group_t *g = knoop_strmap_get(s->groups, name);
+    if (g || name[0] == '~')
+        return g;
+    sqlite3_stmt *st;
+    bool known = false;
+    if (sqlite3_prepare_v2(knoop_journal_reader(b->journal),
+                           "SELECT 1 FROM subscribers WHERE stream_id = ? AND name = ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, s->id);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        known = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
+    bool created;
+    return known ? knoop_group_get(b, s, name, KNOOP__START_AT__DURABLE, 0, 0, &created) : NULL;
 }
 
 void knoop_group_free(knoop_group_t *g)
@@ -392,8 +572,13 @@ static void pump_new(knoop_broker_t *b, knoop_group_t *g)
         sqlite3_bind_int64(st, 3, (sqlite3_int64)(room < READ_BATCH ? room : READ_BATCH));
         uint64_t rows = 0;
         bool blocked = false;
+        bool leased_out = false;
         while (!blocked && sqlite3_step(st) == SQLITE_ROW) {
             uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
+            if (!ephemeral(g) && seq > g->lease_seq) {
+                leased_out = true;   /* journal a new lease first; done_cursor pumps again */
+                break;
+            }
             knoop_sub_t *m = pick_member(g);
             if (!m || ring_push(g, seq) != 0)
                 break;
@@ -410,6 +595,13 @@ static void pump_new(knoop_broker_t *b, knoop_group_t *g)
             rows++;
         }
         sqlite3_reset(st);
+        if (leased_out) {
+            flush_cursor_lease(b, g, true);
+            g->lease_wait = true;
+            return;
+        }
+        if (!ephemeral(g) && g->next_seq + LEASE_SPAN / 2 > g->lease_seq && !g->cursor_op_pending)
+            flush_cursor_lease(b, g, true);   /* renew early so the group does not stall on it */
         if (blocked)
             return;
         if (rows == 0 || rows < (room < READ_BATCH ? room : READ_BATCH)) {
@@ -457,6 +649,12 @@ void knoop_sub_detach(knoop_broker_t *b, knoop_sub_t *sub)
     if (g->rr == sub)
         g->rr = NULL;
     free(sub);
+    if (ephemeral(g) && !g->members) {
+        /* Its cursor is nobody's: an ended ephemeral subscription leaves no group behind. */
+        knoop_strmap_remove(g->stream->groups, g->name);
+        knoop_group_free(g);
+        return;
+    }
     knoop_group_pump(b, g);
 }
 
@@ -486,6 +684,10 @@ void knoop_handle_ack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Ack *m)
         e->member->in_flight--;
     e->state = INFLIGHT_ACKED;
     e->member = NULL;
+    if (e->dl_id > 0) {
+        dead_letter_retried(b, e->dl_id);
+        e->dl_id = 0;
+    }
     g->last_ack_us = knoop_now_us();
     b->stats.acked++;
     advance_cursor(g);
@@ -508,7 +710,7 @@ static void return_entry(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t *
         e->member->in_flight--;
     e->member = NULL;
     snprintf(e->reason, sizeof e->reason, "%s", why);
-    if (e->attempt >= b->config->settings.redelivery_max_attempts) {
+    if (e->attempt - e->attempt_floor >= b->config->settings.redelivery_max_attempts) {
         e->state = INFLIGHT_ACKED;
         dead_letter(b, g, e);
         advance_cursor(g);
@@ -546,6 +748,8 @@ int knoop_group_rewind(knoop_broker_t *b, knoop_group_t *g, uint64_t acked_seq)
     g->acked_seq = acked_seq;
     g->next_seq = acked_seq + 1;
     flush_cursor(b, g);
+    if (!ephemeral(g))
+        load_retries(b, g);
     knoop_group_pump(b, g);
     return 0;
 }

@@ -28,7 +28,11 @@ static const char *const migrations[] = {
     "CREATE TABLE dead_letters(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, stream TEXT NOT NULL,"
     "  subscriber TEXT NOT NULL, source TEXT NOT NULL, reason TEXT NOT NULL, attempts INTEGER NOT NULL,"
     "  created_us INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'open', settled_us INTEGER);"
+    /* state: open -> retrying (dlq retry of a delivery dead letter, until the group settles it) -> retried; open ->
+     * discarded; open -> expired (retention purged its message). */
     "CREATE INDEX dead_letters_state ON dead_letters(state, id);"
+    "CREATE INDEX dead_letters_seq ON dead_letters(seq);"
+    /* Every operator action (dlq retry/discard, subscriber rewind, purge now): who, when, what. */
     "CREATE TABLE audit(id INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, actor TEXT NOT NULL,"
     "  action TEXT NOT NULL, detail TEXT NOT NULL);"
     /* Router memory that must survive restarts (route_state.h rows): sticky client -> member per contract, clients

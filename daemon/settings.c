@@ -1,6 +1,7 @@
 /* settings.c — the settings table and everything it drives: libcyaml fields, defaults and bounds, the
  * reload rules, JSON for `knoopctl config` and the Markdown reference in docs/configuration.md. */
 #include "settings.h"
+#include "retention.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -30,7 +31,13 @@ static const knoop_setting_def_t settings_table[] = {
     {"checkpoint_pages", KNOOP_SETTING_UINT, S(checkpoint_pages), "16384", 100, 10000000, false,
      "WAL size in pages at which the background checkpointer runs."},
     {"retention_days", KNOOP_SETTING_UINT, S(retention_days), "730", 1, 36500, true,
-     "How long messages and their deduplication keys are kept."},
+     "How long messages and their deduplication keys are kept (every kind not named in retention_per_kind)."},
+    {"retention_per_kind", KNOOP_SETTING_STRING, S(retention_per_kind), "", 0, 1000, true,
+     "Per-kind retention overrides, e.g. \"outcome-report=3650d, alert=90d\"; units s, m, h, d (docs/delivery.md)."},
+    {"purge_interval_ms", KNOOP_SETTING_UINT, S(purge_interval_ms), "5000", 100, 3600000, true,
+     "How often the retention purge deletes one batch of expired messages."},
+    {"purge_batch", KNOOP_SETTING_UINT, S(purge_batch), "1000", 1, 100000, true,
+     "Most messages one purge batch (one journal transaction) deletes."},
     {"max_credit", KNOOP_SETTING_UINT, S(max_credit), "65536", 1, 1000000, true,
      "Most unacked deliveries one subscription may hold, whatever credit it grants."},
     {"redelivery_max_attempts", KNOOP_SETTING_UINT, S(redelivery_max_attempts), "10", 1, 1000, true,
@@ -119,6 +126,12 @@ int knoop_settings_from_doc(void *const *slots, knoop_settings_t *out, knoop_cfg
                                 "(Unix sockets allow 107 characters); set control_socket");
         else
             rc = set_string(&settings_table[2], path, out, err);
+    }
+    if (rc == 0) {
+        int64_t kinds[KNOOP_RETENTION_KINDS];
+        char why[256];
+        if (knoop_retention_parse(out->retention_per_kind, out->retention_days, kinds, why, sizeof why) != 0)
+            rc = knoop_cfg_fail(err, "daemon.retention_per_kind", "%s", why);
     }
     if (rc == 0 && out->peer_timeout_ms < 2 * out->heartbeat_ms)
         rc = knoop_cfg_fail(err, "daemon.peer_timeout_ms", "peer_timeout_ms (%" PRIu64 ") must be at least twice "

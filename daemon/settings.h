@@ -19,6 +19,9 @@ typedef struct knoop_settings {
     uint64_t commit_batch_max;
     uint64_t checkpoint_pages;
     uint64_t retention_days;
+    char *retention_per_kind;   /* owned; "" or "outcome-report=3650d, alert=90d" (retention.h) */
+    uint64_t purge_interval_ms;
+    uint64_t purge_batch;
     uint64_t max_credit;
     uint64_t redelivery_max_attempts;
     uint64_t redelivery_backoff_ms;
