@@ -17,6 +17,7 @@
 #include "control.h"
 #include "log.h"
 #include "route.h"
+#include "xml_ingest.h"
 
 #define DRAIN_BUDGET 2048   /* frames per wake-up before yielding to the rest of the loop */
 #define TICK_MS 50
@@ -113,8 +114,10 @@ static knoop_peer_t *peer_for(knoop_broker_t *b, const uint8_t *id, size_t len)
         return NULL;
     sodium_bin2hex(key, sizeof key, id, len);
     knoop_peer_t *p = knoop_strmap_get(b->peers, key);
-    if (p)
+    if (p && !p->gone)
         return p;
+    if (p)   /* dropped for silence, now speaking again: a new session; the old struct lives on until answered */
+        knoop_strmap_remove(b->peers, key);
     p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
@@ -133,7 +136,8 @@ static void peer_free(knoop_broker_t *b, knoop_peer_t *p)
 {
     while (p->subs)
         knoop_sub_detach(b, p->subs);
-    knoop_strmap_remove(b->peers, p->key);
+    if (knoop_strmap_get(b->peers, p->key) == p)   /* a reconnect may own the key by now */
+        knoop_strmap_remove(b->peers, p->key);
     free(p);
 }
 
@@ -341,6 +345,7 @@ static void finish_stop(knoop_broker_t *b)
     knoop_strmap_destroy(&b->peers);
     knoop_streams_free(b);
     knoop_route_state_destroy(&b->route_state);
+    knoop_xml_close(b);
     int linger = 2000;  /* let the last Accepted frames leave */
     zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof linger);
     zmq_close(b->router);
@@ -392,6 +397,26 @@ static int mkdir_p(const char *dir)
     return 0;
 }
 
+/* After a failed start: release whatever knoop_broker_init got to, in reverse; the caller runs the loop once more
+ * so closed handles finish closing. */
+void knoop_broker_abort(knoop_broker_t *b)
+{
+    knoop_control_destroy(&b->control);
+    if (b->journal)
+        knoop_journal_close(&b->journal);
+    knoop_xml_close(b);
+    knoop_route_state_destroy(&b->route_state);
+    if (b->peers)
+        knoop_strmap_destroy(&b->peers);
+    if (b->streams)
+        knoop_streams_free(b);
+    if (b->router)
+        zmq_close(b->router);
+    if (b->zctx)
+        zmq_ctx_term(b->zctx);
+    b->router = b->zctx = NULL;
+}
+
 int knoop_broker_init(knoop_broker_t *b, uv_loop_t *loop, knoop_config_t *config, const char *config_path)
 {
     char err[1024] = "";
@@ -434,6 +459,10 @@ int knoop_broker_init(knoop_broker_t *b, uv_loop_t *loop, knoop_config_t *config
         knoop_log_error("route_state.open", "error=\"%s\"", err);
         return rc;
     }
+    if ((rc = knoop_xml_open(b, err, sizeof err)) != 0) {
+        knoop_log_error("xml.open", "error=\"%s\"", err);
+        return rc;
+    }
 
     b->zctx = zmq_ctx_new();
     b->router = zmq_socket(b->zctx, ZMQ_ROUTER);
@@ -446,8 +475,9 @@ int knoop_broker_init(knoop_broker_t *b, uv_loop_t *loop, knoop_config_t *config
     zmq_setsockopt(b->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(b->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     if (zmq_bind(b->router, s->listen) != 0) {
-        knoop_log_error("daemon.listen", "endpoint=\"%s\" error=\"%s\"", s->listen, zmq_strerror(errno));
-        return -EADDRINUSE;
+        int e = errno;
+        knoop_log_error("daemon.listen", "endpoint=\"%s\" error=\"%s\"", s->listen, zmq_strerror(e));
+        return e > 0 && e < 1000 ? -e : -EINVAL;   /* ZeroMQ's own errors (wrong transport) are above 1000 */
     }
     int fd;
     size_t fdlen = sizeof fd;
@@ -491,6 +521,12 @@ int knoop_broker_reload(knoop_broker_t *b, char *msg, size_t len)
     if (rc != 0) {
         snprintf(msg, len, "%s", err);
         return rc;
+    }
+    if (b->config->network && !next->network) {
+        snprintf(msg, len, "%s has no network: section (the running configuration has one); an empty or truncated "
+                 "file is not reloaded", next->source);
+        knoop_config_destroy(&next);
+        return -EINVAL;
     }
     char fixed[512];
     int nfixed = knoop_settings_restart_needed(&b->config->settings, &next->settings, fixed, sizeof fixed);

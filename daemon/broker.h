@@ -92,6 +92,8 @@ typedef struct knoop_broker_stats {
 
 struct knoop_control;
 struct knoop_route_state;
+struct knoop_istd_schemas;
+struct knoop_ledger;
 
 struct knoop_broker {
     uv_loop_t *loop;
@@ -105,6 +107,8 @@ struct knoop_broker {
     uv_signal_t sigterm, sigint, sighup;
     struct knoop_control *control;   /* owned */
     struct knoop_route_state *route_state; /* owned; NULL without a network */
+    struct knoop_istd_schemas *schemas;    /* owned; iWmo/iJw XSDs, loaded once (xml_ingest.c) */
+    struct knoop_ledger *ledger;           /* owned; the assignment ledger (xml_ingest.c) */
     knoop_strmap_t *peers;           /* routing-id hex -> knoop_peer_t (owned) */
     knoop_strmap_t *streams;         /* name -> knoop_stream_t (owned) */
     knoop_stream_t *dirty_streams;   /* appended since the last pump (next_dirty list) */
@@ -127,6 +131,7 @@ struct knoop_broker {
 /* broker.c */
 int knoop_broker_init(knoop_broker_t *b, uv_loop_t *loop, knoop_config_t *config, const char *config_path);
 void knoop_broker_stop(knoop_broker_t *b);          /* graceful: stop reading, finish commits, close */
+void knoop_broker_abort(knoop_broker_t *b);         /* after a failed knoop_broker_init */
 int knoop_broker_reload(knoop_broker_t *b, char *msg, size_t len);
 uint64_t knoop_now_ms(void);
 /* Frees a peer that timed out once nothing in the journal queue still points at it. */
@@ -168,7 +173,7 @@ void knoop_group_free(knoop_group_t *g);
 int knoop_group_rewind(knoop_broker_t *b, knoop_group_t *g, uint64_t acked_seq);
 uint64_t knoop_seq_at_time(knoop_broker_t *b, int64_t time_us);  /* first seq accepted at or after */
 /* Puts a settled seq back for delivery (dlq retry): it goes out again before the cursor moves on. */
-int knoop_group_requeue(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, int64_t dl_id);
+int knoop_group_requeue(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, int64_t dl_id, uint32_t attempts);
 /* The group of a durable name on a stream, loaded from the journal if no member joined yet; NULL if it never existed. */
 knoop_group_t *knoop_group_find(knoop_broker_t *b, knoop_stream_t *s, const char *name);
 /* Writer thread: a dead letter's new state ('open', 'retrying', 'retried', 'discarded', 'expired'); reason NULL and

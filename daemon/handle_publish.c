@@ -6,6 +6,7 @@
 #include "log.h"
 #include "message_op.h"
 #include "route.h"
+#include "xml_ingest.h"
 
 void knoop_handle_publish(knoop_broker_t *b, knoop_peer_t *p, Knoop__Publish *m)
 {
@@ -16,6 +17,10 @@ void knoop_handle_publish(knoop_broker_t *b, knoop_peer_t *p, Knoop__Publish *m)
     }
     if (!m->envelope) {
         knoop_send_rejected(b, p, m->ref, KNOOP__ERROR_CODE__MISSING_FIELD, "publish.envelope is required");
+        return;
+    }
+    if (knoop_xml_is_istd(m->envelope->content_type)) {
+        knoop_xml_publish(b, p, m->ref, m->envelope);
         return;
     }
     char reason[400];

@@ -8,10 +8,12 @@ static const char *const migrations[] = {
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
     /* One row per accepted message; envelope is the packed knoop.Envelope without seq (seq is the key). */
     "CREATE TABLE messages("
-    "  seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL, sender TEXT NOT NULL, receiver TEXT NOT NULL,"
+    "  seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL, sender TEXT NOT NULL, publisher TEXT NOT NULL,"
+    "  receiver TEXT NOT NULL,"
     "  kind INTEGER NOT NULL, message_type TEXT NOT NULL, identificatie TEXT NOT NULL, client_ref BLOB,"
     "  accepted_us INTEGER NOT NULL, route TEXT, envelope BLOB NOT NULL);"
-    /* Deduplication: (sender, message_type, identificatie) is unique among the retained messages, so a dedup key
+    /* sender is the identity receivers see (the cooperative for a white-label member), publisher who sent it.
+     * Deduplication: (sender, message_type, identificatie) is unique among the retained messages, so a dedup key
      * lives exactly as long as its message and costs one index entry, not a table of its own. */
     "CREATE UNIQUE INDEX messages_dedup ON messages(sender, message_type, identificatie) WHERE identificatie <> '';"
     "CREATE TABLE streams(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_us INTEGER NOT NULL);"
@@ -35,6 +37,14 @@ static const char *const migrations[] = {
     /* Every operator action (dlq retry/discard, subscriber rewind, purge now): who, when, what. */
     "CREATE TABLE audit(id INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, actor TEXT NOT NULL,"
     "  action TEXT NOT NULL, detail TEXT NOT NULL);"
+    /* The iWmo/iJw assignment ledger (adapters/istd/ledger.h): per client x provider the current set from 301s. */
+    "CREATE TABLE ledger(client_ref BLOB NOT NULL, provider TEXT NOT NULL, assignments BLOB NOT NULL,"
+    "  updated_us INTEGER NOT NULL, PRIMARY KEY(client_ref, provider)) WITHOUT ROWID;"
+    /* Open expectations of the iWmo/iJw deadlines (daemon/deadlines.h): what is owed, by whom, until when. */
+    "CREATE TABLE expectations(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, trigger_seq INTEGER NOT NULL,"
+    "  trigger_type TEXT NOT NULL, trigger_id TEXT NOT NULL, owed_by TEXT NOT NULL, owed_to TEXT NOT NULL,"
+    "  expected TEXT NOT NULL, due TEXT NOT NULL, closed_seq INTEGER, alerted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX expectations_open ON expectations(closed_seq, due);"
     /* Router memory that must survive restarts (route_state.h rows): sticky client -> member per contract, clients
      * passed to subcontractors. Written in the same transaction as the message whose routing changed it. */
     "CREATE TABLE route_state(kind INTEGER NOT NULL, scope TEXT NOT NULL, client_ref BLOB NOT NULL,"

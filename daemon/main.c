@@ -111,8 +111,18 @@ int main(int argc, char **argv)
     rc = broker ? knoop_broker_init(broker, loop, config, config_path) : -ENOMEM;
     if (rc != 0) {
         fprintf(stderr, "knoopd: could not start (%s); see the log above\n", strerror(rc < 0 ? -rc : rc));
-        knoop_broker_stop(broker);
-        broker->exit_code = 1;
+        if (broker)
+            knoop_broker_abort(broker);
+        uv_walk(loop, close_walk, NULL);
+        uv_run(loop, UV_RUN_DEFAULT);
+        uv_loop_close(loop);
+        if (broker)
+            knoop_config_destroy(&broker->config);
+        else
+            knoop_config_destroy(&config);
+        free(broker);
+        close(lock_fd);
+        return 1;
     }
     uv_run(loop, UV_RUN_DEFAULT);
     uv_walk(loop, close_walk, NULL);

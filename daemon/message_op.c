@@ -20,8 +20,8 @@ static int apply_message(knoop_jtx_t *tx, knoop_jop_t *op)
     knoop_msg_op_t *m = (knoop_msg_op_t *)op;
     sqlite3_stmt *st = knoop_jtx_stmt(tx, KNOOP_JSTMT_MSG_INSERT,
                                       "INSERT INTO messages(seq, message_id, sender, receiver, kind, message_type, "
-                                      "identificatie, client_ref, accepted_us, route, envelope) "
-                                      "VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
+                                      "identificatie, client_ref, accepted_us, route, envelope, publisher) "
+                                      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
     if (!st)
         return -EIO;
     uint64_t seq = knoop_jtx_peek_seq(tx);
@@ -37,13 +37,14 @@ static int apply_message(knoop_jtx_t *tx, knoop_jop_t *op)
     sqlite3_bind_int64(st, 9, m->accepted_us);
     sqlite3_bind_text(st, 10, m->route, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 11, m->blob, (int)m->blob_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 12, m->publisher, -1, SQLITE_STATIC);
     if (step_done(st) != 0)
         return -EIO;
     if (sqlite3_changes(knoop_jtx_db(tx)) == 0) {
         /* The dedup index refused it: the same (sender, message_type, identificatie) is already journaled. */
         st = knoop_jtx_stmt(tx, KNOOP_JSTMT_DEDUP_LOOKUP,
-                            "SELECT seq, message_id FROM messages WHERE sender = ? AND message_type = ? "
-                            "AND identificatie = ? AND identificatie <> ''");
+                            "SELECT seq, message_id, publisher FROM messages WHERE sender = ? AND "
+                            "message_type = ? AND identificatie = ? AND identificatie <> ''");
         if (!st)
             return -EIO;
         sqlite3_bind_text(st, 1, m->sender, -1, SQLITE_STATIC);
@@ -53,7 +54,9 @@ static int apply_message(knoop_jtx_t *tx, knoop_jop_t *op)
             return -EIO;
         m->seq = (uint64_t)sqlite3_column_int64(st, 0);
         snprintf(m->original_id, sizeof m->original_id, "%s", (const char *)sqlite3_column_text(st, 1));
-        m->duplicate = true;
+        /* The same identity from another publisher (two members behind one cooperative) is not a retry. */
+        m->identity_taken = strcmp((const char *)sqlite3_column_text(st, 2), m->publisher) != 0;
+        m->duplicate = !m->identity_taken;
         sqlite3_reset(st);
         return 0;
     }
@@ -81,6 +84,10 @@ static int apply_message(knoop_jtx_t *tx, knoop_jop_t *op)
     }
     if (m->has_route_row && knoop_route_row_apply(tx, &m->route_row, m->accepted_us) != 0)
         return -EIO;
+    if (m->extra_apply && m->extra_apply(tx, m->extra_arg, m->seq) != 0)
+        return -EIO;
+    if (m->companion && apply_message(tx, &m->companion->op) != 0)
+        return -EIO;
     if (m->dead_letter) {
         st = knoop_jtx_stmt(tx, KNOOP_JSTMT_DEADLETTER_INSERT,
                             "INSERT INTO dead_letters(seq, stream, subscriber, source, reason, attempts, created_us) "
@@ -104,6 +111,12 @@ static void reply_to_peer(knoop_broker_t *b, knoop_msg_op_t *m, int status, void
 {
     (void)arg;
     knoop_peer_t *p = m->peer;
+    if (status == 0 && m->identity_taken) {
+        knoop_send_rejected(b, p, m->ref, KNOOP__ERROR_CODE__INVALID_FIELD, "identificatie %s of %s is already used "
+                            "under the identity %s by another party; choose a unique Identificatie (iWmo/iJw retour "
+                            "code 9056)", m->identificatie, m->message_type, m->sender);
+        return;
+    }
     if (status != 0) {
         knoop_send_rejected(b, p, m->ref, KNOOP__ERROR_CODE__INTERNAL, "the journal could not store the message "
                             "(%s); nothing was accepted, publish it again", strerror(-status));
@@ -124,7 +137,7 @@ static void done_message(void *ctx, knoop_jop_t *op, int status)
 {
     knoop_broker_t *b = ctx;
     knoop_msg_op_t *m = (knoop_msg_op_t *)op;
-    if (status == 0) {
+    if (status == 0 && !m->identity_taken) {
         if (m->duplicate)
             b->stats.duplicates++;
         else
@@ -137,9 +150,22 @@ static void done_message(void *ctx, knoop_jop_t *op, int status)
                 m->streams[i]->persisted = false;  /* the next message on it creates the row again */
     }
     m->on_result(b, m, status, m->on_result_arg);
-    if (status == 0 && !m->duplicate)
+    bool stored = status == 0 && !m->duplicate && !m->identity_taken;
+    if (stored)
         for (int i = 0; i < m->nstreams; i++)
             knoop_stream_appended(b, m->streams[i], m->seq);
+    knoop_msg_op_t *c = m->companion;
+    if (c && stored && !c->duplicate) {
+        b->stats.accepted++;
+        for (int i = 0; i < c->nstreams; i++)
+            knoop_stream_appended(b, c->streams[i], c->seq);
+    }
+    if (c) {
+        free(c->blob);
+        free(c->extra_arg);
+        free(c);
+    }
+    free(m->extra_arg);
     if (m->peer) {
         m->peer->publishes_in_flight--;
         knoop_peer_release(b, m->peer);
@@ -148,13 +174,13 @@ static void done_message(void *ctx, knoop_jop_t *op, int status)
     free(m);
 }
 
-int knoop_message_submit(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, Knoop__Envelope *env,
-                         const uint8_t *client_ref, const knoop_route_result_t *route,
-                         void (*on_result)(knoop_broker_t *, knoop_msg_op_t *, int, void *), void *arg)
+knoop_msg_op_t *knoop_message_build(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, Knoop__Envelope *env,
+                                    const uint8_t *client_ref, const knoop_route_result_t *route,
+                                    void (*on_result)(knoop_broker_t *, knoop_msg_op_t *, int, void *), void *arg)
 {
     knoop_msg_op_t *m = calloc(1, sizeof *m);
     if (!m)
-        return -ENOMEM;
+        return NULL;
     m->op.apply = apply_message;
     m->op.done = done_message;
     m->peer = peer;
@@ -164,7 +190,8 @@ int knoop_message_submit(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, Kn
     snprintf(m->message_id, sizeof m->message_id, "%016" PRIx64 "%016" PRIx64, b->instance_id,
              ++b->message_counter);
     m->accepted_us = (int64_t)knoop_now_us();
-    snprintf(m->sender, sizeof m->sender, "%s", env->sender);
+    snprintf(m->publisher, sizeof m->publisher, "%s", env->sender);
+    snprintf(m->sender, sizeof m->sender, "%s", route->sender_as_seen[0] ? route->sender_as_seen : env->sender);
     snprintf(m->receiver, sizeof m->receiver, "%s", env->receiver ? env->receiver : "");
     snprintf(m->message_type, sizeof m->message_type, "%s", env->message_type);
     snprintf(m->identificatie, sizeof m->identificatie, "%s", env->identificatie ? env->identificatie : "");
@@ -201,11 +228,26 @@ int knoop_message_submit(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, Kn
     *env = saved;
     if (!m->blob) {
         free(m);
-        return -ENOMEM;
+        return NULL;
     }
-    if (peer)
-        peer->publishes_in_flight++;
+    return m;
+}
+
+void knoop_message_queue(knoop_broker_t *b, knoop_msg_op_t *m)
+{
+    if (m->peer)
+        m->peer->publishes_in_flight++;
     b->stats.published++;
     knoop_journal_submit(b->journal, &m->op);
+}
+
+int knoop_message_submit(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, Knoop__Envelope *env,
+                         const uint8_t *client_ref, const knoop_route_result_t *route,
+                         void (*on_result)(knoop_broker_t *, knoop_msg_op_t *, int, void *), void *arg)
+{
+    knoop_msg_op_t *m = knoop_message_build(b, peer, ref, env, client_ref, route, on_result, arg);
+    if (!m)
+        return -ENOMEM;
+    knoop_message_queue(b, m);
     return 0;
 }

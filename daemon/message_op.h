@@ -11,7 +11,9 @@ typedef struct knoop_msg_op {
     uint64_t ref;
     uint8_t *blob;                   /* owned: packed Envelope without seq */
     size_t blob_len;
-    char sender[16], receiver[16], message_type[33], identificatie[13], message_id[33];
+    char sender[16];                 /* the identity receivers see: the dedup key's sender */
+    char publisher[16];              /* who published it (differs from sender for a white-label member) */
+    char receiver[16], message_type[33], identificatie[13], message_id[33];
     int kind;
     int64_t accepted_us;
     uint8_t client_ref[32];
@@ -24,14 +26,25 @@ typedef struct knoop_msg_op {
     char dead_letter_reason[320];
     bool has_route_row;              /* the routing decision changed the router's memory: persist with the message */
     knoop_route_row_t route_row;
+    /* Written in the same transaction when the message is new (not a duplicate): */
+    struct knoop_msg_op *companion;  /* owned: a message the broker sends because of this one (an iWmo retour) */
+    int (*extra_apply)(knoop_jtx_t *tx, void *arg, uint64_t seq);  /* more rows (the ledger, expectations) */
+    void *extra_arg;                 /* owned, freed with free() */
     /* results, written by apply */
     uint64_t seq;
     bool duplicate;
+    bool identity_taken;             /* the Identificatie is used under this sender identity by another publisher */
     char original_id[33];
     /* who to tell: a peer (Accepted/Rejected) or a callback for internal sources such as the file adapter */
     void (*on_result)(knoop_broker_t *b, struct knoop_msg_op *m, int status, void *arg);
     void *on_result_arg;
 } knoop_msg_op_t;
+
+/* Builds the op from a checked envelope without submitting it (for a companion, or to add extra rows). */
+knoop_msg_op_t *knoop_message_build(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, Knoop__Envelope *env,
+                                    const uint8_t *client_ref, const knoop_route_result_t *route,
+                                    void (*on_result)(knoop_broker_t *, knoop_msg_op_t *, int, void *), void *arg);
+void knoop_message_queue(knoop_broker_t *b, knoop_msg_op_t *m);
 
 /* Builds the op from a checked envelope and submits it. The envelope is packed with the broker's fields
  * (message_id, accepted_at_us, client_ref; no seq, no BSN) and left as it was found: it is not kept. */

@@ -46,6 +46,9 @@ static const knoop_setting_def_t settings_table[] = {
      "First redelivery delay after a nack without delay; doubles per attempt (with jitter)."},
     {"visibility_timeout_ms", KNOOP_SETTING_UINT, S(visibility_timeout_ms), "300000", 100, 86400000, true,
      "An unacked delivery returns to the stream after this long."},
+    {"schemas_dir", KNOOP_SETTING_STRING, S(schemas_dir), "", 0, 4095, false,
+     "Directory with iwmo-3.2/ and ijw-3.2/ XSDs; empty: adapters/istd/schemas beside the binary's source tree, "
+     "else /usr/share/knoop/schemas."},
     {"log_level", KNOOP_SETTING_STRING, S(log_level), "info", 4, 5, true,
      "error, warn, info or debug."},
 };
@@ -102,6 +105,25 @@ static int set_string(const knoop_setting_def_t *d, const char *v, knoop_setting
     return *slot ? 0 : -ENOMEM;
 }
 
+/* tcp://HOST:PORT (PORT 1..65535 or *) or ipc://PATH: what ZeroMQ can bind, checked before it is asked to. */
+static bool endpoint_ok(const char *e)
+{
+    if (strncmp(e, "ipc://", 6) == 0)
+        return e[6] != '\0';
+    if (strncmp(e, "tcp://", 6) != 0)
+        return false;
+    const char *colon = strrchr(e + 6, ':');
+    if (!colon || colon == e + 6)
+        return false;
+    const char *port = colon + 1;
+    if (strcmp(port, "*") == 0)
+        return true;
+    if (!*port || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port))
+        return false;
+    long n = strtol(port, NULL, 10);
+    return n >= 1 && n <= 65535;
+}
+
 int knoop_settings_from_doc(void *const *slots, knoop_settings_t *out, knoop_cfg_error_t *err)
 {
     memset(out, 0, sizeof *out);
@@ -118,6 +140,9 @@ int knoop_settings_from_doc(void *const *slots, knoop_settings_t *out, knoop_cfg
         strcmp(out->log_level, "info") && strcmp(out->log_level, "debug"))
         rc = knoop_cfg_fail(err, "daemon.log_level", "log_level: '%s' is not one of error, warn, info, debug",
                             out->log_level);
+    if (rc == 0 && !endpoint_ok(out->listen))
+        rc = knoop_cfg_fail(err, "daemon.listen", "listen: '%s' is not tcp://HOST:PORT (port 1 to 65535) or "
+                            "ipc://PATH", out->listen);
     if (rc == 0 && out->control_socket[0] == '\0') {
         char path[4200];
         snprintf(path, sizeof path, "%s/knoopd.sock", out->data_dir);
