@@ -245,6 +245,7 @@ typedef struct dlq_op {
     knoop_jop_t op;
     dlq_action_t action;
     int64_t id;
+    uint32_t attempts;
     uint64_t seq, new_seq;           /* routing: the message moves to new_seq (appended after every cursor) */
     char stream[64], subscriber[72];
     char actor[96], detail[640];
@@ -343,7 +344,7 @@ static void done_dlq(void *ctx, knoop_jop_t *op, int status)
         knoop_stream_t *s = knoop_stream_get(b, d->stream, false);
         knoop_group_t *g = s ? knoop_group_find(b, s, d->subscriber) : NULL;
         if (g)
-            knoop_group_requeue(b, g, d->seq, d->id);   /* else the group takes it when it loads (load_retries) */
+            knoop_group_requeue(b, g, d->seq, d->id, d->attempts);   /* else the group takes it when it loads (load_retries) */
     } else if (d->action == DLQ_RETRY_ROUTING) {
         for (int i = 0; i < d->nstreams; i++)
             knoop_stream_appended(b, d->streams[i], d->new_seq);
@@ -363,6 +364,7 @@ static dlq_op_t *op_new(knoop_broker_t *b, const dl_row_t *r, dlq_action_t actio
     d->op.done = done_dlq;
     d->action = action;
     d->id = r->id;
+    d->attempts = r->attempts > 0 ? (uint32_t)r->attempts : 0;
     d->seq = r->seq;
     snprintf(d->stream, sizeof d->stream, "%s", r->stream);
     snprintf(d->subscriber, sizeof d->subscriber, "%s", r->subscriber);

@@ -319,6 +319,7 @@ static knoop_inflight_t *ring_insert(knoop_group_t *g, uint64_t seq)
         return e;
     if (ring_push(g, seq) != 0)
         return NULL;
+    ring_at(g, g->ring_len - 1)->state = INFLIGHT_ACKED;   /* settled until requeue says otherwise */
     for (size_t i = g->ring_len - 1; i > 0 && ring_at(g, i - 1)->seq > seq; i--) {
         knoop_inflight_t t = *ring_at(g, i - 1);
         *ring_at(g, i - 1) = *ring_at(g, i);
@@ -363,9 +364,9 @@ static void load_retries(knoop_broker_t *b, knoop_group_t *g)
     sqlite3_finalize(st);
 }
 
-int knoop_group_requeue(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, int64_t dl_id)
+int knoop_group_requeue(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, int64_t dl_id, uint32_t attempts)
 {
-    int rc = requeue(g, seq, dl_id, 0);
+    int rc = requeue(g, seq, dl_id, attempts);
     if (rc == 0)
         knoop_group_pump(b, g);
     return rc;
