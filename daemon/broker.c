@@ -18,6 +18,7 @@
 #include "log.h"
 #include "route.h"
 #include "xml_ingest.h"
+#include "expectations.h"
 
 #define DRAIN_BUDGET 2048   /* frames per wake-up before yielding to the rest of the loop */
 #define TICK_MS 50

@@ -109,6 +109,8 @@ struct knoop_broker {
     struct knoop_route_state *route_state; /* owned; NULL without a network */
     struct knoop_istd_schemas *schemas;    /* owned; iWmo/iJw XSDs, loaded once (xml_ingest.c) */
     struct knoop_ledger *ledger;           /* owned; the assignment ledger (xml_ingest.c) */
+    int64_t expectations_alerted_upto;     /* expectations.c: highest id whose alert is queued */
+    uint64_t ticks;
     knoop_strmap_t *peers;           /* routing-id hex -> knoop_peer_t (owned) */
     knoop_strmap_t *streams;         /* name -> knoop_stream_t (owned) */
     knoop_stream_t *dirty_streams;   /* appended since the last pump (next_dirty list) */

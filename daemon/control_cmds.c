@@ -110,6 +110,8 @@ static json_t *cmd_streams(knoop_broker_t *b, int argc, const char *const *argv,
 json_t *knoop_cmd_parties(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
 json_t *knoop_cmd_contracts(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
 json_t *knoop_cmd_route_explain(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
+json_t *knoop_cmd_deadlines(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
+json_t *knoop_cmd_alerts(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
 /* delivery: control_subscribers.c, control_dlq.c, retention.c */
 json_t *knoop_cmd_subscribers(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
 json_t *knoop_cmd_subscriber_rewind(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
@@ -146,6 +148,9 @@ const knoop_control_cmd_t knoop_control_cmds[] = {
     {"contracts", "", "the contracts with their four dimensions and co-financiers", knoop_cmd_contracts},
     {"route explain", "SEQ | --from P [--to P] --kind N [--bsn B]",
      "the routing decision journaled with a message, or what the router would decide now", knoop_cmd_route_explain},
+    {"deadlines", "[--all]", "iWmo/iJw expectations: what is owed by whom until when; overdue ones raise an alert",
+     knoop_cmd_deadlines},
+    {"alerts", "[N]", "the latest N alerts (overdue answers, late start/stop reports, ...)", knoop_cmd_alerts},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -84,8 +84,9 @@ static int apply_message(knoop_jtx_t *tx, knoop_jop_t *op)
     }
     if (m->has_route_row && knoop_route_row_apply(tx, &m->route_row, m->accepted_us) != 0)
         return -EIO;
-    if (m->extra_apply && m->extra_apply(tx, m->extra_arg, m->seq) != 0)
-        return -EIO;
+    for (int i = 0; i < 2; i++)
+        if (m->extras[i].apply && m->extras[i].apply(tx, m->extras[i].arg, m->seq) != 0)
+            return -EIO;
     if (m->companion && apply_message(tx, &m->companion->op) != 0)
         return -EIO;
     if (m->dead_letter) {
@@ -162,10 +163,12 @@ static void done_message(void *ctx, knoop_jop_t *op, int status)
     }
     if (c) {
         free(c->blob);
-        free(c->extra_arg);
+        free(c->extras[0].arg);
+        free(c->extras[1].arg);
         free(c);
     }
-    free(m->extra_arg);
+    free(m->extras[0].arg);
+    free(m->extras[1].arg);
     if (m->peer) {
         m->peer->publishes_in_flight--;
         knoop_peer_release(b, m->peer);

@@ -28,8 +28,10 @@ typedef struct knoop_msg_op {
     knoop_route_row_t route_row;
     /* Written in the same transaction when the message is new (not a duplicate): */
     struct knoop_msg_op *companion;  /* owned: a message the broker sends because of this one (an iWmo retour) */
-    int (*extra_apply)(knoop_jtx_t *tx, void *arg, uint64_t seq);  /* more rows (the ledger, expectations) */
-    void *extra_arg;                 /* owned, freed with free() */
+    struct {
+        int (*apply)(knoop_jtx_t *tx, void *arg, uint64_t seq);   /* more rows (the ledger, expectations) */
+        void *arg;                                                  /* owned, freed with free() */
+    } extras[2];
     /* results, written by apply */
     uint64_t seq;
     bool duplicate;

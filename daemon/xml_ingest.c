@@ -1,8 +1,9 @@
 /* xml_ingest.c — the legacy system's way in. knoopd acts as the validating node between a financier and a provider:
  * a heen message that fails level 1 is refused to its sender (no retour); one that passes is checked at level 2 and
  * against the assignment ledger, and knoopd answers it with the standard's retour (302/306/...; a 325 for a 323) on
- * the sender's inbox, in the same transaction. Accepted messages are routed on; refused ones are journaled but not
- * delivered. A white-label member's message is rewritten to the cooperative's AGB before it reaches the financier. */
+ * the sender's inbox, in the same transaction (a 323 is answered with a 325 only when knoopd refuses it; an accepted
+ * 323 goes to the financier, whose 325 is routed back). Accepted messages are routed on; refused ones are journaled
+ * but not delivered. A white-label member's message is rewritten to the cooperative's AGB before it reaches the financier. */
 #include "xml_ingest.h"
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "envelope_check.h"
+#include "expectations.h"
 #include "istd/istd.h"
 #include "istd/ledger.h"
 #include "journal_stmts.h"
@@ -422,17 +424,21 @@ void knoop_xml_publish(knoop_broker_t *b, knoop_peer_t *p, uint64_t ref, Knoop__
         knoop_send_rejected(b, p, ref, KNOOP__ERROR_CODE__INTERNAL, "out of memory; publish again");
         goto out;
     }
-    if (t->answer)
+    /* Every heen message gets its technical retour from knoopd. A 323 is different: its answer, the 325, is the
+     * financier's decision on the claim; knoopd answers it only when it refuses the claim itself (ledger, rules). */
+    if (t->answer && (number != 323 || !accepted))
         m->companion = build_retour(b, msg, &errs, p->party, today, summary, sizeof summary);
     if (accepted && number == 301 && knoop_ledger_apply((knoop_ledger_t *)b->ledger, msg, key_of_bsn, b) == 0) {
         ledger_rows_t *rows = ledger_rows_for(b, msg);
         if (rows) {
-            m->extra_arg = ledger_rows_pack(rows);
-            m->extra_apply = m->extra_arg ? apply_ledger_rows : NULL;
+            m->extras[0].arg = ledger_rows_pack(rows);
+            m->extras[0].apply = m->extras[0].arg ? apply_ledger_rows : NULL;
             ledger_rows_free(rows);
             free(rows);
         }
     }
+    if (accepted)
+        knoop_expectations_on_message(b, m, msg, m->companion != NULL);
     knoop_log_info("xml.ingest", "party=%s type=%s accepted=%d codes=\"%s\"", p->party, t->name, accepted, summary);
     knoop_message_queue(b, m);
 out:
