@@ -151,7 +151,7 @@ def publish_deliver_same_bytes_without_bsn():
     with Daemon() as d:
         p = Client(d, MEMBER)
         sent = referral("REF-0001", client_bsn=VALID_BSNS[0], correlation_id="abc-123",
-                        content_type="application/xml; iwmo-3.2; WMO301", created_at_us=1700000000000000,
+                        content_type="application/octet-stream", created_at_us=1700000000000000,
                         payload=bytes(range(256)) * 20)
         acc = p.publish_ok(1, sent)
         check(acc.seq >= 1 and len(acc.message_id) == 32 and not acc.duplicate, acc)
