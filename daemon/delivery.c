@@ -430,8 +430,10 @@ knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char 
         }
         sqlite3_finalize(st);
     }
+    /* A stored cursor wins over `start` (docs/protocol.md): a client that always subscribes "from the earliest"
+     * must not replay its stream at every reconnect. Moving a stored cursor is the operator's `subscriber rewind`. */
     uint64_t pos;
-    switch (start) {
+    switch (found ? KNOOP__START_AT__DURABLE : start) {
     case KNOOP__START_AT__EARLIEST: pos = 0; break;
     case KNOOP__START_AT__LATEST: pos = s->last_seq; break;
     case KNOOP__START_AT__SEQ: pos = start_seq ? start_seq - 1 : 0; break;
@@ -669,6 +671,18 @@ static knoop_sub_t *sub_for(knoop_peer_t *p, const char *stream)
     return NULL;
 }
 
+/* Settling frees room; the refill waits for the end of this wake-up (streams.c pumps dirty streams once per loop
+ * iteration), so a burst of acks costs one journal read of many rows instead of one read per ack. */
+void knoop_group_pump_later(knoop_broker_t *b, knoop_group_t *g)
+{
+    knoop_stream_t *s = g->stream;
+    if (!s->dirty) {
+        s->dirty = true;
+        s->next_dirty = b->dirty_streams;
+        b->dirty_streams = s;
+    }
+}
+
 void knoop_handle_ack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Ack *m)
 {
     knoop_sub_t *sub = sub_for(p, m->stream);
@@ -692,7 +706,7 @@ void knoop_handle_ack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Ack *m)
     g->last_ack_us = knoop_now_us();
     b->stats.acked++;
     advance_cursor(g);
-    knoop_group_pump(b, g);
+    knoop_group_pump_later(b, g);
 }
 
 static uint64_t backoff_ms(const knoop_broker_t *b, uint32_t attempt)
@@ -737,7 +751,7 @@ void knoop_handle_nack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Nack *m)
     b->stats.nacked++;
     return_entry(b, g, e, m->delay_ms ? m->delay_ms : backoff_ms(b, e->attempt),
                  m->reason && m->reason[0] ? m->reason : "nack");
-    knoop_group_pump(b, g);
+    knoop_group_pump_later(b, g);
 }
 
 int knoop_group_rewind(knoop_broker_t *b, knoop_group_t *g, uint64_t acked_seq)
