@@ -169,6 +169,7 @@ void knoop_streams_pump_dirty(knoop_broker_t *b);  /* once per loop iteration: w
 knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char *name, Knoop__StartAt start,
                                uint64_t start_seq, int64_t start_time_us, bool *created);
 void knoop_group_pump(knoop_broker_t *b, knoop_group_t *g);
+void knoop_group_pump_later(knoop_broker_t *b, knoop_group_t *g);   /* at the end of this loop iteration */
 void knoop_sub_detach(knoop_broker_t *b, knoop_sub_t *sub);   /* unacked deliveries return to the group */
 void knoop_delivery_tick(knoop_broker_t *b);                   /* redelivery, visibility timeouts, cursors */
 void knoop_group_free(knoop_group_t *g);

@@ -112,5 +112,5 @@ void knoop_handle_credit(knoop_broker_t *b, knoop_peer_t *p, Knoop__Credit *m)
     }
     uint64_t max = b->config->settings.max_credit;
     sub->window = sub->window + m->n > max ? max : sub->window + m->n;
-    knoop_group_pump(b, sub->group);
+    knoop_group_pump_later(b, sub->group);
 }
