@@ -1,16 +1,21 @@
-/* knoop-bench — measures knoopd (durable publish at several in-flight windows and payload sizes) and, in the same
- * run, this machine's ceilings: the fdatasync rate of one small write and SQLite synchronous=FULL batch inserts.
- * Prints each case with its ratio to its ceiling and writes every figure to a JSON file (build/bench/latest.json). */
+/* knoop-bench — measures knoopd (durable publish at several in-flight windows and payload sizes; fan-out delivery to
+ * 8 acking subscribers) and, in the same run, this machine's ceilings: the fdatasync rate of one small write and
+ * SQLite synchronous=FULL batch inserts. Prints each case with its ratio to its ceiling and writes every figure to a
+ * JSON file (build/bench/latest.json). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 #include "knoop/client.h"
 
 static double now_s(void)
@@ -95,12 +100,15 @@ static double ceiling_sqlite(const char *dir, size_t payload, int batch, double 
 
 typedef struct run_result {
     double msgs_per_s, p50_us, p99_us;
+    double fanout_ceiling;   /* fan-out live: subscribers x the producer's rate in the same run */
     long accepted, rejected;
 } run_result_t;
 
 typedef struct workload {
     const char *sender, *receiver, *kind_name, *message_type;
     int bsn_clients;     /* > 0: each message names one of this many clients (routing bench) */
+    int subscribers;     /* > 0: fan-out: this many acking subscribers (distinct names) on inbox.<receiver> */
+    bool drain;          /* fan-out: publish first, then the subscribers read it all (no live latency) */
 } workload_t;
 
 /* A valid test BSN for client i: 99999xxxx with the check digit that passes the 11-test (skip those that can't). */
@@ -154,6 +162,8 @@ static int publish_run(const char *endpoint, const workload_t *w, size_t payload
                 env.client_bsn = bsn;
             }
             sent_at[next_ref] = now_s();
+            if (payload >= sizeof(double))
+                memcpy(body, &sent_at[next_ref], sizeof(double));   /* fan-out: publish -> deliver latency */
             knoop_client_publish(c, next_ref++, &env);
             in_flight++;
         }
@@ -187,24 +197,267 @@ static int publish_run(const char *endpoint, const workload_t *w, size_t payload
     return out->rejected ? -1 : 0;
 }
 
+/* ---- fan-out: N subscribers with distinct names on one stream, each acking every delivery ------------------- */
+
+typedef struct fan_sub {
+    pthread_t thread;
+    const char *endpoint, *stream;
+    char name[32];
+    int64_t start_time_us;        /* > 0: start at this time (drain), else LATEST */
+    atomic_int ready;             /* 1: Subscribed arrived; -1: failed */
+    atomic_long delivered;
+    const atomic_long *expected;  /* < 0 while the producer runs; then the count every subscriber must reach */
+    double first_t, last_t;
+    double *lat;                  /* owned: publish -> deliver, microseconds */
+    size_t nlat, cap;
+} fan_sub_t;
+
+/* The subscribers read Deliver frames by hand (as knoopd writes them) and write Ack frames by hand, so that on a
+ * machine shared with knoopd the bench's own protobuf work does not become the figure being measured. */
+static const uint8_t *pb_varint(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; p < end && shift < 64; shift += 7) {
+        uint8_t byte = *p++;
+        *v |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80))
+            return p;
+    }
+    return NULL;
+}
+
+/* Walks one message's fields; returns the value of varint field `want_varint` in *varint (if found) and the bytes
+ * of length-delimited field `want_bytes` in *bytes and *blen. */
+static void pb_fields(const uint8_t *p, const uint8_t *end, unsigned want_varint, uint64_t *varint,
+                      unsigned want_bytes, const uint8_t **bytes, size_t *blen)
+{
+    while (p && p < end) {
+        uint64_t key, v;
+        if (!(p = pb_varint(p, end, &key)))
+            return;
+        switch (key & 7) {
+        case 0:
+            if (!(p = pb_varint(p, end, &v)))
+                return;
+            if ((key >> 3) == want_varint)
+                *varint = v;
+            break;
+        case 2:
+            if (!(p = pb_varint(p, end, &v)) || v > (uint64_t)(end - p))
+                return;
+            if ((key >> 3) == want_bytes) {
+                *bytes = p;
+                *blen = (size_t)v;
+            }
+            p += v;
+            break;
+        case 1: p += 8; break;
+        case 5: p += 4; break;
+        default: return;
+        }
+    }
+}
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+static int send_ack(knoop_client_t *c, const char *stream, uint64_t seq)
+{
+    uint8_t ack[128], frame[160];
+    size_t slen = strlen(stream), n = 0, m = 0;
+    ack[n++] = (1 << 3) | 2;
+    n += put_varint(ack + n, slen);
+    memcpy(ack + n, stream, slen);
+    n += slen;
+    ack[n++] = (2 << 3) | 0;
+    n += put_varint(ack + n, seq);
+    frame[m++] = (10 << 3) | 2;
+    m += put_varint(frame + m, n);
+    memcpy(frame + m, ack, n);
+    return knoop_client_send_raw(c, frame, m + n);
+}
+
+static void *fan_sub_main(void *arg)
+{
+    fan_sub_t *f = arg;
+    char err[256];
+    knoop_client_t *c;
+    if (knoop_client_connect(f->endpoint, "99990000", f->name, 5000, &c, err, sizeof err) != 0) {
+        fprintf(stderr, "knoop-bench: %s: %s\n", f->name, err);
+        atomic_store(&f->ready, -1);
+        return NULL;
+    }
+    knoop_client_subscribe(c, f->stream, f->name, f->start_time_us ? KNOOP__START_AT__TIME : KNOOP__START_AT__LATEST,
+                           0, f->start_time_us, 4096);
+    double last_frame = now_s(), last_hb = now_s();
+    void *sock = knoop_client_socket(c);
+    for (;;) {
+        zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        int rc = zmq_poll(&item, 1, 100) == 1 && zmq_msg_recv(&msg, sock, ZMQ_DONTWAIT) >= 0 ? 0 : -EAGAIN;
+        double t = now_s();
+        if (t - last_hb > 1.0) {
+            knoop_client_heartbeat(c);
+            last_hb = t;
+        }
+        long expected = atomic_load(f->expected);
+        if (rc != 0) {
+            zmq_msg_close(&msg);
+            if ((expected >= 0 && atomic_load(&f->delivered) >= expected) || t - last_frame > 5.0)
+                break;
+            continue;
+        }
+        last_frame = t;
+        const uint8_t *data = zmq_msg_data(&msg), *end = data + zmq_msg_size(&msg), *body = NULL;
+        size_t blen = 0;
+        uint64_t unused = 0;
+        unsigned field = zmq_msg_size(&msg) ? data[0] >> 3 : 0;
+        pb_fields(data, end, 0, &unused, field, &body, &blen);
+        if (field == 7) {                                   /* Subscribed */
+            atomic_store(&f->ready, 1);
+        } else if (field == 9 && body) {                    /* Deliver{stream=1, seq=2, envelope=3} */
+            uint64_t seq = 0;
+            const uint8_t *env = NULL, *payload = NULL;
+            size_t elen = 0, plen = 0;
+            pb_fields(body, body + blen, 2, &seq, 3, &env, &elen);
+            if (atomic_load(&f->delivered) == 0)
+                f->first_t = t;
+            f->last_t = t;
+            if (env)
+                pb_fields(env, env + elen, 0, &unused, 12, &payload, &plen);
+            if (!f->start_time_us && payload && plen >= sizeof(double) && f->nlat < f->cap) {
+                double sent;
+                memcpy(&sent, payload, sizeof sent);
+                f->lat[f->nlat++] = (t - sent) * 1e6;
+            }
+            send_ack(c, f->stream, seq);
+            atomic_fetch_add(&f->delivered, 1);
+        } else if (field == 13) {                           /* Error */
+            fprintf(stderr, "knoop-bench: %s: an Error frame arrived\n", f->name);
+        }
+        zmq_msg_close(&msg);
+        if (expected >= 0 && atomic_load(&f->delivered) >= expected)
+            break;
+    }
+    knoop_client_destroy(&c);
+    return NULL;
+}
+
+/* Live: subscribers first, then the producer at the case's window; deliveries/s over the whole run and the latency
+ * of every delivery. Drain: the producer first, then the subscribers read it from its start time. */
+static int fanout_run(const char *endpoint, const workload_t *w, size_t payload, int window, double seconds,
+                      const char *run_tag, run_result_t *out)
+{
+    int n = w->subscribers;
+    fan_sub_t *subs = calloc((size_t)n, sizeof *subs);
+    atomic_long expected = -1;
+    char stream[64];
+    snprintf(stream, sizeof stream, "inbox.%s", w->receiver);
+    int64_t start_us = 0;
+    if (w->drain) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        start_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
+    double t0 = now_s();
+    run_result_t pub = {0};
+    if (w->drain && publish_run(endpoint, w, payload, window, seconds, run_tag, &pub) != 0)
+        return -1;
+    double t_sub = now_s();
+    for (int i = 0; i < n; i++) {
+        fan_sub_t *f = &subs[i];
+        f->endpoint = endpoint;
+        f->stream = stream;
+        snprintf(f->name, sizeof f->name, "fan%d-%s", i, run_tag);
+        f->start_time_us = start_us;
+        f->expected = &expected;
+        f->cap = 1 << 21;
+        f->lat = w->drain ? NULL : malloc(f->cap * sizeof *f->lat);
+        if (!w->drain && !f->lat)
+            f->cap = 0;
+        if (w->drain)
+            f->cap = 0;
+        pthread_create(&f->thread, NULL, fan_sub_main, f);
+    }
+    if (!w->drain) {
+        for (int i = 0; i < n; i++)
+            while (atomic_load(&subs[i].ready) == 0)
+                nanosleep(&(struct timespec){0, 1000000}, NULL);
+        t0 = now_s();
+        if (publish_run(endpoint, w, payload, window, seconds, run_tag, &pub) != 0)
+            fprintf(stderr, "knoop-bench: fan-out producer had rejections\n");
+    }
+    atomic_store(&expected, pub.accepted);
+    long total = 0;
+    double last = t0;
+    size_t nlat = 0;
+    for (int i = 0; i < n; i++) {
+        pthread_join(subs[i].thread, NULL);
+        total += atomic_load(&subs[i].delivered);
+        if (subs[i].last_t > last)
+            last = subs[i].last_t;
+        nlat += subs[i].nlat;
+        if (atomic_load(&subs[i].delivered) < pub.accepted)
+            fprintf(stderr, "knoop-bench: %s received %ld of %ld\n", subs[i].name, atomic_load(&subs[i].delivered),
+                    pub.accepted);
+    }
+    double *lat = malloc((nlat ? nlat : 1) * sizeof *lat);
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        if (lat && subs[i].nlat)
+            memcpy(lat + k, subs[i].lat, subs[i].nlat * sizeof *lat);
+        k += subs[i].nlat;
+        free(subs[i].lat);
+    }
+    if (lat)
+        qsort(lat, nlat, sizeof *lat, cmp_double);
+    double from = w->drain ? t_sub : t0;
+    out->msgs_per_s = last > from ? (double)total / (last - from) : 0;
+    out->p50_us = lat && nlat ? lat[nlat / 2] : 0;
+    out->p99_us = lat && nlat ? lat[(nlat * 99) / 100 < nlat ? (nlat * 99) / 100 : nlat - 1] : 0;
+    out->accepted = total;
+    out->rejected = pub.rejected;
+    out->fanout_ceiling = (double)n * pub.msgs_per_s;
+    printf("  (fan-out %s: %ld published at %.0f msgs/s, %ld deliveries to %d subscribers)\n",
+           w->drain ? "drain" : "live", pub.accepted, pub.msgs_per_s, total, n);
+    free(lat);
+    free(subs);
+    return total == pub.accepted * n ? 0 : -1;
+}
+
 /* ---- the cases -------------------------------------------------------------------------------------------- */
 
-typedef enum ceiling_kind { CEIL_FSYNC, CEIL_SQLITE_64, CEIL_SQLITE_1024, CEIL_CASE } ceiling_kind_t;
+/* CEIL_FANOUT: live fan-out can deliver at most subscribers x what the producer publishes: the ratio says whether
+ * delivery keeps up with publishing (the latency says how promptly). */
+typedef enum ceiling_kind {
+    CEIL_FSYNC, CEIL_SQLITE_64, CEIL_SQLITE_1024, CEIL_CASE, CEIL_ABSOLUTE, CEIL_FANOUT
+} ceiling_kind_t;
 
 typedef struct bench_case {
     const char *name;
-    const char *group;        /* "publish" or "routing": selected with --cases */
+    const char *group;        /* "publish", "routing" or "fanout": selected with --cases */
     size_t payload;
     int window;
-    ceiling_kind_t ceiling;   /* CEIL_CASE: the ratio is to another case's msgs/s */
+    ceiling_kind_t ceiling;   /* CEIL_CASE: the ratio is to another case's msgs/s; CEIL_ABSOLUTE: to absolute_target */
     const char *ceiling_case; /* for CEIL_CASE */
     double target;            /* DESIGN §7 */
     double absolute_target;   /* msgs/s, 0 if none */
     workload_t workload;
 } bench_case_t;
 
-#define PLAIN {"0917", "99990000", "referral", "knoop.Referral", 0}
-#define ROUTED {"0917", "", "referral", "knoop.domain.Referral", 10000}
+#define PLAIN {"0917", "99990000", "referral", "knoop.Referral", 0, 0, false}
+#define ROUTED {"0917", "", "referral", "knoop.domain.Referral", 10000, 0, false}
+#define FANOUT_LIVE {"0917", "99990000", "referral", "knoop.Referral", 0, 8, false}
+#define FANOUT_DRAIN {"0917", "99990000", "referral", "knoop.Referral", 0, 8, true}
 
 static const bench_case_t cases[] = {
     {"publish-1k-w1", "publish", 1024, 1, CEIL_FSYNC, NULL, 0.70, 0, PLAIN},
@@ -215,6 +468,10 @@ static const bench_case_t cases[] = {
     {"publish-256-w1024", "publish", 256, 1024, CEIL_SQLITE_1024, NULL, 0.75, 250000, PLAIN},
     {"routing-1k-w64", "routing", 1024, 64, CEIL_CASE, "publish-1k-w64", 0.85, 0, ROUTED},
     {"routing-1k-w1024", "routing", 1024, 1024, CEIL_CASE, "publish-1k-w1024", 0.85, 0, ROUTED},
+    /* DESIGN §7: delivery to 8 subscribers >= 300k deliveries/s aggregate with acks (msgs/s = deliveries/s here):
+     * drain measures that capacity; live (W=64) the publish -> deliver latency and whether delivery keeps up. */
+    {"fanout8-1k-w64", "fanout", 1024, 64, CEIL_FANOUT, NULL, 0.95, 0, FANOUT_LIVE},
+    {"fanout8-1k-drain", "fanout", 1024, 1024, CEIL_ABSOLUTE, NULL, 1.0, 300000, FANOUT_DRAIN},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -238,7 +495,7 @@ int main(int argc, char **argv)
         case 'b': baseline = optarg; break;
         default:
             fprintf(stderr, "usage: knoop-bench [-e ENDPOINT] [-d DIR for ceilings] [-o JSON] [-s SECONDS] "
-                            "[-c publish,routing]\n");
+                            "[-c publish,routing,fanout]\n");
             return 2;
         }
     }
@@ -289,11 +546,18 @@ int main(int argc, char **argv)
         char run_tag[8];
         snprintf(run_tag, sizeof run_tag, "%.3s%zx", tag, i);
         run_result_t r = {0};
-        if (publish_run(endpoint, &bc->workload, bc->payload, bc->window, seconds, run_tag, &r) != 0)
+        int rc = bc->workload.subscribers > 0
+                     ? fanout_run(endpoint, &bc->workload, bc->payload, bc->window, seconds, run_tag, &r)
+                     : publish_run(endpoint, &bc->workload, bc->payload, bc->window, seconds, run_tag, &r);
+        if (rc != 0)
             failures++;
         measured[i] = r.msgs_per_s;
         double ceiling = 0;
-        if (bc->ceiling == CEIL_CASE) {
+        if (bc->ceiling == CEIL_ABSOLUTE) {
+            ceiling = bc->absolute_target;
+        } else if (bc->ceiling == CEIL_FANOUT) {
+            ceiling = r.fanout_ceiling;
+        } else if (bc->ceiling == CEIL_CASE) {
             for (size_t k = 0; k < NCASES; k++)
                 if (strcmp(cases[k].name, bc->ceiling_case) == 0)
                     ceiling = measured[k];
