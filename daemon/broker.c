@@ -338,6 +338,8 @@ static void finish_stop(knoop_broker_t *b)
     close_handle((uv_handle_t *)&b->sigint);
     close_handle((uv_handle_t *)&b->sighup);
     knoop_control_destroy(&b->control);
+    sqlite3_finalize(b->read_entries);
+    b->read_entries = NULL;
     knoop_journal_close(&b->journal);
     size_t pos = 0;
     void *v;

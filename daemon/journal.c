@@ -364,9 +364,16 @@ static void on_async_closed(uv_handle_t *h)
     knoop_journal_t *j = h->data;
     for (int i = 0; i < KNOOP_JSTMT_COUNT; i++)
         sqlite3_finalize(j->tx.stmts[i]);
-    sqlite3_close(j->tx.db);
-    sqlite3_close(j->reader);
-    sqlite3_close(j->checkpointer);
+    /* A statement still prepared keeps its connection (and its memory) alive: close for real. */
+    sqlite3 *conns[] = {j->tx.db, j->reader, j->checkpointer};
+    for (int i = 0; i < 3; i++) {
+        sqlite3_stmt *left;
+        while ((left = sqlite3_next_stmt(conns[i], NULL)) != NULL) {
+            knoop_log_debug("journal.close", "finalizing a statement left open: %s", sqlite3_sql(left));
+            sqlite3_finalize(left);
+        }
+        sqlite3_close(conns[i]);
+    }
     pthread_mutex_destroy(&j->lock);
     pthread_cond_destroy(&j->wake_writer);
     pthread_cond_destroy(&j->wake_checkpointer);
