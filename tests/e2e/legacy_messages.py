@@ -166,7 +166,7 @@ def header_of(payload):
     for tag in ("BerichtCode", "Afzender", "Ontvanger", "Identificatie"):
         m = re.search(r"<(?:\w+:)?%s>([^<]*)</" % tag, text)
         out[tag] = m.group(1) if m else None
-    m = re.search(r"<(?:\w+:)?IdentificatieRetour>\s*<(?:\w+:)?Identificatie>([^<]*)</", text)
+    m = re.search(r"<(?:\w+:)?IdentificatieRetour>([^<]+)</", text)
     out["IdentificatieRetour"] = m.group(1) if m else None
     out["RetourCodes"] = re.findall(r"<(?:\w+:)?RetourCode>([^<]*)</", text)
     out["header_only"] = not re.search(r"<(?:\w+:)?(Client|Declaratie|DeclaratieAntwoord)>", text)
