@@ -593,7 +593,7 @@ static int run(files_ctx_t *x)
         }
         free_queue(p);
     }
-    return x->errors ? 1 : 0;
+    return x->once && x->errors ? 1 : 0;   /* a daemon reports its errors per file in the log */
 }
 
 static int add_party(files_ctx_t *x, const char *code)
