@@ -179,6 +179,9 @@ uint64_t knoop_seq_at_time(knoop_broker_t *b, int64_t time_us);  /* first seq ac
 int knoop_group_requeue(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, int64_t dl_id, uint32_t attempts);
 /* The group of a durable name on a stream, loaded from the journal if no member joined yet; NULL if it never existed. */
 knoop_group_t *knoop_group_find(knoop_broker_t *b, knoop_stream_t *s, const char *name);
+/* dead_letters.c: a group gives up on an entry (a row and the deadletters stream); a retried one was acked */
+void knoop_dead_letter_submit(knoop_broker_t *b, knoop_group_t *g, const knoop_inflight_t *e);
+void knoop_dead_letter_retried(knoop_broker_t *b, int64_t id);
 /* Writer thread: a dead letter's new state ('open', 'retrying', 'retried', 'discarded', 'expired'); reason NULL and
  * attempts < 0 keep what the row holds. */
 int knoop_dead_letter_state_apply(knoop_jtx_t *tx, int64_t id, const char *state, const char *reason, int attempts);
