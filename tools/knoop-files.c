@@ -446,7 +446,9 @@ static void dispatch(files_ctx_t *x, party_t *p, Knoop__Frame *f)
             logline("session.new", "party=%s session=%s", p->code, f->welcome->session);
             snprintf(p->session, sizeof p->session, "%s", f->welcome->session);
             subscribe(x, p);
-            if (p->busy) {
+            /* A publish sent after the Hello reached the new session (one connection keeps order): its answer
+             * is on its way. One sent before it may have been lost with the old session. */
+            if (p->busy && p->sent_at < p->last_hello) {
                 p->busy = 0;
                 rescan_soon(p);
             }

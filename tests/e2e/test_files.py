@@ -234,7 +234,8 @@ def daemon_mode_polls_survives_a_knoopd_restart_and_stops_on_sigterm():
                     time.sleep(0.1)
                 with open(logf.name, "rb") as f:
                     raise AssertionError("%s: not within %ss; log: %s" % (what, timeout, f.read().decode()[-3000:]))
-            time.sleep(1.5)                     # idle longer than the peer timeout: heartbeats keep it known
+            time.sleep(3.0)                     # idle longer than the peer timeout: heartbeats keep it known
+            check("peer.dropped" not in d.log(), "knoopd dropped knoop-files while idle:", d.log()[-1500:])
             drop(root, MEMBER, "one.xml", L.wmo315("F315P", a))
             wait_for(lambda: ls(root, MEMBER, "done") == ["one.xml"], "one.xml done")
             wait_for(lambda: len(outbox_of(root, SITTARD, "WMO315")) == 1, "315 in the municipality's outbox")
@@ -249,6 +250,29 @@ def daemon_mode_polls_survives_a_knoopd_restart_and_stops_on_sigterm():
                 p.kill()
                 p.wait()
             logf.close()
+        d.stop()
+
+
+@test(timeout=60)
+def outbox_names_follow_the_content_type():
+    with start() as d:
+        root = os.path.join(d.dir, "files")
+        sent = {}
+        with Client(d, SITTARD) as s:
+            for i, (ct, payload) in enumerate([("application/json", b'{"note": 1}'), ("text/plain", b"note two"),
+                                               ("application/pdf", b"%PDF-1.4"),
+                                               ("", b"\x00\x01")], 1):
+                acc = s.publish_ok(i, sender=SITTARD, receiver=MEMBER, kind="OTHER", message_type="knoop.note/%d" % i,
+                                   identificatie="N %d" % i, content_type=ct, payload=payload)
+                sent[acc.seq] = payload
+        rc, log = files(d, root, MEMBER)
+        check_eq(rc, 0, log)
+        names = ls(root, MEMBER, "outbox")
+        want = sorted(["%d-knoop_note_%d-N_%d.%s" % (seq, i, i, ext)
+                       for i, (seq, ext) in enumerate(zip(sorted(sent), ["json", "txt", "bin", "bin"]), 1)])
+        check_eq(names, want, "outbox names")
+        for n in names:
+            check_eq(read(root, MEMBER, "outbox", n), sent[int(n.split("-")[0])], "payload of %s" % n)
         d.stop()
 
 
