@@ -22,6 +22,9 @@ import legacy_messages as L
 
 KNOOP_FILES = os.path.join(BUILD, "knoop-files")
 MEMBER, SITTARD = L.MEMBER, L.SITTARD
+# parties that must see none of this exchange: the cooperative, another member of the same contract, another
+# legacy municipality
+BYSTANDERS = ("99990000", "99990002", "0888")
 
 
 def demo_network():
@@ -34,7 +37,9 @@ NETWORK = demo_network()
 
 
 def start():
-    return Daemon(network=NETWORK, heartbeat_ms=1000, peer_timeout_ms=30000)
+    # long peer timeout: the bystanders' clients are silent until the end (the harness Client sends heartbeats only
+    # while it is called)
+    return Daemon(network=NETWORK, heartbeat_ms=1000, peer_timeout_ms=120000)
 
 
 class Received:
@@ -59,7 +64,7 @@ class ZmqWorld:
         self.d = d
         self.clients = {}
         self.ref = 0
-        for party in (MEMBER, SITTARD):
+        for party in (MEMBER, SITTARD) + BYSTANDERS:
             c = Client(d, party, "legacy-sequence")
             c.subscribe("inbox.%s" % party, "backoffice", credit=100)
             self.clients[party] = c
@@ -92,18 +97,19 @@ class FilesWorld:
     def __init__(self, d):
         self.d = d
         self.root = os.path.join(d.dir, "files")
-        self.seen = {MEMBER: set(), SITTARD: set()}
-        self.pending = {MEMBER: [], SITTARD: []}
+        self.parties = (MEMBER, SITTARD) + BYSTANDERS
+        self.seen = {p: set() for p in self.parties}
+        self.pending = {p: [] for p in self.parties}
         self.log = ""
 
     def _run(self):
         r = subprocess.run([KNOOP_FILES, "-e", self.d.endpoint, "--root", self.root, "--once", "--interval", "100",
-                            "--idle", "800", MEMBER, SITTARD], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            "--idle", "800"] + list(self.parties), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            timeout=60)
         log = r.stdout.decode("utf-8", "replace")
         self.log += log
         check_eq(r.returncode, 0, "knoop-files exit code (log: %s)" % log)
-        for party in (MEMBER, SITTARD):
+        for party in self.parties:
             outbox = os.path.join(self.root, party, "outbox")
             for n in sorted(os.listdir(outbox), key=lambda n: int(n.split("-")[0]) if n[0].isdigit() else 0):
                 if n.startswith(".") or n in self.seen[party]:
@@ -229,6 +235,8 @@ def sequence(world, d, tag):
 
     for t, ident in ids.items():
         journal_once(d, "WMO" + t, ident)
+    for party in BYSTANDERS:
+        expect(world, party, [], "a bystander of the whole sequence")
     return a, ids, wmo315, wmo305
 
 
@@ -264,6 +272,8 @@ def refusals(world, d, tag, a, ids, wmo315, wmo305):
     check("XSD" in r["reason"], r)
     expect(world, MEMBER, [], "after a level-1 failure (no retour)")
     expect(world, SITTARD, [], "after a level-1 failure")
+    for party in BYSTANDERS:
+        expect(world, party, [], "a bystander of the refusals")
 
 def reused_identificatie(world, d, tag):
     """An accepted 315, then its Identificatie again with other content: knoopd must answer a 316 with 9056
