@@ -254,6 +254,38 @@ def daemon_mode_polls_survives_a_knoopd_restart_and_stops_on_sigterm():
 
 
 @test(timeout=60)
+def sigterm_finishes_the_file_in_hand():
+    """knoopd is frozen (SIGSTOP) while a file is published: SIGTERM makes knoop-files wait for the answer, move the
+    file and only then exit 0."""
+    with start(peer_timeout_ms=20000) as d:
+        root = os.path.join(d.dir, "files")
+        logf = open(os.path.join(d.dir, "files.log"), "wb")
+        p = subprocess.Popen([KNOOP_FILES, "-e", d.endpoint, "--root", root, "--interval", "100", MEMBER],
+                             stdout=logf, stderr=subprocess.STDOUT)
+        try:
+            time.sleep(1.0)                                  # connected and subscribed
+            os.kill(d.pid, signal.SIGSTOP)
+            try:
+                drop(root, MEMBER, "held.xml", L.wmo315("F315T", L.Assignment()))
+                time.sleep(1.0)                              # taken and published; no answer while knoopd is frozen
+                p.send_signal(signal.SIGTERM)
+                time.sleep(1.0)
+                check(p.poll() is None, "knoop-files exited with a file in hand")
+                check_eq(ls(root, MEMBER, "inbox"), ["held.xml"], "inbox while waiting")
+            finally:
+                os.kill(d.pid, signal.SIGCONT)
+            check_eq(p.wait(15), 0, "exit code after SIGTERM")
+            check_eq(ls(root, MEMBER, "done"), ["held.xml"], "the file in hand was finished")
+            check_eq(journal_count(d, "WMO315", "F315T"), 1, "journaled")
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            logf.close()
+        d.stop()
+
+
+@test(timeout=60)
 def outbox_names_follow_the_content_type():
     with start() as d:
         root = os.path.join(d.dir, "files")
