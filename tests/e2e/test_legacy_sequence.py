@@ -151,7 +151,8 @@ def accepted(r, what):
 def expect(world, party, types, what):
     """Exactly these message types arrived for `party` (in any order); returns them by type."""
     got = world.inbox(party)
-    check_eq(sorted(m.message_type for m in got), sorted(types), "%s (%s): what %s received" % (what, world.name, party))
+    check_eq(sorted(m.message_type for m in got), sorted(types),
+             "%s (%s): what %s received" % (what, world.name, party))
     return {m.message_type: m for m in got}
 
 

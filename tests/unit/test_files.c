@@ -1,5 +1,5 @@
 /* test_files.c — the file-exchange adapter's pieces (adapters/files): naming the iWmo/iJw message of a file from its
- * root namespace without expanding anything, ignored inbox names, outbox names, atomic writes and non-overwriting moves. */
+ * root namespace without expanding anything, inbox and outbox names, atomic writes and moves that never overwrite. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
