@@ -424,6 +424,11 @@ void knoop_xml_publish(knoop_broker_t *b, knoop_peer_t *p, uint64_t ref, Knoop__
         knoop_send_rejected(b, p, ref, KNOOP__ERROR_CODE__INTERNAL, "out of memory; publish again");
         goto out;
     }
+    /* A refused message is journaled for the record but does not take its Identificatie: the dedup index would
+     * otherwise answer a reuse (TR056, the very refusal being reported) as a duplicate of the first message.
+     * The envelope keeps the Identificatie; only the dedup column is empty. */
+    if (!accepted)
+        m->identificatie[0] = '\0';
     /* Every heen message gets its technical retour from knoopd. A 323 is different: its answer, the 325, is the
      * financier's decision on the claim; knoopd answers it only when it refuses the claim itself (ledger, rules). */
     if (t->answer && (number != 323 || !accepted))
