@@ -62,14 +62,19 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void utc_now(char ts[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(ts, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 /* One line per event, key=value; never a payload or a BSN (file names are the back-office's own). */
 static void logline(const char *event, const char *fmt, ...)
 {
     char ts[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    utc_now(ts);
     fprintf(stderr, "%s knoop-files %s ", ts, event);
     va_list ap;
     va_start(ap, fmt);
@@ -217,10 +222,7 @@ static void rescan_soon(party_t *p)
 static void write_error(party_t *p, const char *final, const char *code, const char *reason)
 {
     char name[1200], text[2048], ts[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    utc_now(ts);
     snprintf(name, sizeof name, "%s.error.txt", final);
     int n = snprintf(text, sizeof text, "file: %s\nparty: %s\ncode: %s\nreason: %s\nat: %s\n", final, p->code, code,
                      reason, ts);
@@ -402,15 +404,8 @@ static void on_deliver(files_ctx_t *x, party_t *p, const Knoop__Deliver *d)
         snprintf(reason, sizeof reason, "knoop-files could not write outbox/%s: %s", name, strerror(-rc));
         logline("outbox", "party=%s file=%s seq=%llu result=nack reason=\"%s\"", p->code, name,
                 (unsigned long long)d->seq, strerror(-rc));
-        Knoop__Nack n = KNOOP__NACK__INIT;
-        n.stream = d->stream;
-        n.seq = d->seq;
-        n.delay_ms = 5000;
-        n.reason = reason;
-        Knoop__Frame f = KNOOP__FRAME__INIT;
-        f.body_case = KNOOP__FRAME__BODY_NACK;
-        f.nack = &n;
-        send_frame(p, &f);
+        knoop_client_nack(p->c, d->stream, d->seq, 5000, reason);
+        p->last_send = now_s();
         x->errors++;
         return;
     }

@@ -26,6 +26,13 @@ MEMBER = "99990001"          # a member of the sittard-geleen contract
 BSN = "999900006"            # the examples' client; passes the 11-test
 
 
+def demo_network():
+    """The `network:` section of deploy/knoopd.yaml (the demo network), as text for harness.Daemon(network=...)."""
+    with open(os.path.join(REPO, "deploy", "knoopd.yaml"), encoding="utf-8") as f:
+        text = f.read()
+    return text[text.index("\nnetwork:") + 1:]
+
+
 def today():
     """The date knoopd checks Dagtekening against (Europe/Amsterdam; UTC is close enough outside midnight)."""
     return datetime.date.today()

@@ -17,7 +17,7 @@ import os
 import re
 import subprocess
 
-from harness import BUILD, REPO, Client, Daemon, check, check_eq, code_name, pb, run, test
+from harness import BUILD, Client, Daemon, check, check_eq, code_name, pb, run, test
 import legacy_messages as L
 
 KNOOP_FILES = os.path.join(BUILD, "knoop-files")
@@ -27,13 +27,7 @@ MEMBER, SITTARD = L.MEMBER, L.SITTARD
 BYSTANDERS = ("99990000", "99990002", "0888")
 
 
-def demo_network():
-    with open(os.path.join(REPO, "deploy", "knoopd.yaml"), encoding="utf-8") as f:
-        text = f.read()
-    return text[text.index("\nnetwork:") + 1:]
-
-
-NETWORK = demo_network()
+NETWORK = L.demo_network()
 
 
 def start():
