@@ -274,11 +274,9 @@ def reused_identificatie(world, d, tag):
     """An accepted 315, then its Identificatie again with other content: knoopd must answer a 316 with 9056
     (TR056) and deliver nothing.
 
-    KNOOPD BUG (fails today; kept on purpose): knoopd's level 2 does find the reuse (xml_ingest.c seen_before ->
-    TR056 9056) and builds the 316, but the refused message is journaled under the same (sender, message_type,
-    identificatie), so message_op.c apply_message hits the dedup index and returns before applying the companion:
-    the publisher gets `Accepted duplicate` with the original seq, the 316 is never written, no 9056 reaches anyone,
-    and knoop-files moves the file to done/ as if it had been stored."""
+    This found a knoopd bug, fixed in 51816d4: the refused message was journaled under the same (sender,
+    message_type, identificatie), so message_op.c hit the dedup index and answered `Accepted duplicate` without
+    writing the retour (and knoop-files moved the file to done/ as if it had been stored)."""
     a = L.Assignment()
     first = L.wmo315(tag + "R315", a)
     accepted(world.send(MEMBER, "reuse-1.xml", first), "315")
@@ -289,7 +287,7 @@ def reused_identificatie(world, d, tag):
     r = accepted(world.send(MEMBER, "reuse-2.xml", other), "315 with a reused Identificatie")
     to_member, to_sittard = world.inbox(MEMBER), world.inbox(SITTARD)
     check(not r["duplicate"] and [m.message_type for m in to_member] == ["WMO316"],
-          "KNOOPD BUG (xml_ingest.c + message_op.c, TR056): a reused Identificatie with other content was answered",
+          "a reused Identificatie with other content (TR056) was answered",
           r, "and the member received", to_member, "instead of a 316 with 9056")
     check_retour(to_member[0], "315", tag + "R315", MEMBER, ["9056"], "316 (9056)")
     check(to_member[0].header["header_only"], "a Header error gives a header-only retour")
