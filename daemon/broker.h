@@ -43,6 +43,7 @@ struct knoop_stream {
     bool persisted;        /* its streams row is committed (or queued) */
     bool dirty;            /* appended to since its groups were last pumped */
     knoop_stream_t *next_dirty;
+    struct knoop_env_cache *cache; /* owned (delivery_cache.h): latest envelopes of a fan-out stream, or NULL */
 };
 
 /* One delivery of one message to a group, kept in seq order until settled. */
@@ -76,6 +77,7 @@ struct knoop_group {
     uint64_t lease_seq;          /* durable groups send only seq <= lease (persisted as delivered_seq first) */
     bool lease_wait;             /* pumping stopped until a lease write commits */
     uint64_t redeliveries, dead_letters, delivered, last_ack_us;
+    uint64_t acks, acks_at_tick;   /* last_ack_us is set on the tick after acks changed (50 ms resolution) */
 };
 
 struct knoop_sub {
@@ -170,6 +172,7 @@ knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char 
                                uint64_t start_seq, int64_t start_time_us, bool *created);
 void knoop_group_pump(knoop_broker_t *b, knoop_group_t *g);
 void knoop_group_pump_later(knoop_broker_t *b, knoop_group_t *g);   /* at the end of this loop iteration */
+void knoop_delivery_cache_clear(knoop_broker_t *b);   /* messages left the journal (purge, dlq re-route) */
 void knoop_sub_detach(knoop_broker_t *b, knoop_sub_t *sub);   /* unacked deliveries return to the group */
 void knoop_delivery_tick(knoop_broker_t *b);                   /* redelivery, visibility timeouts, cursors */
 void knoop_group_free(knoop_group_t *g);

@@ -346,6 +346,7 @@ static void done_dlq(void *ctx, knoop_jop_t *op, int status)
         if (g)
             knoop_group_requeue(b, g, d->seq, d->id, d->attempts);   /* else the group takes it when it loads (load_retries) */
     } else if (d->action == DLQ_RETRY_ROUTING) {
+        knoop_delivery_cache_clear(b);   /* the message left its old seq */
         for (int i = 0; i < d->nstreams; i++)
             knoop_stream_appended(b, d->streams[i], d->new_seq);
     }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "broker.h"
+#include "delivery_cache.h"
 #include "journal_stmts.h"
 #include "log.h"
 
@@ -19,7 +20,13 @@
 
 /* ---- the ring of unsettled deliveries ---------------------------------------------------------------- */
 
-static knoop_inflight_t *ring_at(knoop_group_t *g, size_t i) { return &g->ring[(g->ring_head + i) % g->ring_cap]; }
+/* i < ring_len <= ring_cap and ring_head < ring_cap: one conditional subtraction instead of a division (this runs
+ * several times per ack). */
+static knoop_inflight_t *ring_at(knoop_group_t *g, size_t i)
+{
+    size_t k = g->ring_head + i;
+    return &g->ring[k >= g->ring_cap ? k - g->ring_cap : k];
+}
 
 static int ring_push(knoop_group_t *g, uint64_t seq)
 {
@@ -43,6 +50,12 @@ static int ring_push(knoop_group_t *g, uint64_t seq)
 
 static knoop_inflight_t *ring_find(knoop_group_t *g, uint64_t seq)
 {
+    if (g->ring_len == 0)
+        return NULL;
+    /* A stream whose seqs are dense (the usual case for a busy stream) finds it at once. */
+    uint64_t first = ring_at(g, 0)->seq;
+    if (seq >= first && seq - first < g->ring_len && ring_at(g, (size_t)(seq - first))->seq == seq)
+        return ring_at(g, (size_t)(seq - first));
     size_t lo = 0, hi = g->ring_len;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -63,7 +76,7 @@ static void advance_cursor(knoop_group_t *g)
     while (g->ring_len && ring_at(g, 0)->state == INFLIGHT_ACKED) {
         if (ring_at(g, 0)->seq > g->acked_seq)   /* a requeued dead letter lies below the cursor */
             g->acked_seq = ring_at(g, 0)->seq;
-        g->ring_head = (g->ring_head + 1) % g->ring_cap;
+        g->ring_head = g->ring_head + 1 == g->ring_cap ? 0 : g->ring_head + 1;
         g->ring_len--;
     }
     if (g->ring_len == 0 && g->next_seq > 0 && g->next_seq - 1 > g->acked_seq)
@@ -337,6 +350,7 @@ knoop_group_t *knoop_group_find(knoop_broker_t *b, knoop_stream_t *s, const char
 
 void knoop_group_free(knoop_group_t *g)
 {
+    knoop_env_cache_destroy(&g->stream->cache);   /* the stream's groups change: it is rebuilt when needed */
     free(g->ring);
     free(g->name);
     free(g);
@@ -416,6 +430,97 @@ static void pump_waiting(knoop_broker_t *b, knoop_group_t *g, uint64_t now)
     advance_cursor(g);
 }
 
+/* One row for the group: 0 sent (or parked for a retry), 1 the lease is used up, 2 nobody can take it now. */
+static int deliver_row(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, const void *env, size_t len)
+{
+    if (!ephemeral(g) && seq > g->lease_seq)
+        return 1;   /* journal a new lease first; done_cursor pumps again */
+    knoop_sub_t *m = pick_member(g);
+    if (!m || ring_push(g, seq) != 0)
+        return 2;
+    knoop_inflight_t *e = ring_at(g, g->ring_len - 1);
+    /* Sent before a restart (or before a rewind): this delivery is a redelivery. */
+    e->attempt = seq <= g->delivered_seq ? 1 : 0;
+    g->next_seq = seq + 1;
+    if (send_entry(b, g, m, e, env, len) != 0) {
+        e->state = INFLIGHT_WAITING;
+        e->due_ms = knoop_now_ms() + 100;
+        g->waiting++;
+        return 2;
+    }
+    return 0;
+}
+
+/* Fan-out streams (two groups or more) keep their latest envelopes in memory: each row is read once, not per group. */
+#define CACHE_ENTRIES 8192
+#define CACHE_BYTES (8u << 20)
+
+static knoop_env_cache_t *stream_cache(knoop_stream_t *s)
+{
+    if (!s->cache && knoop_strmap_size(s->groups) >= 2)
+        s->cache = knoop_env_cache_new(CACHE_ENTRIES, CACHE_BYTES);
+    return s->cache;
+}
+
+void knoop_delivery_cache_clear(knoop_broker_t *b)
+{
+    size_t pos = 0;
+    void *v;
+    while (knoop_strmap_next(b->streams, &pos, NULL, &v))
+        if (((knoop_stream_t *)v)->cache)
+            knoop_env_cache_clear(((knoop_stream_t *)v)->cache);
+}
+
+/* Serves up to `limit` rows from the cache; returns deliver_row's stop code, or 0 with *served rows. */
+static int pump_cached(knoop_broker_t *b, knoop_group_t *g, knoop_env_cache_t *c, uint64_t limit, uint64_t *served)
+{
+    size_t avail;
+    *served = 0;
+    const knoop_env_entry_t *e = knoop_env_cache_from(c, g->next_seq, &avail);
+    for (; e && *served < limit; e = knoop_env_cache_next(c, e)) {
+        int rc = deliver_row(b, g, e->seq, e->data, e->len);
+        if (rc != 0)
+            return rc;
+        (*served)++;
+    }
+    if (*served < limit && g->next_seq <= knoop_env_cache_hi(c))
+        g->next_seq = knoop_env_cache_hi(c) + 1;   /* complete up to hi: nothing else there */
+    return 0;
+}
+
+static int pump_journal(knoop_broker_t *b, knoop_group_t *g, knoop_env_cache_t *c, uint64_t limit, uint64_t *rows)
+{
+    sqlite3_stmt *st = b->read_entries;
+    uint64_t last = g->stream->last_seq;   /* committed, hence visible to this read */
+    bool extend = c && knoop_env_cache_extends(c, g->next_seq);
+    sqlite3_bind_int64(st, 1, g->stream->id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)g->next_seq);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    int rc = 0;
+    *rows = 0;
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
+        const void *env = sqlite3_column_blob(st, 1);
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        if (extend && knoop_env_cache_append(c, seq, env, len) != 0) {
+            knoop_env_cache_clear(c);
+            extend = false;
+        }
+        rc = deliver_row(b, g, seq, env, len);
+        if (rc != 1)
+            (*rows)++;
+    }
+    sqlite3_reset(st);
+    if (rc == 0 && *rows < limit) {
+        /* Everything up to last is committed, hence visible: the stream is read to its end. */
+        if (extend)
+            knoop_env_cache_complete_to(c, last);
+        if (g->next_seq <= last)
+            g->next_seq = last + 1;
+    }
+    return rc;
+}
+
 static void pump_new(knoop_broker_t *b, knoop_group_t *g)
 {
     if (!b->read_entries &&
@@ -424,59 +529,29 @@ static void pump_new(knoop_broker_t *b, knoop_group_t *g)
                            "WHERE e.stream_id = ? AND e.seq >= ? ORDER BY e.seq LIMIT ?",
                            -1, SQLITE_PREPARE_PERSISTENT, &b->read_entries, NULL) != SQLITE_OK)
         return;
-    while (g->next_seq <= g->stream->last_seq) {
-        uint64_t room = 0;
+    knoop_env_cache_t *c = stream_cache(g->stream);
+    int rc = 0;
+    while (rc == 0 && g->next_seq <= g->stream->last_seq) {
+        uint64_t room = 0, n = 0;
         for (knoop_sub_t *m = g->members; m; m = m->next_in_group)
             if (!m->peer->gone)
                 room += m->window - m->in_flight;
         if (room == 0)
-            return;
-        sqlite3_stmt *st = b->read_entries;
-        sqlite3_bind_int64(st, 1, g->stream->id);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)g->next_seq);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)(room < READ_BATCH ? room : READ_BATCH));
-        uint64_t rows = 0;
-        bool blocked = false;
-        bool leased_out = false;
-        while (!blocked && sqlite3_step(st) == SQLITE_ROW) {
-            uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
-            if (!ephemeral(g) && seq > g->lease_seq) {
-                leased_out = true;   /* journal a new lease first; done_cursor pumps again */
-                break;
-            }
-            knoop_sub_t *m = pick_member(g);
-            if (!m || ring_push(g, seq) != 0)
-                break;
-            knoop_inflight_t *e = ring_at(g, g->ring_len - 1);
-            /* Sent before a restart (or before a rewind): this delivery is a redelivery. */
-            e->attempt = seq <= g->delivered_seq ? 1 : 0;
-            if (send_entry(b, g, m, e, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1)) != 0) {
-                e->state = INFLIGHT_WAITING;
-                e->due_ms = knoop_now_ms() + 100;
-                g->waiting++;
-                blocked = true;
-            }
-            g->next_seq = seq + 1;
-            rows++;
-        }
-        sqlite3_reset(st);
-        if (leased_out) {
-            flush_cursor_lease(b, g, true);
-            g->lease_wait = true;
-            return;
-        }
-        if (!ephemeral(g) && g->next_seq + LEASE_SPAN / 2 > g->lease_seq && !g->cursor_op_pending)
-            flush_cursor_lease(b, g, true);   /* renew early so the group does not stall on it */
-        if (blocked)
-            return;
-        if (rows == 0 || rows < (room < READ_BATCH ? room : READ_BATCH)) {
-            /* Everything up to last_seq is committed, hence visible: the stream is read to its end. */
-            if (g->next_seq <= g->stream->last_seq && rows < (room < READ_BATCH ? room : READ_BATCH))
-                g->next_seq = g->stream->last_seq + 1;
-            advance_cursor(g);
-            return;
-        }
+            break;
+        uint64_t limit = room < READ_BATCH ? room : READ_BATCH;
+        if (c && knoop_env_cache_covers(c, g->next_seq))
+            rc = pump_cached(b, g, c, limit, &n);
+        else
+            rc = pump_journal(b, g, c, limit, &n);
     }
+    if (rc == 1) {
+        flush_cursor_lease(b, g, true);
+        g->lease_wait = true;
+        return;
+    }
+    if (!ephemeral(g) && g->next_seq + LEASE_SPAN / 2 > g->lease_seq && !g->cursor_op_pending)
+        flush_cursor_lease(b, g, true);   /* renew early so the group does not stall on it */
+    advance_cursor(g);
 }
 
 void knoop_group_pump(knoop_broker_t *b, knoop_group_t *g)
@@ -565,7 +640,7 @@ void knoop_handle_ack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Ack *m)
         knoop_dead_letter_retried(b, e->dl_id);
         e->dl_id = 0;
     }
-    g->last_ack_us = knoop_now_us();
+    g->acks++;   /* last_ack_us follows on the tick: no clock read per ack */
     b->stats.acked++;
     advance_cursor(g);
     knoop_group_pump_later(b, g);
@@ -642,6 +717,10 @@ void knoop_delivery_tick(knoop_broker_t *b)
         void *gv;
         while (knoop_strmap_next(s->groups, &gpos, NULL, &gv)) {
             knoop_group_t *g = gv;
+            if (g->acks != g->acks_at_tick) {
+                g->acks_at_tick = g->acks;
+                g->last_ack_us = knoop_now_us();
+            }
             for (size_t i = 0; i < g->ring_len; i++) {
                 knoop_inflight_t *e = ring_at(g, i);
                 if (e->state == INFLIGHT_SENT && e->due_ms <= now)

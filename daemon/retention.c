@@ -144,6 +144,7 @@ static void done_purge(void *ctx, knoop_jop_t *op, int status)
     b->purge_in_flight--;
     if (status == 0) {
         b->purged += p->n;
+        knoop_delivery_cache_clear(b);   /* no cached envelope outlives its message */
         knoop_log_info("retention.purged", "messages=%zu first_seq=%" PRIu64 " last_seq=%" PRIu64, p->n, p->seqs[0],
                        p->seqs[p->n - 1]);
     } else {
