@@ -337,6 +337,43 @@ def slow_consumer_costs_no_memory_and_does_not_slow_a_fast_one():
         slow.close()
 
 
+@test(timeout=90)
+def fan_out_groups_each_get_everything_in_order():
+    # Three names on one stream: the broker keeps the latest envelopes of such a stream in memory (8,192 entries);
+    # a group inside that window is served from it, one behind it (C starts at the beginning afterwards) from the
+    # journal, and both must see exactly the stream, in order.
+    n = 10000
+    with Daemon() as d:
+        a, b = Client(d, COOP, client_name="a"), Client(d, COOP, client_name="b")
+        a.subscribe(INBOX, "A", credit=300)
+        b.subscribe(INBOX, "B", credit=40)
+        got = {"A": [], "B": [], "C": []}
+
+        def drain(client, name, want, credit):
+            while len(got[name]) < want:
+                batch = client.deliveries(min(credit, want - len(got[name])), 2.0)
+                if not batch:
+                    return
+                for g in batch:
+                    got[name].append(g.seq)
+                    client.ack(INBOX, g.seq)
+
+        threads = [threading.Thread(target=drain, args=(a, "A", n, 300)),
+                   threading.Thread(target=drain, args=(b, "B", n, 40))]
+        for t in threads:
+            t.start()
+        p = Client(d, MEMBER)
+        seqs = publish_all(p, [referral("G%05d" % i) for i in range(n)], window=128)
+        for t in threads:
+            t.join(60)
+        c = Client(d, COOP, client_name="c")
+        c.subscribe(INBOX, "C", credit=300, start=pb.EARLIEST)
+        drain(c, "C", n, 300)
+        for name in "ABC":
+            check_eq(len(got[name]), n, "deliveries to %s" % name)
+            check(got[name] == seqs, "group %s: not the stream in order" % name)
+
+
 @test(timeout=40)
 def competing_consumers_share_the_work():
     with Daemon() as d:
