@@ -57,7 +57,13 @@ typedef struct knoop_inflight {
     char reason[64];             /* last nack reason */
     int64_t dl_id;               /* > 0: a dead letter put back by `dlq retry` (its row settles with it) */
     uint32_t attempt_floor;      /* attempts before that retry: the maximum counts from here */
+    bool attempts_row;           /* its attempt count is journaled (delivery_attempts.c) */
 } knoop_inflight_t;
+
+typedef struct knoop_stored_attempt {
+    uint64_t seq;
+    uint32_t attempts;
+} knoop_stored_attempt_t;
 
 /* A durable subscriber name on a stream: one cursor shared by its members (competing consumers). */
 struct knoop_group {
@@ -78,6 +84,8 @@ struct knoop_group {
     bool lease_wait;             /* pumping stopped until a lease write commits */
     uint64_t redeliveries, dead_letters, delivered, last_ack_us;
     uint64_t acks, acks_at_tick;   /* last_ack_us is set on the tick after acks changed (50 ms resolution) */
+    knoop_stored_attempt_t *stored_attempts;   /* owned: attempts journaled before the restart, ascending seq */
+    size_t stored_attempts_len;
 };
 
 struct knoop_sub {
@@ -173,6 +181,11 @@ knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char 
 void knoop_group_pump(knoop_broker_t *b, knoop_group_t *g);
 void knoop_group_pump_later(knoop_broker_t *b, knoop_group_t *g);   /* at the end of this loop iteration */
 void knoop_delivery_cache_clear(knoop_broker_t *b);   /* messages left the journal (purge, dlq re-route) */
+/* delivery_attempts.c: attempt counts that survive a restart */
+void knoop_attempts_record(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t *e);
+void knoop_attempts_forget(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t *e);
+void knoop_attempts_load(knoop_broker_t *b, knoop_group_t *g);
+uint32_t knoop_attempts_stored(const knoop_group_t *g, uint64_t seq);
 void knoop_sub_detach(knoop_broker_t *b, knoop_sub_t *sub);   /* unacked deliveries return to the group */
 void knoop_delivery_tick(knoop_broker_t *b);                   /* redelivery, visibility timeouts, cursors */
 void knoop_group_free(knoop_group_t *g);

@@ -325,8 +325,10 @@ knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char 
     g->persisted_acked = found ? durable : UINT64_MAX;   /* UINT64_MAX: not yet in the journal */
     g->persisted_delivered = delivered;
     flush_cursor(b, g);
-    if (!ephemeral(g))
+    if (!ephemeral(g)) {
+        knoop_attempts_load(b, g);
         load_retries(b, g);
+    }
     return g;
 }
 
@@ -351,6 +353,7 @@ knoop_group_t *knoop_group_find(knoop_broker_t *b, knoop_stream_t *s, const char
 void knoop_group_free(knoop_group_t *g)
 {
     knoop_env_cache_destroy(&g->stream->cache);   /* the stream's groups change: it is rebuilt when needed */
+    free(g->stored_attempts);
     free(g->ring);
     free(g->name);
     free(g);
@@ -421,8 +424,10 @@ static void pump_waiting(knoop_broker_t *b, knoop_group_t *g, uint64_t now)
         int rc = resend(b, g, m, e);
         if (rc == 0 || rc == -ENOENT) {
             g->waiting--;
-            if (rc == -ENOENT)
+            if (rc == -ENOENT) {
                 e->state = INFLIGHT_ACKED;
+                knoop_attempts_forget(b, g, e);
+            }
         } else {
             return;   /* the peer cannot take it now; the next tick tries again */
         }
@@ -441,6 +446,11 @@ static int deliver_row(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, const 
     knoop_inflight_t *e = ring_at(g, g->ring_len - 1);
     /* Sent before a restart (or before a rewind): this delivery is a redelivery. */
     e->attempt = seq <= g->delivered_seq ? 1 : 0;
+    uint32_t stored = g->stored_attempts_len ? knoop_attempts_stored(g, seq) : 0;
+    if (stored > e->attempt) {   /* it came back before the restart: the count goes on */
+        e->attempt = stored;
+        e->attempts_row = true;
+    }
     g->next_seq = seq + 1;
     if (send_entry(b, g, m, e, env, len) != 0) {
         e->state = INFLIGHT_WAITING;
@@ -556,8 +566,8 @@ static void pump_new(knoop_broker_t *b, knoop_group_t *g)
 
 void knoop_group_pump(knoop_broker_t *b, knoop_group_t *g)
 {
-    if (!g->members)
-        return;
+    if (!g->members || !b->journal)
+        return;   /* no journal: the last peers are freed after it closed (finish_stop) */
     if (g->waiting)
         pump_waiting(b, g, knoop_now_ms());
     pump_new(b, g);
@@ -574,6 +584,8 @@ void knoop_sub_detach(knoop_broker_t *b, knoop_sub_t *sub)
             e->due_ms = now;
             e->member = NULL;
             g->waiting++;
+            snprintf(e->reason, sizeof e->reason, "subscriber left");
+            knoop_attempts_record(b, g, e);
         }
     }
     for (knoop_sub_t **pp = &g->members; *pp; pp = &(*pp)->next_in_group)
@@ -636,6 +648,7 @@ void knoop_handle_ack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Ack *m)
         e->member->in_flight--;
     e->state = INFLIGHT_ACKED;
     e->member = NULL;
+    knoop_attempts_forget(b, g, e);
     if (e->dl_id > 0) {
         knoop_dead_letter_retried(b, e->dl_id);
         e->dl_id = 0;
@@ -664,6 +677,7 @@ static void return_entry(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t *
     snprintf(e->reason, sizeof e->reason, "%s", why);
     if (e->attempt - e->attempt_floor >= b->config->settings.redelivery_max_attempts) {
         e->state = INFLIGHT_ACKED;
+        knoop_attempts_forget(b, g, e);
         knoop_dead_letter_submit(b, g, e);
         advance_cursor(g);
         return;
@@ -671,6 +685,7 @@ static void return_entry(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t *
     e->state = INFLIGHT_WAITING;
     e->due_ms = knoop_now_ms() + delay_ms;
     g->waiting++;
+    knoop_attempts_record(b, g, e);
 }
 
 void knoop_handle_nack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Nack *m)

@@ -217,6 +217,43 @@ def nack_storm_backs_off_dead_letters_then_retry_and_discard_are_audited():
 
 
 @test(timeout=60)
+def attempts_count_on_across_a_restart_up_to_the_dead_letter():
+    settings = {"redelivery_max_attempts": 4, "redelivery_backoff_ms": 10}
+    with Daemon(settings=settings) as d:
+        p = Client(d, MEMBER)
+        seqs = publish_all(p, [referral("T%d" % i) for i in range(2)])
+        s = Client(d, COOP)
+        s.subscribe(INBOX, "poison", credit=10)
+        got = s.deliveries(2, 3)
+        check_eq([(g.seq, g.attempt) for g in got], [(seqs[0], 1), (seqs[1], 1)], "first deliveries")
+        s.nack(INBOX, seqs[0], reason="crashes the consumer")
+        s.ack(INBOX, seqs[1])
+        got = s.deliveries(1, 3)
+        check_eq([(g.seq, g.attempt) for g in got], [(seqs[0], 2)], "redelivery before the restart")
+        s.nack(INBOX, seqs[0], delay_ms=600000, reason="crashes the consumer")   # not again before the restart
+        time.sleep(0.3)
+        s.close()
+        d.restart()
+        check_eq(d.query("SELECT seq, attempts, last_reason FROM delivery_attempts"),
+                 [(seqs[0], 2, "crashes the consumer")], "journaled attempts")
+        s = Client(d, COOP)
+        s.subscribe(INBOX, "poison", credit=10)
+        for want in (3, 4):
+            got = s.deliveries(1, 3)
+            if got and got[0].seq == seqs[1]:     # acked, but behind the unsettled seqs[0]: it comes again
+                check(got[0].attempt > 1, "seq %d came again with attempt 1" % got[0].seq)
+                s.ack(INBOX, got[0].seq)
+                got = s.deliveries(1, 3)
+            check(got and got[0].seq == seqs[0], "redelivery after the restart", got)
+            check_eq(got[0].attempt, want, "attempt after the restart")
+            s.nack(INBOX, got[0].seq, reason="crashes the consumer")
+        time.sleep(0.3)
+        rows = d.table("dlq", "list")
+        check_eq([(r["seq"], r["attempts"]) for r in rows], [(seqs[0], 4)], "dead letter at the limit, restart or not")
+        check_eq(d.query("SELECT count(*) FROM delivery_attempts")[0][0], 0, "attempt rows left")
+
+
+@test(timeout=60)
 def retried_dead_letter_survives_a_restart_until_settled():
     settings = {"redelivery_max_attempts": 1}
     with Daemon(settings=settings) as d:
