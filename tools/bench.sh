@@ -24,7 +24,7 @@ seconds=${KNOOP_BENCH_SECONDS:-3}
 # Plain publish: no network, routed by receiver. Then fan-out. Then the same daemon build with the whole demo network
 # (18 financiers, 8 members) for white-label dispatch of 10,000 clients; its ratio is to plain publish at the same W.
 start_daemon ""
-"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -o "$tmp/plain.json" -c publish -s "$seconds"
+"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -o "$tmp/plain.json" -c publish,xml -s "$seconds"
 stop_daemon
 # Fan-out on a fresh daemon: 8 subscribers (distinct names) on one stream, each acking every delivery; live at W=64
 # (publish -> deliver latency) and draining what was published (deliveries/s).

@@ -109,7 +109,14 @@ typedef struct workload {
     int bsn_clients;     /* > 0: each message names one of this many clients (routing bench) */
     int subscribers;     /* > 0: fan-out: this many acking subscribers (distinct names) on inbox.<receiver> */
     bool drain;          /* fan-out: publish first, then the subscribers read it all (no live latency) */
+    bool xml;            /* publish the iWmo 301 of --xml, each with its own Identificatie (validate + route + journal) */
 } workload_t;
+
+/* The iWmo template for the xml cases (main() loads it) and where its 12-character Identificatie sits. */
+typedef struct xml_template {
+    char *text;          /* owned */
+    size_t len, id_at;   /* id_at: offset of the Identificatie's 12 characters */
+} xml_template_t;
 
 /* A valid test BSN for client i: 99999xxxx with the check digit that passes the 11-test (skip those that can't). */
 static void bsn_for(long i, char out[10])
@@ -129,7 +136,7 @@ static void bsn_for(long i, char out[10])
 }
 
 static int publish_run(const char *endpoint, const workload_t *w, size_t payload, int window, double seconds,
-                       const char *run_tag, run_result_t *out)
+                       const char *run_tag, const xml_template_t *xml, run_result_t *out)
 {
     char err[512];
     knoop_client_t *c;
@@ -150,6 +157,15 @@ static int publish_run(const char *endpoint, const workload_t *w, size_t payload
     env.payload.len = payload;
     char ident[16], bsn[10];
     env.identificatie = ident;
+    if (w->xml) {   /* knoopd takes type, Identificatie and receiver from the XML itself */
+        free(body);
+        body = malloc(xml->len);
+        memcpy(body, xml->text, xml->len);
+        env.payload.data = (uint8_t *)body;
+        env.payload.len = xml->len;
+        env.identificatie = (char *)"";
+        env.content_type = (char *)"application/xml; iwmo-3.2; WMO301";
+    }
     uint64_t next_ref = 1;
     long in_flight = 0, done = 0, nlat = 0;
     out->rejected = 0;
@@ -157,12 +173,20 @@ static int publish_run(const char *endpoint, const workload_t *w, size_t payload
     while (now_s() < deadline || in_flight > 0) {
         while (in_flight < window && now_s() < deadline && next_ref < cap) {
             snprintf(ident, sizeof ident, "%s%lx", run_tag, (unsigned long)next_ref);
+            if (w->xml) {
+                char id12[13];
+                snprintf(id12, sizeof id12, "%-12.12s", ident);
+                for (int k = 0; k < 12; k++)
+                    if (id12[k] == ' ')
+                        id12[k] = 'X';
+                memcpy(body + xml->id_at, id12, 12);
+            }
             if (w->bsn_clients > 0) {
                 bsn_for((long)(next_ref % (uint64_t)w->bsn_clients), bsn);
                 env.client_bsn = bsn;
             }
             sent_at[next_ref] = now_s();
-            if (payload >= sizeof(double))
+            if (payload >= sizeof(double) && !w->xml)
                 memcpy(body, &sent_at[next_ref], sizeof(double));   /* fan-out: publish -> deliver latency */
             knoop_client_publish(c, next_ref++, &env);
             in_flight++;
@@ -370,7 +394,7 @@ static int fanout_run(const char *endpoint, const workload_t *w, size_t payload,
     }
     double t0 = now_s();
     run_result_t pub = {0};
-    if (w->drain && publish_run(endpoint, w, payload, window, seconds, run_tag, &pub) != 0)
+    if (w->drain && publish_run(endpoint, w, payload, window, seconds, run_tag, NULL, &pub) != 0)
         return -1;
     double t_sub = now_s();
     for (int i = 0; i < n; i++) {
@@ -393,7 +417,7 @@ static int fanout_run(const char *endpoint, const workload_t *w, size_t payload,
             while (atomic_load(&subs[i].ready) == 0)
                 nanosleep(&(struct timespec){0, 1000000}, NULL);
         t0 = now_s();
-        if (publish_run(endpoint, w, payload, window, seconds, run_tag, &pub) != 0)
+        if (publish_run(endpoint, w, payload, window, seconds, run_tag, NULL, &pub) != 0)
             fprintf(stderr, "knoop-bench: fan-out producer had rejections\n");
     }
     atomic_store(&expected, pub.accepted);
@@ -454,10 +478,11 @@ typedef struct bench_case {
     workload_t workload;
 } bench_case_t;
 
-#define PLAIN {"0917", "99990000", "referral", "knoop.Referral", 0, 0, false}
-#define ROUTED {"0917", "", "referral", "knoop.domain.Referral", 10000, 0, false}
-#define FANOUT_LIVE {"0917", "99990000", "referral", "knoop.Referral", 0, 8, false}
-#define FANOUT_DRAIN {"0917", "99990000", "referral", "knoop.Referral", 0, 8, true}
+#define PLAIN {"0917", "99990000", "referral", "knoop.Referral", 0, 0, false, false}
+#define XML301 {"0384", "", "assignment", "", 0, 0, false, true}
+#define ROUTED {"0917", "", "referral", "knoop.domain.Referral", 10000, 0, false, false}
+#define FANOUT_LIVE {"0917", "99990000", "referral", "knoop.Referral", 0, 8, false, false}
+#define FANOUT_DRAIN {"0917", "99990000", "referral", "knoop.Referral", 0, 8, true, false}
 
 static const bench_case_t cases[] = {
     {"publish-1k-w1", "publish", 1024, 1, CEIL_FSYNC, NULL, 0.70, 0, PLAIN},
@@ -466,6 +491,9 @@ static const bench_case_t cases[] = {
     {"publish-256-w1", "publish", 256, 1, CEIL_FSYNC, NULL, 0.70, 0, PLAIN},
     {"publish-256-w64", "publish", 256, 64, CEIL_SQLITE_64, NULL, 0.80, 0, PLAIN},
     {"publish-256-w1024", "publish", 256, 1024, CEIL_SQLITE_1024, NULL, 0.75, 250000, PLAIN},
+    /* iWmo 301 (about 3 KiB) through level 1 (XSD), level 2, the ledger, routing, the journal and its 302: no DESIGN
+     * target; the ratio is to plain 1 KiB publish at the same window. */
+    {"xml-wmo301-w64", "xml", 0, 64, CEIL_CASE, "publish-1k-w64", 0.0, 0, XML301},
     {"routing-1k-w64", "routing", 1024, 64, CEIL_CASE, "publish-1k-w64", 0.85, 0, ROUTED},
     {"routing-1k-w1024", "routing", 1024, 1024, CEIL_CASE, "publish-1k-w1024", 0.85, 0, ROUTED},
     /* DESIGN §7: delivery to 8 subscribers >= 300k deliveries/s aggregate with acks (msgs/s = deliveries/s here):
@@ -478,14 +506,15 @@ static const bench_case_t cases[] = {
 int main(int argc, char **argv)
 {
     const char *endpoint = "tcp://127.0.0.1:5570", *dir = ".", *out_path = "build/bench/latest.json";
-    const char *groups = "publish", *baseline = NULL;
+    const char *groups = "publish", *baseline = NULL, *xml_path = "tools/bench-data/WMO301.xml";
     double seconds = 3.0, ceiling_seconds = 2.0;
     static const struct option opts[] = {
         {"endpoint", required_argument, 0, 'e'}, {"dir", required_argument, 0, 'd'},
         {"out", required_argument, 0, 'o'}, {"seconds", required_argument, 0, 's'},
-        {"cases", required_argument, 0, 'c'}, {"baseline", required_argument, 0, 'b'}, {0, 0, 0, 0}};
+        {"cases", required_argument, 0, 'c'}, {"baseline", required_argument, 0, 'b'},
+        {"xml", required_argument, 0, 'x'}, {0, 0, 0, 0}};
     int o;
-    while ((o = getopt_long(argc, argv, "e:d:o:s:c:b:", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "e:d:o:s:c:b:x:", opts, NULL)) != -1) {
         switch (o) {
         case 'e': endpoint = optarg; break;
         case 'd': dir = optarg; break;
@@ -493,11 +522,30 @@ int main(int argc, char **argv)
         case 's': seconds = atof(optarg); break;
         case 'c': groups = optarg; break;
         case 'b': baseline = optarg; break;
+        case 'x': xml_path = optarg; break;
         default:
             fprintf(stderr, "usage: knoop-bench [-e ENDPOINT] [-d DIR for ceilings] [-o JSON] [-s SECONDS] "
-                            "[-c publish,routing,fanout]\n");
+                            "[-c publish,xml,routing,fanout] [-x WMO301.xml]\n");
             return 2;
         }
+    }
+    xml_template_t xml = {0};
+    if (strstr(groups, "xml")) {
+        FILE *f = fopen(xml_path, "rb");
+        xml.text = f ? malloc(1 << 20) : NULL;
+        xml.len = xml.text ? fread(xml.text, 1, (1 << 20) - 1, f) : 0;
+        if (f)
+            fclose(f);
+        xml.text[xml.len] = '\0';
+        /* <iwmo:Identificatie>, not <wmo301:BerichtIdentificatie> */
+        const char *id = xml.text ? strstr(xml.text, ":Identificatie>") : NULL;
+        if (id)
+            id++;
+        if (!id) {
+            fprintf(stderr, "knoop-bench: %s is not an iWmo message with an Identificatie\n", xml_path);
+            return 2;
+        }
+        xml.id_at = (size_t)(id - xml.text) + strlen("Identificatie>");
     }
     double ceil[2][3];   /* [payload 1k, 256][fsync, sqlite64, sqlite1024] */
     size_t sizes[2] = {1024, 256};
@@ -548,7 +596,7 @@ int main(int argc, char **argv)
         run_result_t r = {0};
         int rc = bc->workload.subscribers > 0
                      ? fanout_run(endpoint, &bc->workload, bc->payload, bc->window, seconds, run_tag, &r)
-                     : publish_run(endpoint, &bc->workload, bc->payload, bc->window, seconds, run_tag, &r);
+                     : publish_run(endpoint, &bc->workload, bc->payload, bc->window, seconds, run_tag, &xml, &r);
         if (rc != 0)
             failures++;
         measured[i] = r.msgs_per_s;
