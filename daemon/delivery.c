@@ -612,7 +612,7 @@ void knoop_sub_detach(knoop_broker_t *b, knoop_sub_t *sub)
 
 /* ---- settling -------------------------------------------------------------------------------------------- */
 
-static knoop_sub_t *sub_for(knoop_peer_t *p, const char *stream)
+knoop_sub_t *knoop_sub_for(knoop_peer_t *p, const char *stream)
 {
     for (knoop_sub_t *s = p->subs; s; s = s->next_on_peer)
         if (strcmp(s->group->stream->name, stream) == 0)
@@ -634,7 +634,7 @@ void knoop_group_pump_later(knoop_broker_t *b, knoop_group_t *g)
 
 void knoop_handle_ack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Ack *m)
 {
-    knoop_sub_t *sub = sub_for(p, m->stream);
+    knoop_sub_t *sub = knoop_sub_for(p, m->stream);
     if (!sub) {
         knoop_send_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, "Ack for stream '%.64s' without a subscription "
                          "on this connection", m->stream);
@@ -690,7 +690,7 @@ static void return_entry(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t *
 
 void knoop_handle_nack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Nack *m)
 {
-    knoop_sub_t *sub = sub_for(p, m->stream);
+    knoop_sub_t *sub = knoop_sub_for(p, m->stream);
     if (!sub) {
         knoop_send_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, "Nack for stream '%.64s' without a subscription "
                          "on this connection", m->stream);

@@ -6,14 +6,6 @@
 #include "broker.h"
 #include "log.h"
 
-static knoop_sub_t *sub_for(knoop_peer_t *p, const char *stream)
-{
-    for (knoop_sub_t *s = p->subs; s; s = s->next_on_peer)
-        if (strcmp(s->group->stream->name, stream) == 0)
-            return s;
-    return NULL;
-}
-
 static bool subscriber_name_ok(const char *name)
 {
     size_t n = strlen(name);
@@ -46,7 +38,7 @@ void knoop_handle_subscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Subscribe
                          m->stream);
         return;
     }
-    if (sub_for(p, m->stream)) {
+    if (knoop_sub_for(p, m->stream)) {
         knoop_send_error(b, p, KNOOP__ERROR_CODE__INVALID_FIELD, "already subscribed to '%.64s' on this connection; "
                          "Unsubscribe first", m->stream);
         return;
@@ -93,7 +85,7 @@ void knoop_handle_subscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Subscribe
 
 void knoop_handle_unsubscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Unsubscribe *m)
 {
-    knoop_sub_t *sub = sub_for(p, m->stream);
+    knoop_sub_t *sub = knoop_sub_for(p, m->stream);
     if (!sub) {
         knoop_send_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, "not subscribed to '%.64s' on this connection",
                          m->stream);
@@ -104,7 +96,7 @@ void knoop_handle_unsubscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Unsubsc
 
 void knoop_handle_credit(knoop_broker_t *b, knoop_peer_t *p, Knoop__Credit *m)
 {
-    knoop_sub_t *sub = sub_for(p, m->stream);
+    knoop_sub_t *sub = knoop_sub_for(p, m->stream);
     if (!sub) {
         knoop_send_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, "Credit for '%.64s' without a subscription on this "
                          "connection", m->stream);
