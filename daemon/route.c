@@ -21,7 +21,7 @@ static void add_stream(knoop_broker_t *b, knoop_route_result_t *out, const char 
 static void dead_letter(knoop_broker_t *b, knoop_route_result_t *out)
 {
     out->dead_letter = true;
-    snprintf(out->explain, sizeof out->explain, "dead letter: %s", out->reason);
+    snprintf(out->explain, sizeof out->explain, "dead-letter: %s", out->reason);   /* as router.c names the rule */
     add_stream(b, out, "deadletters");
 }
 
