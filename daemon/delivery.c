@@ -636,8 +636,9 @@ void knoop_handle_ack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Ack *m)
 {
     knoop_sub_t *sub = knoop_sub_for(p, m->stream);
     if (!sub) {
-        knoop_send_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, "Ack for stream '%.64s' without a subscription "
-                         "on this connection", m->stream);
+        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, m->stream,
+                                "Ack for stream '%.64s' without a subscription "
+                                "on this connection", m->stream);
         return;
     }
     knoop_group_t *g = sub->group;
@@ -692,8 +693,9 @@ void knoop_handle_nack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Nack *m)
 {
     knoop_sub_t *sub = knoop_sub_for(p, m->stream);
     if (!sub) {
-        knoop_send_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, "Nack for stream '%.64s' without a subscription "
-                         "on this connection", m->stream);
+        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, m->stream,
+                                "Nack for stream '%.64s' without a subscription "
+                                "on this connection", m->stream);
         return;
     }
     knoop_group_t *g = sub->group;

@@ -36,20 +36,42 @@ int knoop_send_frame(knoop_broker_t *b, knoop_peer_t *p, const Knoop__Frame *f)
     return rc;
 }
 
-int knoop_send_error(knoop_broker_t *b, knoop_peer_t *p, Knoop__ErrorCode code, const char *fmt, ...)
+static int send_error_v(knoop_broker_t *b, knoop_peer_t *p, Knoop__ErrorCode code, const char *stream,
+                        const char *fmt, va_list ap)
 {
     char reason[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
     Knoop__Error e = KNOOP__ERROR__INIT;
     e.code = code;
     e.reason = reason;
+    char stream_copy[64];
+    if (stream) {   /* a stream name as the client sent it: bounded, it may be invalid */
+        snprintf(stream_copy, sizeof stream_copy, "%s", stream);
+        e.stream = stream_copy;
+    }
     Knoop__Frame f = KNOOP__FRAME__INIT;
     f.body_case = KNOOP__FRAME__BODY_ERROR;
     f.error = &e;
     return knoop_send_frame(b, p, &f);
+}
+
+int knoop_send_error(knoop_broker_t *b, knoop_peer_t *p, Knoop__ErrorCode code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = send_error_v(b, p, code, NULL, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int knoop_send_stream_error(knoop_broker_t *b, knoop_peer_t *p, Knoop__ErrorCode code, const char *stream,
+                            const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = send_error_v(b, p, code, stream, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 int knoop_send_rejected(knoop_broker_t *b, knoop_peer_t *p, uint64_t ref, Knoop__ErrorCode code, const char *fmt, ...)

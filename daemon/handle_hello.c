@@ -43,6 +43,8 @@ void knoop_handle_hello(knoop_broker_t *b, knoop_peer_t *p, Knoop__Hello *m)
     w.max_message_bytes = b->config->settings.max_message_bytes;
     w.heartbeat_ms = (uint32_t)b->config->settings.heartbeat_ms;
     w.broker_version = KNOOP_VERSION;
+    w.peer_timeout_ms = (uint32_t)b->config->settings.peer_timeout_ms;
+    w.max_credit = (uint32_t)b->config->settings.max_credit;
     Knoop__Frame f = KNOOP__FRAME__INIT;
     f.body_case = KNOOP__FRAME__BODY_WELCOME;
     f.welcome = &w;

@@ -20,32 +20,37 @@ static bool subscriber_name_ok(const char *name)
 void knoop_handle_subscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Subscribe *m)
 {
     if (!m->stream || !m->stream[0]) {
-        knoop_send_error(b, p, KNOOP__ERROR_CODE__MISSING_FIELD, "subscribe.stream is required");
+        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__MISSING_FIELD, m->stream, "subscribe.stream is required");
         return;
     }
     if (!subscriber_name_ok(m->subscriber)) {
-        knoop_send_error(b, p, KNOOP__ERROR_CODE__INVALID_FIELD, "subscribe.subscriber must be at most 64 printable "
-                         "characters without spaces or '~'");
+        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__INVALID_FIELD, m->stream,
+                                "subscribe.subscriber must be at most 64 printable "
+                                "characters without spaces or '~'");
         return;
     }
     if ((int)m->start < 0 || (int)m->start > (int)KNOOP__START_AT__TIME) {
-        knoop_send_error(b, p, KNOOP__ERROR_CODE__INVALID_FIELD, "subscribe.start %d is not a StartAt", (int)m->start);
+        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__INVALID_FIELD, m->stream,
+                                "subscribe.start %d is not a StartAt", (int)m->start);
         return;
     }
     if (!knoop_may_read(b, p->party, m->stream)) {
         knoop_log_warn("subscribe.refused", "party=%s stream=%.64s", p->party, m->stream);
-        knoop_send_error(b, p, KNOOP__ERROR_CODE__NOT_AUTHORISED, "party %s may not read stream '%.64s'", p->party,
-                         m->stream);
+        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__NOT_AUTHORISED, m->stream,
+                                "party %s may not read stream '%.64s'", p->party,
+                                m->stream);
         return;
     }
     if (knoop_sub_for(p, m->stream)) {
-        knoop_send_error(b, p, KNOOP__ERROR_CODE__INVALID_FIELD, "already subscribed to '%.64s' on this connection; "
-                         "Unsubscribe first", m->stream);
+        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__INVALID_FIELD, m->stream,
+                                "already subscribed to '%.64s' on this connection; "
+                                "Unsubscribe first", m->stream);
         return;
     }
     knoop_stream_t *s = knoop_stream_get(b, m->stream, true);
     if (!s) {
-        knoop_send_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, "'%.64s' is not a valid stream name", m->stream);
+        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, m->stream,
+                                "'%.64s' is not a valid stream name", m->stream);
         return;
     }
     /* Without a name the subscription is ephemeral: its cursor is never stored. */
@@ -58,7 +63,7 @@ void knoop_handle_subscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Subscribe
     knoop_group_t *g = knoop_group_get(b, s, name, m->start, m->start_seq, m->start_time_us, &created);
     knoop_sub_t *sub = g ? calloc(1, sizeof *sub) : NULL;
     if (!sub) {
-        knoop_send_error(b, p, KNOOP__ERROR_CODE__INTERNAL, "out of memory");
+        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__INTERNAL, m->stream, "out of memory");
         return;
     }
     sub->peer = p;
@@ -76,6 +81,7 @@ void knoop_handle_subscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Subscribe
     r.stream = s->name;
     r.subscriber = name;
     r.position = g->acked_seq;
+    r.credit = (uint32_t)sub->window;
     Knoop__Frame f = KNOOP__FRAME__INIT;
     f.body_case = KNOOP__FRAME__BODY_SUBSCRIBED;
     f.subscribed = &r;
@@ -87,8 +93,9 @@ void knoop_handle_unsubscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Unsubsc
 {
     knoop_sub_t *sub = knoop_sub_for(p, m->stream);
     if (!sub) {
-        knoop_send_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, "not subscribed to '%.64s' on this connection",
-                         m->stream);
+        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, m->stream,
+                                "not subscribed to '%.64s' on this connection",
+                                m->stream);
         return;
     }
     knoop_sub_detach(b, sub);
@@ -98,8 +105,9 @@ void knoop_handle_credit(knoop_broker_t *b, knoop_peer_t *p, Knoop__Credit *m)
 {
     knoop_sub_t *sub = knoop_sub_for(p, m->stream);
     if (!sub) {
-        knoop_send_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, "Credit for '%.64s' without a subscription on this "
-                         "connection", m->stream);
+        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, m->stream,
+                                "Credit for '%.64s' without a subscription on this "
+                                "connection", m->stream);
         return;
     }
     uint64_t max = b->config->settings.max_credit;

@@ -738,5 +738,28 @@ def sigterm_answers_in_flight_and_exits_zero():
         check_eq(d.proc.wait(15), 0, "exit code after SIGINT")
 
 
+# ---- correlation and limits in the protocol -------------------------------------------------------------------
+
+@test
+def stream_errors_name_their_stream_and_welcome_states_the_limits():
+    with Daemon(settings={"max_credit": 100}) as d:
+        c = Client(d)
+        c.send(pb.Frame(hello=pb.Hello(party=COOP, client_name="limits", protocol_version=1)))
+        f = c.expect(lambda f: body(f) == "welcome", 2)
+        check_eq((f.welcome.peer_timeout_ms, f.welcome.max_credit), (2000, 100), "Welcome limits")
+        c.send(pb.Frame(subscribe=pb.Subscribe(stream="inbox." + GEMEENTE, subscriber="x", credit=5)))
+        f = c.expect(lambda f: body(f) == "error", 2)
+        check_eq((f.error.code, f.error.stream), (pb.NOT_AUTHORISED, "inbox." + GEMEENTE), "Error.stream")
+        c.send(pb.Frame(subscribe=pb.Subscribe(stream=INBOX, subscriber="x", credit=500)))
+        f = c.expect(lambda f: body(f) == "subscribed", 2)
+        check_eq(f.subscribed.credit, 100, "Subscribed.credit is the window granted (capped at max_credit)")
+        c.send(pb.Frame(ack=pb.Ack(stream="inbox.nope", seq=1)))
+        f = c.expect(lambda f: body(f) == "error", 2)
+        check_eq((f.error.code, f.error.stream), (pb.UNKNOWN_STREAM, "inbox.nope"), "an Ack's Error names its stream")
+        c.send(pb.Frame(hello=pb.Hello(party="12", client_name="x", protocol_version=1)))
+        f = c.expect(lambda f: body(f) == "error", 2)
+        check_eq((f.error.code, f.error.stream), (pb.INVALID_PARTY, ""), "a connection-level Error has no stream")
+
+
 if __name__ == "__main__":
     run()
