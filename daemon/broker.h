@@ -190,7 +190,9 @@ void knoop_attempts_forget(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t
 void knoop_attempts_load(knoop_broker_t *b, knoop_group_t *g);
 uint32_t knoop_attempts_stored(const knoop_group_t *g, uint64_t seq);
 void knoop_sub_detach(knoop_broker_t *b, knoop_sub_t *sub);
-knoop_sub_t *knoop_sub_for(knoop_peer_t *p, const char *stream);   /* this connection's subscription, or NULL */   /* unacked deliveries return to the group */
+knoop_sub_t *knoop_sub_for(knoop_peer_t *p, const char *stream);   /* this connection's subscription, or NULL */
+/* The same, for a frame that needs one (Ack, Nack, Credit, Unsubscribe): without it, Error UNKNOWN_STREAM and NULL. */
+knoop_sub_t *knoop_sub_required(knoop_broker_t *b, knoop_peer_t *p, const char *stream, const char *frame);   /* unacked deliveries return to the group */
 void knoop_delivery_tick(knoop_broker_t *b);                   /* redelivery, visibility timeouts, cursors */
 void knoop_group_free(knoop_group_t *g);
 int knoop_group_rewind(knoop_broker_t *b, knoop_group_t *g, uint64_t acked_seq);

@@ -632,15 +632,20 @@ void knoop_group_pump_later(knoop_broker_t *b, knoop_group_t *g)
     }
 }
 
+knoop_sub_t *knoop_sub_required(knoop_broker_t *b, knoop_peer_t *p, const char *stream, const char *frame)
+{
+    knoop_sub_t *sub = knoop_sub_for(p, stream);
+    if (!sub)
+        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, stream,
+                                "%s for stream '%.64s' without a subscription on this connection", frame, stream);
+    return sub;
+}
+
 void knoop_handle_ack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Ack *m)
 {
-    knoop_sub_t *sub = knoop_sub_for(p, m->stream);
-    if (!sub) {
-        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, m->stream,
-                                "Ack for stream '%.64s' without a subscription "
-                                "on this connection", m->stream);
+    knoop_sub_t *sub = knoop_sub_required(b, p, m->stream, "Ack");
+    if (!sub)
         return;
-    }
     knoop_group_t *g = sub->group;
     knoop_inflight_t *e = ring_find(g, m->seq);
     if (!e || e->state != INFLIGHT_SENT)
@@ -691,13 +696,9 @@ static void return_entry(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t *
 
 void knoop_handle_nack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Nack *m)
 {
-    knoop_sub_t *sub = knoop_sub_for(p, m->stream);
-    if (!sub) {
-        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, m->stream,
-                                "Nack for stream '%.64s' without a subscription "
-                                "on this connection", m->stream);
+    knoop_sub_t *sub = knoop_sub_required(b, p, m->stream, "Nack");
+    if (!sub)
         return;
-    }
     knoop_group_t *g = sub->group;
     knoop_inflight_t *e = ring_find(g, m->seq);
     if (!e || e->state != INFLIGHT_SENT)

@@ -91,25 +91,17 @@ void knoop_handle_subscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Subscribe
 
 void knoop_handle_unsubscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Unsubscribe *m)
 {
-    knoop_sub_t *sub = knoop_sub_for(p, m->stream);
-    if (!sub) {
-        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, m->stream,
-                                "not subscribed to '%.64s' on this connection",
-                                m->stream);
+    knoop_sub_t *sub = knoop_sub_required(b, p, m->stream, "Unsubscribe");
+    if (!sub)
         return;
-    }
     knoop_sub_detach(b, sub);
 }
 
 void knoop_handle_credit(knoop_broker_t *b, knoop_peer_t *p, Knoop__Credit *m)
 {
-    knoop_sub_t *sub = knoop_sub_for(p, m->stream);
-    if (!sub) {
-        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, m->stream,
-                                "Credit for '%.64s' without a subscription on this "
-                                "connection", m->stream);
+    knoop_sub_t *sub = knoop_sub_required(b, p, m->stream, "Credit");
+    if (!sub)
         return;
-    }
     uint64_t max = b->config->settings.max_credit;
     sub->window = sub->window + m->n > max ? max : sub->window + m->n;
     knoop_group_pump_later(b, sub->group);

@@ -82,7 +82,7 @@ static int apply_message(knoop_jtx_t *tx, knoop_jop_t *op)
         if (step_done(st) != 0)
             return -EIO;
     }
-    if (m->has_route_row && knoop_route_row_apply(tx, &m->route_row, m->accepted_us) != 0)
+    if (m->route_row && knoop_route_row_apply(tx, m->route_row, m->accepted_us) != 0)
         return -EIO;
     for (int i = 0; i < 2; i++)
         if (m->extras[i].apply && m->extras[i].apply(tx, m->extras[i].arg, m->seq) != 0)
@@ -163,12 +163,14 @@ static void done_message(void *ctx, knoop_jop_t *op, int status)
     }
     if (c) {
         free(c->blob);
+        free(c->route_row);
         free(c->extras[0].arg);
         free(c->extras[1].arg);
         free(c);
     }
     free(m->extras[0].arg);
     free(m->extras[1].arg);
+    free(m->route_row);
     if (m->peer) {
         m->peer->publishes_in_flight--;
         knoop_peer_release(b, m->peer);
@@ -208,11 +210,16 @@ knoop_msg_op_t *knoop_message_build(knoop_broker_t *b, knoop_peer_t *peer, uint6
     for (int i = 0; i < route->nstreams; i++) {
         m->streams[i] = route->streams[i];
         m->create_stream[i] = !route->streams[i]->persisted;
-        route->streams[i]->persisted = true;
     }
     m->dead_letter = route->dead_letter;
-    m->has_route_row = route->has_row;
-    m->route_row = route->row;
+    if (route->has_row) {
+        m->route_row = malloc(sizeof *m->route_row);
+        if (!m->route_row) {
+            free(m);
+            return NULL;
+        }
+        *m->route_row = route->row;
+    }
     snprintf(m->dead_letter_reason, sizeof m->dead_letter_reason, "%s", route->reason);
     /* The envelope's own fields belong to its unpacked frame: swap ours in for packing, then put them back. */
     Knoop__Envelope saved = *env;
@@ -230,9 +237,13 @@ knoop_msg_op_t *knoop_message_build(knoop_broker_t *b, knoop_peer_t *peer, uint6
         knoop__envelope__pack(env, m->blob);
     *env = saved;
     if (!m->blob) {
+        free(m->route_row);
         free(m);
         return NULL;
     }
+    /* Only a message that will be queued creates its streams' rows; the next one does if this op fails. */
+    for (int i = 0; i < m->nstreams; i++)
+        m->streams[i]->persisted = true;
     return m;
 }
 

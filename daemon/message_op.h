@@ -24,8 +24,7 @@ typedef struct knoop_msg_op {
     bool create_stream[KNOOP_ROUTE_STREAMS_MAX];
     bool dead_letter;
     char dead_letter_reason[320];
-    bool has_route_row;              /* the routing decision changed the router's memory: persist with the message */
-    knoop_route_row_t route_row;
+    knoop_route_row_t *route_row;    /* owned; NULL unless the routing decision changed the router's memory */
     /* Written in the same transaction when the message is new (not a duplicate): */
     struct knoop_msg_op *companion;  /* owned: a message the broker sends because of this one (an iWmo retour) */
     struct {
