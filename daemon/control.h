@@ -23,6 +23,23 @@ typedef struct knoop_control_cmd {
     knoop_control_fn fn;
 } knoop_control_cmd_t;
 
+/* The command handlers that live beside the state they show (control_network.c, control_legacy.c,
+ * control_subscribers.c, control_dlq.c, retention.c); declared here so each definition is checked against it. */
+#define KNOOP_CONTROL_CMD(name) \
+    json_t *name(struct knoop_broker *b, int argc, const char *const *argv, char *error, size_t errlen)
+KNOOP_CONTROL_CMD(knoop_cmd_parties);
+KNOOP_CONTROL_CMD(knoop_cmd_contracts);
+KNOOP_CONTROL_CMD(knoop_cmd_route_explain);
+KNOOP_CONTROL_CMD(knoop_cmd_deadlines);
+KNOOP_CONTROL_CMD(knoop_cmd_alerts);
+KNOOP_CONTROL_CMD(knoop_cmd_subscribers);
+KNOOP_CONTROL_CMD(knoop_cmd_subscriber_rewind);
+KNOOP_CONTROL_CMD(knoop_cmd_dlq_list);
+KNOOP_CONTROL_CMD(knoop_cmd_dlq_show);
+KNOOP_CONTROL_CMD(knoop_cmd_dlq_retry);
+KNOOP_CONTROL_CMD(knoop_cmd_dlq_discard);
+KNOOP_CONTROL_CMD(knoop_cmd_purge_now);
+
 /* The table; the last row has name NULL. */
 extern const knoop_control_cmd_t knoop_control_cmds[];
 /* Finds the longest command that argv starts with; *consumed says how many words it took. */

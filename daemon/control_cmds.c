@@ -107,19 +107,6 @@ static json_t *cmd_streams(knoop_broker_t *b, int argc, const char *const *argv,
     return t;
 }
 
-json_t *knoop_cmd_parties(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
-json_t *knoop_cmd_contracts(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
-json_t *knoop_cmd_route_explain(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
-json_t *knoop_cmd_deadlines(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
-json_t *knoop_cmd_alerts(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
-/* delivery: control_subscribers.c, control_dlq.c, retention.c */
-json_t *knoop_cmd_subscribers(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
-json_t *knoop_cmd_subscriber_rewind(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
-json_t *knoop_cmd_dlq_list(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
-json_t *knoop_cmd_dlq_show(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
-json_t *knoop_cmd_dlq_retry(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
-json_t *knoop_cmd_dlq_discard(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
-json_t *knoop_cmd_purge_now(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen);
 
 const knoop_control_cmd_t knoop_control_cmds[] = {
     {"help", "", "list the commands", cmd_help},

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "audit.h"
+#include "control.h"
 #include "control_table.h"
 #include "journal_stmts.h"
 #include "knoop/client.h"
