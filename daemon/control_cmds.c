@@ -107,7 +107,6 @@ static json_t *cmd_streams(knoop_broker_t *b, int argc, const char *const *argv,
     return t;
 }
 
-
 const knoop_control_cmd_t knoop_control_cmds[] = {
     {"help", "", "list the commands", cmd_help},
     {"status", "", "version, uptime, clients, journal and commit figures", cmd_status},

@@ -82,6 +82,13 @@ static void run_until(uv_loop_t *loop, test_ctx_t *ctx, int done)
         uv_run(loop, UV_RUN_ONCE);
 }
 
+static void remove_dir(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void group_commit_and_reopen(void **state)
 {
     (void)state;
@@ -110,9 +117,7 @@ static void group_commit_and_reopen(void **state)
     knoop_journal_close(&j);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);   /* no handle leaked */
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    remove_dir(dir);
 }
 
 static void one_failing_op_does_not_fail_the_batch(void **state)
@@ -133,9 +138,7 @@ static void one_failing_op_does_not_fail_the_batch(void **state)
     knoop_journal_close(&j);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    remove_dir(dir);
 }
 
 static void newer_schema_is_refused(void **state)
@@ -156,9 +159,7 @@ static void newer_schema_is_refused(void **state)
     assert_int_not_equal(knoop_journal_open(&opt, &loop, NULL, &j, err, sizeof err), 0);
     assert_non_null(strstr(err, "newer"));
     assert_int_equal(uv_loop_close(&loop), 0);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    remove_dir(dir);
 }
 
 int main(void)
