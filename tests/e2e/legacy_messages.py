@@ -1,5 +1,5 @@
 # legacy_messages.py — iWmo 3.2 messages for the end-to-end tests of the legacy system, built from the official
-# examples in ../shared/conformance/iwmo-3.2 with the demo network's codes, fresh Identificaties and current dates.
+# examples in tests/data/conformance/iwmo-3.2 (copied from shared/conformance) with the demo network's codes, fresh Identificaties and current dates.
 """Builders for WMO315/301/305/307/323/325 that pass knoopd's levels 1 and 2 and its assignment ledger.
 
 Every builder starts from an official example (or, for the 325, the derived example) and changes only what a real
@@ -16,7 +16,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
-CONFORMANCE = os.environ.get("KNOOP_CONFORMANCE", os.path.join(REPO, "..", "shared", "conformance"))
+CONFORMANCE = os.environ.get("KNOOP_CONFORMANCE", os.path.join(REPO, "tests", "data", "conformance"))
 EXAMPLES = os.path.join(CONFORMANCE, "iwmo-3.2", "examples")
 DERIVED = os.path.join(CONFORMANCE, "iwmo-3.2", "examples-derived")
 BUILD = os.path.abspath(os.environ.get("KNOOP_BUILD", os.path.join(REPO, "build")))
