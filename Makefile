@@ -1,14 +1,20 @@
 # knoop build. Everything is built into build/; generated code goes to build/gen/ and is never committed.
 # Conventions (so adding a file needs no Makefile edit):
-#   daemon/*.c (but main.c), adapters/*/*.c, client/*.c  -> build/libknoop.a
-#   daemon/main.c                                         -> build/knoopd
-#   tools/<name>.c (one file with main)                   -> build/<name>
-#   tests/unit/test_<name>.c (cmocka)                     -> build/tests/test_<name>
-#   tests/e2e/test_*.py (drive the real binaries)         -> run by tests/run.sh
+#   daemon/base/*.c                      -> build/libknoopbase.a    (common code: logging, maps, codes, dates, files)
+#   client/*.c + generated protobuf      -> build/libknoopclient.a  (libknoop, the C client)
+#   adapters/*/*.c                       -> build/libknoopadapt.a   (iWmo/iJw XML, file exchange)
+#   daemon/<layer>/*.c (not app/main.c)  -> build/libknoopd.a       (the daemon's layers; see docs/layers.md)
+#   daemon/app/main.c                    -> build/knoopd
+#   tools/<name>.c (one file with main)  -> build/<name>, linking only what TOOL_LIBS_<name> names
+#   tests/unit/test_<name>.c (cmocka)    -> build/tests/test_<name>
+#   tests/e2e/test_*.py (drive the real binaries) -> run by tests/run.sh
+#
+# pkg-config is asked when a recipe runs, not when make reads this file: on a fresh machine `make run` installs the
+# packages first (deps), and only then does a second make (the $(MAKE) below) compile with their include paths.
 
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libprotobuf-c-dev protobuf-c-compiler \
   protobuf-compiler libuv1-dev libsqlite3-dev sqlite3 libxml2-dev libxml2-utils libcyaml-dev libyaml-dev \
-  libjansson-dev libsodium-dev libcmocka-dev python3 python3-zmq python3-protobuf
+  libjansson-dev libsodium-dev libcmocka-dev python3 python3-zmq python3-protobuf clang-format
 
 BUILD   ?= build
 GEN     := $(BUILD)/gen
@@ -16,23 +22,45 @@ CC      ?= cc
 PKGS    := libzmq libprotobuf-c libuv sqlite3 libxml-2.0 libcyaml jansson libsodium yaml-0.1
 OPT     ?= -O2 -g
 SAN     ?=
-CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wno-format-truncation $(OPT) $(SAN) \
-           -Iinclude -Idaemon -Iadapters -I$(GEN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+# Recursively expanded on purpose (see above): evaluated per recipe, after `deps`.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wno-format-truncation $(OPT) $(SAN) \
+          -Iinclude -Idaemon -Iadapters -I$(GEN) $(PKG_CFLAGS)
+LDLIBS  = $(PKG_LIBS) -lpthread -lm
 LDFLAGS := $(SAN)
 
 PROTOS     := $(wildcard proto/*.proto)
 PROTO_C    := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
 PROTO_H    := $(PROTO_C:.c=.h)
 PROTO_PY   := $(patsubst proto/%.proto,$(GEN)/python/%_pb2.py,$(PROTOS))
-LIB_SRCS   := $(filter-out daemon/main.c,$(wildcard daemon/*.c)) $(wildcard adapters/*/*.c) $(wildcard client/*.c)
-LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(patsubst $(GEN)/%.c,$(BUILD)/obj/gen/%.o,$(PROTO_C)) \
-              $(BUILD)/obj/gen/demo_config.o
+PROTO_OBJS := $(patsubst $(GEN)/%.c,$(BUILD)/obj/gen/%.o,$(PROTO_C))
+obj         = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+BASE_SRCS  := $(wildcard daemon/base/*.c)
+CLIENT_SRCS:= $(wildcard client/*.c)
+ADAPT_SRCS := $(wildcard adapters/*/*.c)
+DAEMON_SRCS:= $(filter-out daemon/base/% daemon/app/main.c,$(wildcard daemon/*/*.c))
+LIB_BASE   := $(BUILD)/libknoopbase.a
+LIB_CLIENT := $(BUILD)/libknoopclient.a
+LIB_ADAPT  := $(BUILD)/libknoopadapt.a
+LIB_DAEMON := $(BUILD)/libknoopd.a
+ALL_LIBS   := $(LIB_DAEMON) $(LIB_ADAPT) $(LIB_CLIENT) $(LIB_BASE)
+
 TOOLS      := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-HEADERS    := $(wildcard daemon/*.h adapters/*/*.h include/knoop/*.h client/*.h)
+HEADERS    := $(wildcard daemon/*/*.h adapters/*/*.h include/knoop/*.h client/*.h)
 
-.PHONY: all deps run check asan bench clean
+# What each tool links: the client library and common code, plus what the tool itself is about. A tool that is
+# not listed gets the client and common code only.
+TOOL_LIBS_knoopctl    := $(LIB_CLIENT) $(LIB_BASE)
+TOOL_LIBS_knoop-send  := $(LIB_CLIENT) $(LIB_BASE)
+TOOL_LIBS_knoop-tail  := $(LIB_CLIENT) $(LIB_BASE)
+TOOL_LIBS_knoop-bench := $(LIB_CLIENT) $(LIB_BASE)
+TOOL_LIBS_knoop-files := $(LIB_ADAPT) $(LIB_CLIENT) $(LIB_BASE)
+TOOL_LIBS_knoop-xml   := $(LIB_ADAPT) $(LIB_BASE)
+
+.PHONY: all build deps run check asan bench format format-check clean
 .SECONDARY:
 all: $(BUILD)/knoopd $(TOOLS) $(UNIT_TESTS) $(PROTO_PY)
 
@@ -47,6 +75,10 @@ deps:
 	else \
 	  echo "missing Debian packages; run as root: apt-get update && apt-get install -y $$missing" >&2; exit 1; \
 	fi
+
+# deps first, then a fresh make that sees the installed packages.
+build: deps
+	$(MAKE) --no-print-directory all
 
 $(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto
 	@mkdir -p $(GEN)
@@ -71,34 +103,44 @@ $(BUILD)/obj/%.o: %.c $(HEADERS) $(PROTO_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/libknoop.a: $(LIB_OBJS)
+$(LIB_BASE): $(call obj,$(BASE_SRCS))
+$(LIB_CLIENT): $(call obj,$(CLIENT_SRCS)) $(PROTO_OBJS)
+$(LIB_ADAPT): $(call obj,$(ADAPT_SRCS))
+$(LIB_DAEMON): $(call obj,$(DAEMON_SRCS)) $(BUILD)/obj/gen/demo_config.o
+$(ALL_LIBS):
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/knoopd: $(BUILD)/obj/daemon/main.o $(BUILD)/libknoop.a
+$(BUILD)/knoopd: $(BUILD)/obj/daemon/app/main.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%: $(BUILD)/obj/tools/%.o $(BUILD)/libknoop.a
+.SECONDEXPANSION:
+$(BUILD)/%: $(BUILD)/obj/tools/%.o $$(or $$(TOOL_LIBS_$$*),$(LIB_CLIENT) $(LIB_BASE))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libknoop.a
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-run: deps all
+run: build
 	$(BUILD)/knoopd
 
-check: deps all
+check: build
 	tests/run.sh $(BUILD)
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer, in a build directory of its own.
 asan: deps
-	$(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run.sh build/asan
 
-bench: deps all
+bench: build
 	tools/bench.sh $(BUILD)
+
+# One format for the whole tree (.clang-format); tests/run.sh checks it.
+FORMATTED = $(wildcard daemon/*/*.[ch] adapters/*/*.[ch] client/*.[ch] include/knoop/*.h tools/*.c tests/unit/*.[ch])
+format:
+	clang-format -i $(FORMATTED)
 
 clean:
 	rm -rf $(BUILD)

@@ -8,14 +8,15 @@
 #include <zmq.h>
 
 struct knoop_client {
-    void *ctx;               /* owned */
-    void *sock;              /* owned */
-    Knoop__Frame *welcome;   /* owned: the Welcome frame */
+    void *ctx;             /* owned */
+    void *sock;            /* owned */
+    Knoop__Frame *welcome; /* owned: the Welcome frame */
 };
 
 static const char *const kind_names[] = {
-    "unspecified", "referral", "assignment", "start", "stop", "assignment-request", "change-request", "answer",
-    "declaration", "declaration-answer", "retour", "plan-update", "outcome-report", "alert", "other",
+    "unspecified", "referral",    "assignment",         "start",  "stop",        "assignment-request", "change-request",
+    "answer",      "declaration", "declaration-answer", "retour", "plan-update", "outcome-report",     "alert",
+    "other",
 };
 
 int knoop_kind_parse(const char *name)
@@ -126,8 +127,14 @@ int knoop_client_connect(const char *endpoint, const char *party, const char *cl
     return 0;
 }
 
-const Knoop__Welcome *knoop_client_welcome(const knoop_client_t *c) { return c->welcome->welcome; }
-void *knoop_client_socket(knoop_client_t *c) { return c->sock; }
+const Knoop__Welcome *knoop_client_welcome(const knoop_client_t *c)
+{
+    return c->welcome->welcome;
+}
+void *knoop_client_socket(knoop_client_t *c)
+{
+    return c->sock;
+}
 
 void knoop_client_destroy(knoop_client_t **cp)
 {

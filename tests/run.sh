@@ -25,8 +25,8 @@ for t in "$BUILD"/tests/test_*; do
   else echo "ok   unit $name ($p passed)"; fi
 done
 
-# Each e2e script (and the Python client's own tests) prints "N passed, N failed" as its last line (tests/e2e/harness.py).
-for t in tests/e2e/test_*.py clients/python/test_client_*.py; do
+# Each static check (layers, format), each e2e script (and the Python client's own tests) prints "N passed, N failed" as its last line (tests/e2e/harness.py).
+for t in tests/static/test_*.py tests/e2e/test_*.py clients/python/test_client_*.py; do
   [ -f "$t" ] || continue
   name=$(basename "$t" .py)
   timeout 600 "$PY" "$t" >"$log/$name.out" 2>&1; rc=$?

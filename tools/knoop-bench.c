@@ -65,8 +65,10 @@ static double ceiling_sqlite(const char *dir, size_t payload, int batch, double 
     sqlite3 *db;
     if (sqlite3_open(path, &db) != SQLITE_OK)
         return 0;
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;"
-                     "CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB NOT NULL);", NULL, NULL, NULL);
+    sqlite3_exec(db,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;"
+                 "CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB NOT NULL);",
+                 NULL, NULL, NULL);
     sqlite3_stmt *st;
     sqlite3_prepare_v2(db, "INSERT INTO t(k, v) VALUES(?, ?)", -1, &st, NULL);
     char *blob = malloc(payload);
@@ -100,22 +102,22 @@ static double ceiling_sqlite(const char *dir, size_t payload, int batch, double 
 
 typedef struct run_result {
     double msgs_per_s, p50_us, p99_us;
-    double fanout_ceiling;   /* fan-out live: subscribers x the producer's rate in the same run */
+    double fanout_ceiling; /* fan-out live: subscribers x the producer's rate in the same run */
     long accepted, rejected;
 } run_result_t;
 
 typedef struct workload {
     const char *sender, *receiver, *kind_name, *message_type;
-    int bsn_clients;     /* > 0: each message names one of this many clients (routing bench) */
-    int subscribers;     /* > 0: fan-out: this many acking subscribers (distinct names) on inbox.<receiver> */
-    bool drain;          /* fan-out: publish first, then the subscribers read it all (no live latency) */
-    bool xml;            /* publish the iWmo 301 of --xml, each with its own Identificatie (validate + route + journal) */
+    int bsn_clients; /* > 0: each message names one of this many clients (routing bench) */
+    int subscribers; /* > 0: fan-out: this many acking subscribers (distinct names) on inbox.<receiver> */
+    bool drain;      /* fan-out: publish first, then the subscribers read it all (no live latency) */
+    bool xml;        /* publish the iWmo 301 of --xml, each with its own Identificatie (validate + route + journal) */
 } workload_t;
 
 /* The iWmo template for the xml cases (main() loads it) and where its 12-character Identificatie sits. */
 typedef struct xml_template {
-    char *text;          /* owned */
-    size_t len, id_at;   /* id_at: offset of the Identificatie's 12 characters */
+    char *text;        /* owned */
+    size_t len, id_at; /* id_at: offset of the Identificatie's 12 characters */
 } xml_template_t;
 
 /* A valid test BSN for client i: 99999xxxx with the check digit that passes the 11-test (skip those that can't). */
@@ -157,7 +159,7 @@ static int publish_run(const char *endpoint, const workload_t *w, size_t payload
     env.payload.len = payload;
     char ident[16], bsn[10];
     env.identificatie = ident;
-    if (w->xml) {   /* knoopd takes type, Identificatie and receiver from the XML itself */
+    if (w->xml) { /* knoopd takes type, Identificatie and receiver from the XML itself */
         free(body);
         body = malloc(xml->len);
         memcpy(body, xml->text, xml->len);
@@ -187,7 +189,7 @@ static int publish_run(const char *endpoint, const workload_t *w, size_t payload
             }
             sent_at[next_ref] = now_s();
             if (payload >= sizeof(double) && !w->xml)
-                memcpy(body, &sent_at[next_ref], sizeof(double));   /* fan-out: publish -> deliver latency */
+                memcpy(body, &sent_at[next_ref], sizeof(double)); /* fan-out: publish -> deliver latency */
             knoop_client_publish(c, next_ref++, &env);
             in_flight++;
         }
@@ -227,12 +229,12 @@ typedef struct fan_sub {
     pthread_t thread;
     const char *endpoint, *stream;
     char name[32];
-    int64_t start_time_us;        /* > 0: start at this time (drain), else LATEST */
-    atomic_int ready;             /* 1: Subscribed arrived; -1: failed */
+    int64_t start_time_us; /* > 0: start at this time (drain), else LATEST */
+    atomic_int ready;      /* 1: Subscribed arrived; -1: failed */
     atomic_long delivered;
-    const atomic_long *expected;  /* < 0 while the producer runs; then the count every subscriber must reach */
+    const atomic_long *expected; /* < 0 while the producer runs; then the count every subscriber must reach */
     double first_t, last_t;
-    double *lat;                  /* owned: publish -> deliver, microseconds */
+    double *lat; /* owned: publish -> deliver, microseconds */
     size_t nlat, cap;
 } fan_sub_t;
 
@@ -252,8 +254,8 @@ static const uint8_t *pb_varint(const uint8_t *p, const uint8_t *end, uint64_t *
 
 /* Walks one message's fields; returns the value of varint field `want_varint` in *varint (if found) and the bytes
  * of length-delimited field `want_bytes` in *bytes and *blen. */
-static void pb_fields(const uint8_t *p, const uint8_t *end, unsigned want_varint, uint64_t *varint,
-                      unsigned want_bytes, const uint8_t **bytes, size_t *blen)
+static void pb_fields(const uint8_t *p, const uint8_t *end, unsigned want_varint, uint64_t *varint, unsigned want_bytes,
+                      const uint8_t **bytes, size_t *blen)
 {
     while (p && p < end) {
         uint64_t key, v;
@@ -275,9 +277,14 @@ static void pb_fields(const uint8_t *p, const uint8_t *end, unsigned want_varint
             }
             p += v;
             break;
-        case 1: p += 8; break;
-        case 5: p += 4; break;
-        default: return;
+        case 1:
+            p += 8;
+            break;
+        case 5:
+            p += 4;
+            break;
+        default:
+            return;
         }
     }
 }
@@ -319,8 +326,8 @@ static void *fan_sub_main(void *arg)
         atomic_store(&f->ready, -1);
         return NULL;
     }
-    knoop_client_subscribe(c, f->stream, f->name, f->start_time_us ? KNOOP__START_AT__TIME : KNOOP__START_AT__LATEST,
-                           0, f->start_time_us, 4096);
+    knoop_client_subscribe(c, f->stream, f->name, f->start_time_us ? KNOOP__START_AT__TIME : KNOOP__START_AT__LATEST, 0,
+                           f->start_time_us, 4096);
     double last_frame = now_s(), last_hb = now_s();
     void *sock = knoop_client_socket(c);
     for (;;) {
@@ -346,9 +353,9 @@ static void *fan_sub_main(void *arg)
         uint64_t unused = 0;
         unsigned field = zmq_msg_size(&msg) ? data[0] >> 3 : 0;
         pb_fields(data, end, 0, &unused, field, &body, &blen);
-        if (field == 7) {                                   /* Subscribed */
+        if (field == 7) { /* Subscribed */
             atomic_store(&f->ready, 1);
-        } else if (field == 9 && body) {                    /* Deliver{stream=1, seq=2, envelope=3} */
+        } else if (field == 9 && body) { /* Deliver{stream=1, seq=2, envelope=3} */
             uint64_t seq = 0;
             const uint8_t *env = NULL, *payload = NULL;
             size_t elen = 0, plen = 0;
@@ -365,7 +372,7 @@ static void *fan_sub_main(void *arg)
             }
             send_ack(c, f->stream, seq);
             atomic_fetch_add(&f->delivered, 1);
-        } else if (field == 13) {                           /* Error */
+        } else if (field == 13) { /* Error */
             fprintf(stderr, "knoop-bench: %s: an Error frame arrived\n", f->name);
         }
         zmq_msg_close(&msg);
@@ -463,12 +470,17 @@ static int fanout_run(const char *endpoint, const workload_t *w, size_t payload,
 /* CEIL_FANOUT: live fan-out can deliver at most subscribers x what the producer publishes: the ratio says whether
  * delivery keeps up with publishing (the latency says how promptly). */
 typedef enum ceiling_kind {
-    CEIL_FSYNC, CEIL_SQLITE_64, CEIL_SQLITE_1024, CEIL_CASE, CEIL_ABSOLUTE, CEIL_FANOUT
+    CEIL_FSYNC,
+    CEIL_SQLITE_64,
+    CEIL_SQLITE_1024,
+    CEIL_CASE,
+    CEIL_ABSOLUTE,
+    CEIL_FANOUT
 } ceiling_kind_t;
 
 typedef struct bench_case {
     const char *name;
-    const char *group;        /* "publish", "routing" or "fanout": selected with --cases */
+    const char *group; /* "publish", "routing" or "fanout": selected with --cases */
     size_t payload;
     int window;
     ceiling_kind_t ceiling;   /* CEIL_CASE: the ratio is to another case's msgs/s; CEIL_ABSOLUTE: to absolute_target */
@@ -478,11 +490,26 @@ typedef struct bench_case {
     workload_t workload;
 } bench_case_t;
 
-#define PLAIN {"0917", "99990000", "referral", "knoop.Referral", 0, 0, false, false}
-#define XML301 {"0384", "", "assignment", "", 0, 0, false, true}
-#define ROUTED {"0917", "", "referral", "knoop.domain.Referral", 10000, 0, false, false}
-#define FANOUT_LIVE {"0917", "99990000", "referral", "knoop.Referral", 0, 8, false, false}
-#define FANOUT_DRAIN {"0917", "99990000", "referral", "knoop.Referral", 0, 8, true, false}
+#define PLAIN                                                                                                          \
+    {                                                                                                                  \
+        "0917", "99990000", "referral", "knoop.Referral", 0, 0, false, false                                           \
+    }
+#define XML301                                                                                                         \
+    {                                                                                                                  \
+        "0384", "", "assignment", "", 0, 0, false, true                                                                \
+    }
+#define ROUTED                                                                                                         \
+    {                                                                                                                  \
+        "0917", "", "referral", "knoop.domain.Referral", 10000, 0, false, false                                        \
+    }
+#define FANOUT_LIVE                                                                                                    \
+    {                                                                                                                  \
+        "0917", "99990000", "referral", "knoop.Referral", 0, 8, false, false                                           \
+    }
+#define FANOUT_DRAIN                                                                                                   \
+    {                                                                                                                  \
+        "0917", "99990000", "referral", "knoop.Referral", 0, 8, true, false                                            \
+    }
 
 static const bench_case_t cases[] = {
     {"publish-1k-w1", "publish", 1024, 1, CEIL_FSYNC, NULL, 0.70, 0, PLAIN},
@@ -510,19 +537,33 @@ int main(int argc, char **argv)
     double seconds = 3.0, ceiling_seconds = 2.0;
     static const struct option opts[] = {
         {"endpoint", required_argument, 0, 'e'}, {"dir", required_argument, 0, 'd'},
-        {"out", required_argument, 0, 'o'}, {"seconds", required_argument, 0, 's'},
-        {"cases", required_argument, 0, 'c'}, {"baseline", required_argument, 0, 'b'},
-        {"xml", required_argument, 0, 'x'}, {0, 0, 0, 0}};
+        {"out", required_argument, 0, 'o'},      {"seconds", required_argument, 0, 's'},
+        {"cases", required_argument, 0, 'c'},    {"baseline", required_argument, 0, 'b'},
+        {"xml", required_argument, 0, 'x'},      {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "e:d:o:s:c:b:x:", opts, NULL)) != -1) {
         switch (o) {
-        case 'e': endpoint = optarg; break;
-        case 'd': dir = optarg; break;
-        case 'o': out_path = optarg; break;
-        case 's': seconds = atof(optarg); break;
-        case 'c': groups = optarg; break;
-        case 'b': baseline = optarg; break;
-        case 'x': xml_path = optarg; break;
+        case 'e':
+            endpoint = optarg;
+            break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case 's':
+            seconds = atof(optarg);
+            break;
+        case 'c':
+            groups = optarg;
+            break;
+        case 'b':
+            baseline = optarg;
+            break;
+        case 'x':
+            xml_path = optarg;
+            break;
         default:
             fprintf(stderr, "usage: knoop-bench [-e ENDPOINT] [-d DIR for ceilings] [-o JSON] [-s SECONDS] "
                             "[-c publish,xml,routing,fanout] [-x WMO301.xml]\n");
@@ -547,7 +588,7 @@ int main(int argc, char **argv)
         }
         xml.id_at = (size_t)(id - xml.text) + strlen("Identificatie>");
     }
-    double ceil[2][3];   /* [payload 1k, 256][fsync, sqlite64, sqlite1024] */
+    double ceil[2][3]; /* [payload 1k, 256][fsync, sqlite64, sqlite1024] */
     size_t sizes[2] = {1024, 256};
     static const char *const ceiling_keys[2][3] = {
         {"fsync_1k_per_s", "sqlite_batch64_1k_rows_per_s", "sqlite_batch1024_1k_rows_per_s"},
@@ -574,7 +615,8 @@ int main(int argc, char **argv)
         json_t *prev = json_load_file(baseline, 0, NULL);
         size_t k;
         json_t *c;
-        json_array_foreach(json_object_get(prev, "cases"), k, c) {
+        json_array_foreach(json_object_get(prev, "cases"), k, c)
+        {
             for (size_t i = 0; i < NCASES; i++)
                 if (strcmp(cases[i].name, json_string_value(json_object_get(c, "name"))) == 0)
                     measured[i] = json_real_value(json_object_get(c, "msgs_per_s"));
@@ -616,12 +658,12 @@ int main(int argc, char **argv)
         printf("%-20s %8zu %6d %10.0f %9.0f %9.0f %12.0f %7.2f %7.2f%s\n", bc->name, bc->payload, bc->window,
                r.msgs_per_s, r.p50_us, r.p99_us, ceiling, ratio, bc->target,
                ratio >= bc->target ? "" : "  (below target)");
-        json_array_append_new(results, json_pack("{s:s, s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "name",
-                                                 bc->name, "payload", (json_int_t)bc->payload, "window", bc->window,
-                                                 "msgs_per_s", r.msgs_per_s, "p50_us", r.p50_us, "p99_us", r.p99_us,
-                                                 "ceiling_msgs_per_s", ceiling, "ratio", ratio, "target", bc->target,
-                                                 "absolute_target_msgs_per_s", bc->absolute_target,
-                                                 "accepted", (json_int_t)r.accepted));
+        json_array_append_new(results,
+                              json_pack("{s:s, s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "name", bc->name,
+                                        "payload", (json_int_t)bc->payload, "window", bc->window, "msgs_per_s",
+                                        r.msgs_per_s, "p50_us", r.p50_us, "p99_us", r.p99_us, "ceiling_msgs_per_s",
+                                        ceiling, "ratio", ratio, "target", bc->target, "absolute_target_msgs_per_s",
+                                        bc->absolute_target, "accepted", (json_int_t)r.accepted));
         if (bc->absolute_target > 0)
             printf("%-20s absolute target %.0f msgs/s: %s\n", "", bc->absolute_target,
                    r.msgs_per_s >= bc->absolute_target ? "met" : "not met");
@@ -630,8 +672,8 @@ int main(int argc, char **argv)
     for (int s = 0; s < 2; s++)
         for (int k = 0; k < 3; k++)
             json_object_set_new(ceilings, ceiling_keys[s][k], json_real(ceil[s][k]));
-    json_t *doc = json_pack("{s:I, s:o, s:o}", "generated_at", (json_int_t)time(NULL), "ceilings", ceilings,
-                            "cases", results);
+    json_t *doc =
+        json_pack("{s:I, s:o, s:o}", "generated_at", (json_int_t)time(NULL), "ceilings", ceilings, "cases", results);
     if (json_dump_file(doc, out_path, JSON_INDENT(2)) != 0)
         fprintf(stderr, "knoop-bench: cannot write %s\n", out_path);
     else

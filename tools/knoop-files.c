@@ -16,21 +16,21 @@
 #include "files/files.h"
 #include "knoop/client.h"
 
-#define MAX_PARTIES 64
-#define ENVELOPE_HEADROOM 4096   /* the envelope's other fields around the payload, within max_message_bytes */
+#define MAX_PARTIES       64
+#define ENVELOPE_HEADROOM 4096 /* the envelope's other fields around the payload, within max_message_bytes */
 
 typedef struct party {
     char code[16];
     char inbox[4096], done[4096], failed[4096], outbox[4096];
-    knoop_client_t *c;                 /* owned; NULL while disconnected */
+    knoop_client_t *c; /* owned; NULL while disconnected */
     char session[64];
     int subscribed;
-    double last_send, last_recv, last_hello, next_connect;   /* last_recv: a frame other than Heartbeat */
-    char **queue;                      /* owned: names found by the last scan, taken one at a time */
+    double last_send, last_recv, last_hello, next_connect; /* last_recv: a frame other than Heartbeat */
+    char **queue; /* owned: names found by the last scan, taken one at a time */
     size_t nq, iq;
     double last_scan;
-    int scan_empty;                    /* the last scan found nothing to do */
-    int busy;                          /* a file is published and its answer awaited */
+    int scan_empty; /* the last scan found nothing to do */
+    int busy;       /* a file is published and its answer awaited */
     char name[1024];
     uint64_t ref;
     double sent_at;
@@ -40,7 +40,7 @@ typedef struct files_ctx {
     const char *endpoint, *root, *subscriber;
     int once;
     long interval_ms, idle_ms, answer_timeout_ms, credit;
-    const char *fault;                 /* KNOOP_FILES_FAULT: test-only crash points */
+    const char *fault; /* KNOOP_FILES_FAULT: test-only crash points */
     party_t parties[MAX_PARTIES];
     size_t n;
     double last_activity;
@@ -138,7 +138,7 @@ static void disconnect(party_t *p, const char *why)
         return;
     logline("disconnect", "party=%s reason=\"%s\"", p->code, why);
     knoop_client_destroy(&p->c);
-    p->busy = 0;   /* the file stays in the inbox and is published again: knoopd deduplicates it */
+    p->busy = 0; /* the file stays in the inbox and is published again: knoopd deduplicates it */
     p->subscribed = 0;
 }
 
@@ -167,7 +167,10 @@ static double heartbeat_s(const party_t *p)
 
 /* ---- inbox: one file at a time per party ---------------------------------------------------------------- */
 
-static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static void free_queue(party_t *p)
 {
@@ -246,8 +249,8 @@ static void to_failed(files_ctx_t *x, party_t *p, const char *name, const char *
         x->errors++;
         return;
     }
-    logline("file", "party=%s file=%s result=failed code=%s reason=\"%s\" moved=failed/%s", p->code, name, code,
-            reason, final);
+    logline("file", "party=%s file=%s result=failed code=%s reason=\"%s\" moved=failed/%s", p->code, name, code, reason,
+            final);
 }
 
 static void to_done(files_ctx_t *x, party_t *p, const char *name, const Knoop__Accepted *a)
@@ -283,8 +286,10 @@ static int read_file(const party_t *p, const char *name, size_t limit, char **bu
         return -EINVAL;
     }
     if ((size_t)st.st_size > limit) {
-        snprintf(why, whylen, "too large: %lld bytes; knoopd takes messages of at most %zu bytes (max_message_bytes "
-                 "less the envelope); not sent", (long long)st.st_size, limit);
+        snprintf(why, whylen,
+                 "too large: %lld bytes; knoopd takes messages of at most %zu bytes (max_message_bytes "
+                 "less the envelope); not sent",
+                 (long long)st.st_size, limit);
         close(fd);
         return -EMSGSIZE;
     }
@@ -319,7 +324,7 @@ static void take_next(files_ctx_t *x, party_t *p)
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", p->inbox, name);
         if (lstat(path, &st) != 0 || S_ISDIR(st.st_mode))
-            continue;   /* gone meanwhile (another instance took it), or a folder */
+            continue; /* gone meanwhile (another instance took it), or a folder */
         uint32_t max = knoop_client_welcome(p->c)->max_message_bytes;
         size_t limit = max > ENVELOPE_HEADROOM ? max - ENVELOPE_HEADROOM : 0;
         char *buf = NULL, why[512], ct[128], type[40];
@@ -413,8 +418,8 @@ static void on_deliver(files_ctx_t *x, party_t *p, const Knoop__Deliver *d)
         raise(SIGKILL);
     knoop_client_ack(p->c, d->stream, d->seq);
     p->last_send = now_s();
-    logline("outbox", "party=%s file=%s seq=%llu attempt=%u result=written", p->code, name,
-            (unsigned long long)d->seq, d->attempt);
+    logline("outbox", "party=%s file=%s seq=%llu attempt=%u result=written", p->code, name, (unsigned long long)d->seq,
+            d->attempt);
 }
 
 static void dispatch(files_ctx_t *x, party_t *p, Knoop__Frame *f)
@@ -525,7 +530,7 @@ static void tick(files_ctx_t *x, party_t *p)
         take_next(x, p);
     }
     if (p->c && now - p->last_recv > 3 * hb && now - p->last_hello > 3 * hb)
-        hello_again(p);   /* heartbeats are answered even by a broker that forgot us: Hello tells */
+        hello_again(p); /* heartbeats are answered even by a broker that forgot us: Hello tells */
     else if (p->c && now_s() - p->last_send > hb / 2) {
         knoop_client_heartbeat(p->c);
         p->last_send = now_s();
@@ -590,7 +595,7 @@ static int run(files_ctx_t *x)
         }
         free_queue(p);
     }
-    return x->once && x->errors ? 1 : 0;   /* a daemon reports its errors per file in the log */
+    return x->once && x->errors ? 1 : 0; /* a daemon reports its errors per file in the log */
 }
 
 static int add_party(files_ctx_t *x, const char *code)
@@ -613,7 +618,7 @@ static int add_party(files_ctx_t *x, const char *code)
 
 int main(int argc, char **argv)
 {
-    files_ctx_t *x = calloc(1, sizeof *x);   /* owned by main: the one context of this process */
+    files_ctx_t *x = calloc(1, sizeof *x); /* owned by main: the one context of this process */
     if (!x)
         return 1;
     x->endpoint = "tcp://127.0.0.1:5570";
@@ -623,36 +628,61 @@ int main(int argc, char **argv)
     x->answer_timeout_ms = 30000;
     x->credit = 16;
     x->fault = getenv("KNOOP_FILES_FAULT");
-    static const struct option opts[] = {
-        {"endpoint", required_argument, 0, 'e'}, {"root", required_argument, 0, 'r'},
-        {"party", required_argument, 0, 'p'}, {"once", no_argument, 0, 'o'},
-        {"interval", required_argument, 0, 'i'}, {"idle", required_argument, 0, 'I'},
-        {"subscriber", required_argument, 0, 's'}, {"credit", required_argument, 0, 'c'},
-        {"answer-timeout", required_argument, 0, 'a'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"endpoint", required_argument, 0, 'e'},
+                                         {"root", required_argument, 0, 'r'},
+                                         {"party", required_argument, 0, 'p'},
+                                         {"once", no_argument, 0, 'o'},
+                                         {"interval", required_argument, 0, 'i'},
+                                         {"idle", required_argument, 0, 'I'},
+                                         {"subscriber", required_argument, 0, 's'},
+                                         {"credit", required_argument, 0, 'c'},
+                                         {"answer-timeout", required_argument, 0, 'a'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int o, code = 2;
     while ((o = getopt_long(argc, argv, "e:h", opts, NULL)) != -1) {
         switch (o) {
-        case 'e': x->endpoint = optarg; break;
-        case 'r': x->root = optarg; break;
+        case 'e':
+            x->endpoint = optarg;
+            break;
+        case 'r':
+            x->root = optarg;
+            break;
         case 'p':
             if (add_party(x, optarg) != 0)
                 goto out;
             break;
-        case 'o': x->once = 1; break;
-        case 'i': x->interval_ms = atol(optarg); break;
-        case 'I': x->idle_ms = atol(optarg); break;
-        case 's': x->subscriber = optarg; break;
-        case 'c': x->credit = atol(optarg); break;
-        case 'a': x->answer_timeout_ms = atol(optarg); break;
-        case 'h': usage(stdout); code = 0; goto out;
-        default: usage(stderr); goto out;
+        case 'o':
+            x->once = 1;
+            break;
+        case 'i':
+            x->interval_ms = atol(optarg);
+            break;
+        case 'I':
+            x->idle_ms = atol(optarg);
+            break;
+        case 's':
+            x->subscriber = optarg;
+            break;
+        case 'c':
+            x->credit = atol(optarg);
+            break;
+        case 'a':
+            x->answer_timeout_ms = atol(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            code = 0;
+            goto out;
+        default:
+            usage(stderr);
+            goto out;
         }
     }
     for (int i = optind; i < argc; i++)
         if (add_party(x, argv[i]) != 0)
             goto out;
-    if (!x->root || x->n == 0 || x->interval_ms <= 0 || x->idle_ms < 0 || x->credit <= 0 ||
-        x->answer_timeout_ms <= 0) {
+    if (!x->root || x->n == 0 || x->interval_ms <= 0 || x->idle_ms < 0 || x->credit <= 0 || x->answer_timeout_ms <= 0) {
         usage(stderr);
         goto out;
     }

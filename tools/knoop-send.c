@@ -49,19 +49,30 @@ int main(int argc, char **argv)
 {
     const char *endpoint = "tcp://127.0.0.1:5570", *file = NULL;
     Knoop__Envelope env = KNOOP__ENVELOPE__INIT;
-    static const struct option opts[] = {
-        {"endpoint", required_argument, 0, 'e'}, {"from", required_argument, 0, 'F'},
-        {"to", required_argument, 0, 'T'}, {"kind", required_argument, 0, 'k'},
-        {"type", required_argument, 0, 't'}, {"id", required_argument, 0, 'i'},
-        {"bsn", required_argument, 0, 'b'}, {"correlation", required_argument, 0, 'c'},
-        {"content-type", required_argument, 0, 'C'}, {"file", required_argument, 0, 'f'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"endpoint", required_argument, 0, 'e'},
+                                         {"from", required_argument, 0, 'F'},
+                                         {"to", required_argument, 0, 'T'},
+                                         {"kind", required_argument, 0, 'k'},
+                                         {"type", required_argument, 0, 't'},
+                                         {"id", required_argument, 0, 'i'},
+                                         {"bsn", required_argument, 0, 'b'},
+                                         {"correlation", required_argument, 0, 'c'},
+                                         {"content-type", required_argument, 0, 'C'},
+                                         {"file", required_argument, 0, 'f'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "e:f:h", opts, NULL)) != -1) {
         switch (o) {
-        case 'e': endpoint = optarg; break;
-        case 'F': env.sender = optarg; break;
-        case 'T': env.receiver = optarg; break;
+        case 'e':
+            endpoint = optarg;
+            break;
+        case 'F':
+            env.sender = optarg;
+            break;
+        case 'T':
+            env.receiver = optarg;
+            break;
         case 'k': {
             int k = knoop_kind_parse(optarg);
             if (k < 0) {
@@ -71,14 +82,30 @@ int main(int argc, char **argv)
             env.kind = (Knoop__Kind)k;
             break;
         }
-        case 't': env.message_type = optarg; break;
-        case 'i': env.identificatie = optarg; break;
-        case 'b': env.client_bsn = optarg; break;
-        case 'c': env.correlation_id = optarg; break;
-        case 'C': env.content_type = optarg; break;
-        case 'f': file = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 't':
+            env.message_type = optarg;
+            break;
+        case 'i':
+            env.identificatie = optarg;
+            break;
+        case 'b':
+            env.client_bsn = optarg;
+            break;
+        case 'c':
+            env.correlation_id = optarg;
+            break;
+        case 'C':
+            env.content_type = optarg;
+            break;
+        case 'f':
+            file = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!env.sender[0]) {
@@ -114,8 +141,8 @@ int main(int argc, char **argv)
             break;
         }
         if (f->body_case == KNOOP__FRAME__BODY_ACCEPTED) {
-            printf("accepted seq=%llu message_id=%s%s\n", (unsigned long long)f->accepted->seq,
-                   f->accepted->message_id, f->accepted->duplicate ? " duplicate" : "");
+            printf("accepted seq=%llu message_id=%s%s\n", (unsigned long long)f->accepted->seq, f->accepted->message_id,
+                   f->accepted->duplicate ? " duplicate" : "");
             code = 0;
         } else if (f->body_case == KNOOP__FRAME__BODY_REJECTED) {
             fprintf(stderr, "rejected: %s: %s\n", knoop_error_code_name(f->rejected->code), f->rejected->reason);

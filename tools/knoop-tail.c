@@ -9,18 +9,17 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: knoop-tail --party PARTY --stream STREAM [options]\n"
-            "  -e, --endpoint URL    knoopd (default tcp://127.0.0.1:5570)\n"
-            "      --party PARTY     who reads (Hello)\n"
-            "      --stream STREAM   e.g. inbox.99990000, outcomes.0917\n"
-            "      --name NAME       durable subscriber name (default: none, nothing remembered)\n"
-            "      --from WHERE      durable (default), earliest, latest, seq:N, time:UNIX_SECONDS\n"
-            "      --credit N        unacked deliveries in flight (default 100)\n"
-            "      --count N         exit after N deliveries\n"
-            "      --idle SECONDS    exit after this long without a delivery\n"
-            "      --no-ack          do not ack (deliveries return after the visibility timeout)\n"
-            "      --payload         print the payload as text after each line\n");
+    fprintf(out, "usage: knoop-tail --party PARTY --stream STREAM [options]\n"
+                 "  -e, --endpoint URL    knoopd (default tcp://127.0.0.1:5570)\n"
+                 "      --party PARTY     who reads (Hello)\n"
+                 "      --stream STREAM   e.g. inbox.99990000, outcomes.0917\n"
+                 "      --name NAME       durable subscriber name (default: none, nothing remembered)\n"
+                 "      --from WHERE      durable (default), earliest, latest, seq:N, time:UNIX_SECONDS\n"
+                 "      --credit N        unacked deliveries in flight (default 100)\n"
+                 "      --count N         exit after N deliveries\n"
+                 "      --idle SECONDS    exit after this long without a delivery\n"
+                 "      --no-ack          do not ack (deliveries return after the visibility timeout)\n"
+                 "      --payload         print the payload as text after each line\n");
 }
 
 static double now_s(void)
@@ -36,28 +35,51 @@ int main(int argc, char **argv)
     long credit = 100, count = -1;
     double idle = -1;
     int ack = 1, show_payload = 0;
-    static const struct option opts[] = {
-        {"endpoint", required_argument, 0, 'e'}, {"party", required_argument, 0, 'p'},
-        {"stream", required_argument, 0, 's'}, {"name", required_argument, 0, 'n'},
-        {"from", required_argument, 0, 'F'}, {"credit", required_argument, 0, 'c'},
-        {"count", required_argument, 0, 'N'}, {"idle", required_argument, 0, 'I'},
-        {"no-ack", no_argument, 0, 'A'}, {"payload", no_argument, 0, 'P'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"endpoint", required_argument, 0, 'e'}, {"party", required_argument, 0, 'p'},
+                                         {"stream", required_argument, 0, 's'},   {"name", required_argument, 0, 'n'},
+                                         {"from", required_argument, 0, 'F'},     {"credit", required_argument, 0, 'c'},
+                                         {"count", required_argument, 0, 'N'},    {"idle", required_argument, 0, 'I'},
+                                         {"no-ack", no_argument, 0, 'A'},         {"payload", no_argument, 0, 'P'},
+                                         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "e:h", opts, NULL)) != -1) {
         switch (o) {
-        case 'e': endpoint = optarg; break;
-        case 'p': party = optarg; break;
-        case 's': stream = optarg; break;
-        case 'n': name = optarg; break;
-        case 'F': from = optarg; break;
-        case 'c': credit = atol(optarg); break;
-        case 'N': count = atol(optarg); break;
-        case 'I': idle = atof(optarg); break;
-        case 'A': ack = 0; break;
-        case 'P': show_payload = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'e':
+            endpoint = optarg;
+            break;
+        case 'p':
+            party = optarg;
+            break;
+        case 's':
+            stream = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'F':
+            from = optarg;
+            break;
+        case 'c':
+            credit = atol(optarg);
+            break;
+        case 'N':
+            count = atol(optarg);
+            break;
+        case 'I':
+            idle = atof(optarg);
+            break;
+        case 'A':
+            ack = 0;
+            break;
+        case 'P':
+            show_payload = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!party || !stream || credit <= 0) {

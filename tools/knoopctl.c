@@ -9,7 +9,17 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "control.h"
+
+/* The daemon's command table as data (control/commands.def): names, usage and help, without the handlers. */
+typedef struct ctl_command {
+    const char *name, *usage, *help;
+} ctl_command_t;
+static const ctl_command_t commands[] = {
+#define KNOOP_CMD(name, usage, help, fn) {name, usage, help},
+#include "control/commands.def"
+#undef KNOOP_CMD
+    {NULL, NULL, NULL},
+};
 
 static void usage(FILE *out)
 {
@@ -17,7 +27,7 @@ static void usage(FILE *out)
                  "  -s SOCKET  control socket (default ./var/knoopd.sock, or $KNOOP_CONTROL)\n"
                  "  --json     print the daemon's JSON answer as it is\n"
                  "commands:\n");
-    for (const knoop_control_cmd_t *c = knoop_control_cmds; c->name; c++)
+    for (const ctl_command_t *c = commands; c->name; c++)
         fprintf(out, "  %-22s %-26s %s\n", c->name, c->usage, c->help);
 }
 
@@ -48,7 +58,8 @@ static void print_table(json_t *cols, json_t *rows)
                 width[c] = strlen(cell);
         }
     for (size_t c = 0; c < ncol; c++)
-        printf("%-*s%s", c + 1 < ncol ? (int)width[c] : 0, json_string_value(json_array_get(cols, c)), c + 1 < ncol ? "  " : "\n");
+        printf("%-*s%s", c + 1 < ncol ? (int)width[c] : 0, json_string_value(json_array_get(cols, c)),
+               c + 1 < ncol ? "  " : "\n");
     for (size_t r = 0; r < nrow; r++)
         for (size_t c = 0; c < ncol; c++) {
             print_cell(json_array_get(json_array_get(rows, r), c), cell, sizeof cell);
@@ -69,7 +80,8 @@ static void print_result(json_t *result)
     const char *key;
     json_t *v;
     char cell[1024];
-    json_object_foreach(result, key, v) {
+    json_object_foreach(result, key, v)
+    {
         print_cell(v, cell, sizeof cell);
         printf("%s: %s\n", key, cell);
     }

@@ -6,7 +6,10 @@
 #include "files/files.h"
 #include "istd/istd.h"
 
-static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 static int starts(const char *p, const char *end, const char *lit)
 {
@@ -61,8 +64,9 @@ int knoop_files_detect(const char *buf, size_t len, char *ct, size_t ctlen, char
                 return fail(why, whylen, "not XML: unterminated comment");
             p = q + 3;
         } else if (starts(p, end, "<!")) {
-            return fail(why, whylen, "DOCTYPE / entity declarations are not allowed in iWmo/iJw messages "
-                                     "(XML bomb and XXE protection); not sent");
+            return fail(why, whylen,
+                        "DOCTYPE / entity declarations are not allowed in iWmo/iJw messages "
+                        "(XML bomb and XXE protection); not sent");
         } else {
             break;
         }
@@ -117,8 +121,10 @@ int knoop_files_detect(const char *buf, size_t len, char *ct, size_t ctlen, char
     }
     const knoop_istd_type_t *t = knoop_istd_type_by_ns(ns);
     if (!t) {
-        snprintf(why, whylen, "not an iWmo 3.2 / iJw 3.2 message: root namespace '%.200s' is not one of the 28 "
-                              "message namespaces", ns[0] ? ns : "(none)");
+        snprintf(why, whylen,
+                 "not an iWmo 3.2 / iJw 3.2 message: root namespace '%.200s' is not one of the 28 "
+                 "message namespaces",
+                 ns[0] ? ns : "(none)");
         return -EINVAL;
     }
     if (knoop_istd_content_type(t, ct, ctlen) != 0)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "files/files.h"
+#include "base/fsutil.h"
 
 int knoop_files_ignored_name(const char *name)
 {
@@ -32,20 +33,7 @@ int knoop_files_sync_dir(const char *dir)
 
 int knoop_files_mkdirs(const char *dir)
 {
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-        return -ENAMETOOLONG;
-    for (char *s = path + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(path, 0750) != 0 && errno != EEXIST)
-            return -errno;
-        *s = '/';
-    }
-    if (mkdir(path, 0750) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
+    return knoop_mkdir_p(dir, 0750);
 }
 
 int knoop_files_write_atomic(const char *dir, const char *name, const void *data, size_t len)
@@ -90,8 +78,8 @@ int knoop_files_free_name(const char *to_dir, const char *name, char *out, size_
     size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
     const char *ext = name + stem;
     for (unsigned n = 0; n < 100000; n++) {
-        int w = n == 0 ? snprintf(out, outlen, "%s", name)
-                       : snprintf(out, outlen, "%.*s.%u%s", (int)stem, name, n, ext);
+        int w =
+            n == 0 ? snprintf(out, outlen, "%s", name) : snprintf(out, outlen, "%.*s.%u%s", (int)stem, name, n, ext);
         if (w < 0 || (size_t)w >= outlen)
             return -ENAMETOOLONG;
         char path[4096];

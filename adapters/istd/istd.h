@@ -10,45 +10,45 @@
 typedef enum { KNOOP_ISTD_IWMO = 1, KNOOP_ISTD_IJW = 2 } knoop_istd_standard_t;
 
 typedef struct knoop_istd_type {
-  knoop_istd_standard_t standard;
-  int number;              /* 301 ... 325 */
-  const char *name;        /* "WMO301", "JW301": also the message_type of the envelope and the XSD file name */
-  const char *berichtcode; /* "414" */
-  const char *ns;          /* target namespace of the message */
-  int kind;                /* enum knoop.Kind (proto/knoop.proto) */
-  int answer;              /* number of the message that answers it (302..., 325 for 323), 0 if none */
-  bool from_gemeente;      /* Afzender is a gemeente (CBS) and Ontvanger an AGB code; else the reverse */
+    knoop_istd_standard_t standard;
+    int number;              /* 301 ... 325 */
+    const char *name;        /* "WMO301", "JW301": also the message_type of the envelope and the XSD file name */
+    const char *berichtcode; /* "414" */
+    const char *ns;          /* target namespace of the message */
+    int kind;                /* enum knoop.Kind (proto/knoop.proto) */
+    int answer;              /* number of the message that answers it (302..., 325 for 323), 0 if none */
+    bool from_gemeente;      /* Afzender is a gemeente (CBS) and Ontvanger an AGB code; else the reverse */
 } knoop_istd_type_t;
 
-const knoop_istd_type_t *knoop_istd_types(size_t *n);                        /* all 28 */
+const knoop_istd_type_t *knoop_istd_types(size_t *n); /* all 28 */
 const knoop_istd_type_t *knoop_istd_type_find(knoop_istd_standard_t s, int number);
 const knoop_istd_type_t *knoop_istd_type_by_ns(const char *ns);
-const char *knoop_istd_standard_name(knoop_istd_standard_t s);               /* "iwmo-3.2" / "ijw-3.2" */
+const char *knoop_istd_standard_name(knoop_istd_standard_t s); /* "iwmo-3.2" / "ijw-3.2" */
 const char *knoop_istd_basis_ns(knoop_istd_standard_t s);
 /* The envelope's content_type, e.g. "application/xml; iwmo-3.2; WMO301". 0 or -ENOSPC. */
 int knoop_istd_content_type(const knoop_istd_type_t *t, char *buf, size_t cap);
 
 /* ---- errors: every call appends to a caller-owned list (never printed) -------------------------- */
 enum { KNOOP_ISTD_LEVEL_PARSE = 0, KNOOP_ISTD_LEVEL_SCHEMA = 1, KNOOP_ISTD_LEVEL_RULE = 2 };
-#define KNOOP_ISTD_MAX_ERRORS 1000  /* further errors are counted in `dropped` only */
+#define KNOOP_ISTD_MAX_ERRORS 1000 /* further errors are counted in `dropped` only */
 
 typedef struct knoop_istd_error {
-  int level;               /* KNOOP_ISTD_LEVEL_* */
-  char code[5];            /* level 2: the retour code ("9056"); "" otherwise */
-  const char *rule;        /* level 2: rule id from knoop_istd_rule_at(); NULL otherwise (static string) */
-  int line;                /* line in the input, 0 if unknown */
-  char *message;           /* owned by the list; never contains a BSN */
-  const xmlNode *klasse;   /* level 2: berichtklasse element the code belongs to (borrowed from the message's
+    int level;             /* KNOOP_ISTD_LEVEL_* */
+    char code[5];          /* level 2: the retour code ("9056"); "" otherwise */
+    const char *rule;      /* level 2: rule id from knoop_istd_rule_at(); NULL otherwise (static string) */
+    int line;              /* line in the input, 0 if unknown */
+    char *message;         /* owned by the list; never contains a BSN */
+    const xmlNode *klasse; /* level 2: berichtklasse element the code belongs to (borrowed from the message's
                             * document); NULL = the Header */
 } knoop_istd_error_t;
 
 typedef struct knoop_istd_errors {
-  knoop_istd_error_t *v;   /* owned */
-  size_t n, cap;
-  size_t dropped;
+    knoop_istd_error_t *v; /* owned */
+    size_t n, cap;
+    size_t dropped;
 } knoop_istd_errors_t;
 
-void knoop_istd_errors_clear(knoop_istd_errors_t *e);                /* frees all, leaves an empty list */
+void knoop_istd_errors_clear(knoop_istd_errors_t *e); /* frees all, leaves an empty list */
 int knoop_istd_errors_add(knoop_istd_errors_t *e, int level, const char *code, const char *rule, int line,
                           const xmlNode *klasse, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 size_t knoop_istd_errors_count(const knoop_istd_errors_t *e, int level);
@@ -71,7 +71,10 @@ bool knoop_istd_is_klasse(const knoop_istd_schemas_t *s, const knoop_istd_type_t
 /* ---- safe parsing (parse.c) --------------------------------------------------------------------- */
 #define KNOOP_ISTD_MAX_BYTES_DEFAULT ((size_t)32 << 20)
 #define KNOOP_ISTD_MAX_DEPTH_DEFAULT 256
-typedef struct knoop_istd_limits { size_t max_bytes; int max_depth; } knoop_istd_limits_t;
+typedef struct knoop_istd_limits {
+    size_t max_bytes;
+    int max_depth;
+} knoop_istd_limits_t;
 
 /* No network, no entity substitution, no DTD; any DOCTYPE is refused. 0, -EMSGSIZE, -EBADMSG, -ENOMEM.
  * lim NULL = defaults. *out is owned by the caller (xmlFreeDoc). */
@@ -80,40 +83,40 @@ int knoop_istd_parse(const char *buf, size_t len, const knoop_istd_limits_t *lim
 
 /* ---- decoded message (decode.c) ----------------------------------------------------------------- */
 typedef struct knoop_istd_line {
-  size_t client;           /* index into msg->clients */
-  char toewijzing[24];     /* ToewijzingNummer */
-  char categorie[4];       /* Product/Categorie or ProductCategorie */
-  char code[8];            /* Product/Code or ProductCode; "" if none */
-  char begin[11];          /* 301 Ingangsdatum, 305/307 Begindatum, 323 ProductPeriode/Begindatum */
-  char end[11];            /* 301 Einddatum, 307 Einddatum, 323 ProductPeriode/Einddatum; "" open */
-  long long volume;        /* 301 Omvang/Volume, 323 GeleverdVolume; -1 if none */
-  char eenheid[4];
-  char frequentie[4];      /* 301 Omvang/Frequentie */
-  long long tarief;        /* 323 ProductTarief in eurocents, -1 if none */
-  long long bedrag;        /* 323 IngediendBedrag in eurocents, negative for Credit */
-  char referentie[24];     /* 323 ProductReferentie/ReferentieNummer */
-  char reden_wijziging[4]; /* 301 RedenWijziging ("13" = deleted), "" if none */
-  int lineno;
-  const xmlNode *node;     /* borrowed from msg->doc: the ToegewezenProduct/StartProduct/StopProduct/Prestatie */
+    size_t client;       /* index into msg->clients */
+    char toewijzing[24]; /* ToewijzingNummer */
+    char categorie[4];   /* Product/Categorie or ProductCategorie */
+    char code[8];        /* Product/Code or ProductCode; "" if none */
+    char begin[11];      /* 301 Ingangsdatum, 305/307 Begindatum, 323 ProductPeriode/Begindatum */
+    char end[11];        /* 301 Einddatum, 307 Einddatum, 323 ProductPeriode/Einddatum; "" open */
+    long long volume;    /* 301 Omvang/Volume, 323 GeleverdVolume; -1 if none */
+    char eenheid[4];
+    char frequentie[4];      /* 301 Omvang/Frequentie */
+    long long tarief;        /* 323 ProductTarief in eurocents, -1 if none */
+    long long bedrag;        /* 323 IngediendBedrag in eurocents, negative for Credit */
+    char referentie[24];     /* 323 ProductReferentie/ReferentieNummer */
+    char reden_wijziging[4]; /* 301 RedenWijziging ("13" = deleted), "" if none */
+    int lineno;
+    const xmlNode *node; /* borrowed from msg->doc: the ToegewezenProduct/StartProduct/StopProduct/Prestatie */
 } knoop_istd_line_t;
 
 typedef struct knoop_istd_client {
-  char bsn[12];            /* personal data: never log */
-  const xmlNode *node;     /* borrowed from msg->doc */
+    char bsn[12];        /* personal data: never log */
+    const xmlNode *node; /* borrowed from msg->doc */
 } knoop_istd_client_t;
 
 typedef struct knoop_istd_msg {
-  const knoop_istd_type_t *type;
-  xmlDoc *doc;                        /* owned: kept for re-encoding and retours */
-  const xmlNode *header;              /* borrowed from doc */
-  char berichtcode[4], versie[4], subversie[4];
-  char afzender[12], ontvanger[12];
-  char identificatie[16], dagtekening[11];
-  char identificatie_retour[16], dagtekening_retour[11];   /* retours; 325: its own id is identificatie */
-  knoop_istd_client_t *clients;       /* owned */
-  size_t n_clients;
-  knoop_istd_line_t *lines;           /* owned */
-  size_t n_lines;
+    const knoop_istd_type_t *type;
+    xmlDoc *doc;           /* owned: kept for re-encoding and retours */
+    const xmlNode *header; /* borrowed from doc */
+    char berichtcode[4], versie[4], subversie[4];
+    char afzender[12], ontvanger[12];
+    char identificatie[16], dagtekening[11];
+    char identificatie_retour[16], dagtekening_retour[11]; /* retours; 325: its own id is identificatie */
+    knoop_istd_client_t *clients;                          /* owned */
+    size_t n_clients;
+    knoop_istd_line_t *lines; /* owned */
+    size_t n_lines;
 } knoop_istd_msg_t;
 
 /* Parse (safe), identify by root namespace and BerichtCode, validate (level 1), decode.
@@ -141,33 +144,33 @@ typedef bool (*knoop_istd_seen_fn)(void *ctx, const char *sender, const char *me
 typedef bool (*knoop_istd_known_fn)(void *ctx, const char *party_code);
 
 typedef struct knoop_istd_check_opts {
-  const char *today;                  /* YYYY-MM-DD; NULL skips the date-in-future rule */
-  knoop_istd_seen_fn seen;            /* NULL skips the uniqueness rule */
-  void *seen_ctx;
-  knoop_istd_known_fn known;          /* NULL skips the known-party rule */
-  void *known_ctx;
+    const char *today;       /* YYYY-MM-DD; NULL skips the date-in-future rule */
+    knoop_istd_seen_fn seen; /* NULL skips the uniqueness rule */
+    void *seen_ctx;
+    knoop_istd_known_fn known; /* NULL skips the known-party rule */
+    void *known_ctx;
 } knoop_istd_check_opts_t;
 
 typedef struct knoop_istd_rule {
-  const char *id;          /* "TR056", "KN-BSN", ... */
-  int niveau;              /* controleniveau (IV032): 2 = within the message (retour: Header only, 0001),
+    const char *id;       /* "TR056", "KN-BSN", ... */
+    int niveau;           /* controleniveau (IV032): 2 = within the message (retour: Header only, 0001),
                             * 3 = across messages, 4 = external source (code on the berichtklasse) */
-  const char *code;        /* retour code */
-  const char *klasse;      /* berichtklasse that gets the code */
-  const char *messages;    /* which messages ("all", "323") */
-  const char *text;
+    const char *code;     /* retour code */
+    const char *klasse;   /* berichtklasse that gets the code */
+    const char *messages; /* which messages ("all", "323") */
+    const char *text;
 } knoop_istd_rule_t;
 
 size_t knoop_istd_rule_count(void);
-const knoop_istd_rule_t *knoop_istd_rule_at(size_t i);                     /* NULL past the end */
+const knoop_istd_rule_t *knoop_istd_rule_at(size_t i); /* NULL past the end */
 /* Appends one level-2 error per failure. Returns the number of failures (0 = accepted) or -EINVAL. */
 int knoop_istd_check(const knoop_istd_msg_t *m, const knoop_istd_check_opts_t *o, knoop_istd_errors_t *errs);
 
 /* ---- retour and 325 (retour.c) ------------------------------------------------------------------ */
 typedef struct knoop_istd_retour_opts {
-  const char *identificatie;          /* IdentificatieRetour (325: its BerichtIdentificatie), <= 12 chars */
-  const char *dagtekening;            /* YYYY-MM-DD */
-  const char *xslt_versie;            /* NULL = "1.0.0" */
+    const char *identificatie; /* IdentificatieRetour (325: its BerichtIdentificatie), <= 12 chars */
+    const char *dagtekening;   /* YYYY-MM-DD */
+    const char *xslt_versie;   /* NULL = "1.0.0" */
 } knoop_istd_retour_opts_t;
 
 /* The retour of a heen message (302/306/308/316/318/320) from the level-2 errors of knoop_istd_check

@@ -8,365 +8,477 @@
 #include <string.h>
 
 typedef struct slot {
-  unsigned char *key;                   /* owned: client bytes, 0x00, provider; NULL = empty */
-  size_t key_len;
-  knoop_ledger_assignment_t *a;         /* owned */
-  size_t n;
-  bool tomb;                            /* deleted: keeps probe chains intact */
+    unsigned char *key; /* owned: client bytes, 0x00, provider; NULL = empty */
+    size_t key_len;
+    knoop_ledger_assignment_t *a; /* owned */
+    size_t n;
+    bool tomb; /* deleted: keeps probe chains intact */
 } slot_t;
 
 struct knoop_ledger {
-  slot_t *v;                            /* owned */
-  size_t cap, used, live;
+    slot_t *v; /* owned */
+    size_t cap, used, live;
 };
 
 /* ---- the checks: which mismatch of which line gets which retour code (WJ001) ---------------------- */
-typedef enum { M_UNKNOWN, M_DELETED, M_CATEGORIE, M_CODE, M_BEGIN, M_END, M_MONTH_BEGIN, M_MONTH_END, M_INCOMPLETE } mismatch_t;
+typedef enum {
+    M_UNKNOWN,
+    M_DELETED,
+    M_CATEGORIE,
+    M_CODE,
+    M_BEGIN,
+    M_END,
+    M_MONTH_BEGIN,
+    M_MONTH_END,
+    M_INCOMPLETE
+} mismatch_t;
 
 typedef struct check_row {
-  int message;
-  const char *element;                  /* the line's berichtklasse */
-  mismatch_t what;
-  const char *code;
-  const char *rule;                     /* the TR the code belongs to */
-  const char *text;
+    int message;
+    const char *element; /* the line's berichtklasse */
+    mismatch_t what;
+    const char *code;
+    const char *rule; /* the TR the code belongs to */
+    const char *text;
 } check_row_t;
 
 static const check_row_t checks[] = {
-  { 305, "StartProduct", M_UNKNOWN, "9019", "TR019", "no assignment with this ToewijzingNummer" },
-  { 305, "StartProduct", M_DELETED, "9019", "TR019", "the assignment was deleted (RedenWijziging 13)" },
-  { 305, "StartProduct", M_CATEGORIE, "9019", "TR019", "category differs from the assigned product" },
-  { 305, "StartProduct", M_CODE, "9019", "TR019", "product code differs from the assigned product" },
-  { 305, "StartProduct", M_BEGIN, "9019", "TR019", "Begindatum lies outside the assignment period" },
-  { 307, "StopProduct", M_UNKNOWN, "9019", "TR019", "no assignment with this ToewijzingNummer" },
-  { 307, "StopProduct", M_DELETED, "9019", "TR019", "the assignment was deleted (RedenWijziging 13)" },
-  { 307, "StopProduct", M_CATEGORIE, "9019", "TR019", "category differs from the assigned product" },
-  { 307, "StopProduct", M_CODE, "9019", "TR019", "product code differs from the assigned product" },
-  { 307, "StopProduct", M_BEGIN, "9019", "TR019", "Begindatum lies outside the assignment period" },
-  { 307, "StopProduct", M_END, "9019", "TR019", "Einddatum lies outside the assignment period" },
-  { 317, "OngewijzigdProduct", M_UNKNOWN, "9350", "TR350", "not related to a current assignment by ToewijzingNummer" },
-  { 317, "OngewijzigdProduct", M_DELETED, "9350", "TR350", "the assignment was deleted (RedenWijziging 13)" },
-  { 317, "TeWijzigenProduct", M_DELETED, "9351", "TR351", "the assignment was deleted (RedenWijziging 13)" },
-  { 317, "TeWijzigenProduct", M_UNKNOWN, "9351", "TR351", "not related to a current assignment by ToewijzingNummer" },
-  { 317, "Client", M_INCOMPLETE, "9349", "TR349", "a current assignment is in neither OngewijzigdProduct nor TeWijzigenProduct" },
-  { 323, "Prestatie", M_UNKNOWN, "9338", "TR338", "not related to an assigned product by ToewijzingNummer" },
-  { 323, "Prestatie", M_DELETED, "9384", "TR384", "declaration on an assignment deleted with RedenWijziging 13" },
-  { 323, "Prestatie", M_CATEGORIE, "9339", "TR339", "ProductCategorie differs from the ToegewezenProduct" },
-  { 323, "Prestatie", M_CODE, "9340", "TR340", "ProductCode differs from the ToegewezenProduct" },
-  { 323, "Prestatie", M_BEGIN, "9307", "TR307", "Begindatum of the prestatie lies outside the assignment period" },
-  { 323, "Prestatie", M_END, "9308", "TR308", "Einddatum of the prestatie lies outside the assignment period" },
-  { 323, "Prestatie", M_MONTH_BEGIN, "9387", "TR387", "ProductPeriode does not begin on the 1st of the month nor on the assignment's Ingangsdatum" },
-  { 323, "Prestatie", M_MONTH_END, "9388", "TR388", "ProductPeriode does not end on the last day of the month nor on the assignment's Einddatum" },
+    {305, "StartProduct", M_UNKNOWN, "9019", "TR019", "no assignment with this ToewijzingNummer"},
+    {305, "StartProduct", M_DELETED, "9019", "TR019", "the assignment was deleted (RedenWijziging 13)"},
+    {305, "StartProduct", M_CATEGORIE, "9019", "TR019", "category differs from the assigned product"},
+    {305, "StartProduct", M_CODE, "9019", "TR019", "product code differs from the assigned product"},
+    {305, "StartProduct", M_BEGIN, "9019", "TR019", "Begindatum lies outside the assignment period"},
+    {307, "StopProduct", M_UNKNOWN, "9019", "TR019", "no assignment with this ToewijzingNummer"},
+    {307, "StopProduct", M_DELETED, "9019", "TR019", "the assignment was deleted (RedenWijziging 13)"},
+    {307, "StopProduct", M_CATEGORIE, "9019", "TR019", "category differs from the assigned product"},
+    {307, "StopProduct", M_CODE, "9019", "TR019", "product code differs from the assigned product"},
+    {307, "StopProduct", M_BEGIN, "9019", "TR019", "Begindatum lies outside the assignment period"},
+    {307, "StopProduct", M_END, "9019", "TR019", "Einddatum lies outside the assignment period"},
+    {317, "OngewijzigdProduct", M_UNKNOWN, "9350", "TR350", "not related to a current assignment by ToewijzingNummer"},
+    {317, "OngewijzigdProduct", M_DELETED, "9350", "TR350", "the assignment was deleted (RedenWijziging 13)"},
+    {317, "TeWijzigenProduct", M_DELETED, "9351", "TR351", "the assignment was deleted (RedenWijziging 13)"},
+    {317, "TeWijzigenProduct", M_UNKNOWN, "9351", "TR351", "not related to a current assignment by ToewijzingNummer"},
+    {317, "Client", M_INCOMPLETE, "9349", "TR349",
+     "a current assignment is in neither OngewijzigdProduct nor TeWijzigenProduct"},
+    {323, "Prestatie", M_UNKNOWN, "9338", "TR338", "not related to an assigned product by ToewijzingNummer"},
+    {323, "Prestatie", M_DELETED, "9384", "TR384", "declaration on an assignment deleted with RedenWijziging 13"},
+    {323, "Prestatie", M_CATEGORIE, "9339", "TR339", "ProductCategorie differs from the ToegewezenProduct"},
+    {323, "Prestatie", M_CODE, "9340", "TR340", "ProductCode differs from the ToegewezenProduct"},
+    {323, "Prestatie", M_BEGIN, "9307", "TR307", "Begindatum of the prestatie lies outside the assignment period"},
+    {323, "Prestatie", M_END, "9308", "TR308", "Einddatum of the prestatie lies outside the assignment period"},
+    {323, "Prestatie", M_MONTH_BEGIN, "9387", "TR387",
+     "ProductPeriode does not begin on the 1st of the month nor on the assignment's Ingangsdatum"},
+    {323, "Prestatie", M_MONTH_END, "9388", "TR388",
+     "ProductPeriode does not end on the last day of the month nor on the assignment's Einddatum"},
 };
 
-static const check_row_t *check_for(int message, const char *element, mismatch_t what) {
-  for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
-    if (checks[i].message == message && checks[i].what == what && strcmp(checks[i].element, element) == 0)
-      return &checks[i];
-  return NULL;
+static const check_row_t *check_for(int message, const char *element, mismatch_t what)
+{
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
+        if (checks[i].message == message && checks[i].what == what && strcmp(checks[i].element, element) == 0)
+            return &checks[i];
+    return NULL;
 }
 
 /* ---- hash table --------------------------------------------------------------------------------- */
-static uint64_t hash(const unsigned char *k, size_t n) {
-  uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-  for (size_t i = 0; i < n; i++) h = (h ^ k[i]) * 1099511628211ull;
-  return h;
+static uint64_t hash(const unsigned char *k, size_t n)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ k[i]) * 1099511628211ull;
+    return h;
 }
 
 static int make_key(const unsigned char *client, size_t clen, const char *provider, unsigned char *out, size_t cap,
-                    size_t *len) {
-  size_t plen = provider ? strlen(provider) : 0;
-  if (!client || !clen || !plen || clen + 1 + plen > cap) return -EINVAL;
-  memcpy(out, client, clen);
-  out[clen] = 0;
-  memcpy(out + clen + 1, provider, plen);
-  *len = clen + 1 + plen;
-  return 0;
+                    size_t *len)
+{
+    size_t plen = provider ? strlen(provider) : 0;
+    if (!client || !clen || !plen || clen + 1 + plen > cap)
+        return -EINVAL;
+    memcpy(out, client, clen);
+    out[clen] = 0;
+    memcpy(out + clen + 1, provider, plen);
+    *len = clen + 1 + plen;
+    return 0;
 }
 
-static slot_t *lookup(const knoop_ledger_t *l, const unsigned char *k, size_t klen, bool for_insert) {
-  if (!l->cap) return NULL;
-  size_t i = hash(k, klen) & (l->cap - 1);
-  slot_t *first_tomb = NULL;
-  for (size_t probes = 0; probes < l->cap; probes++, i = (i + 1) & (l->cap - 1)) {
-    slot_t *s = &l->v[i];
-    if (!s->key) {
-      if (s->tomb) { if (!first_tomb) first_tomb = s; continue; }
-      return for_insert ? (first_tomb ? first_tomb : s) : NULL;
+static slot_t *lookup(const knoop_ledger_t *l, const unsigned char *k, size_t klen, bool for_insert)
+{
+    if (!l->cap)
+        return NULL;
+    size_t i = hash(k, klen) & (l->cap - 1);
+    slot_t *first_tomb = NULL;
+    for (size_t probes = 0; probes < l->cap; probes++, i = (i + 1) & (l->cap - 1)) {
+        slot_t *s = &l->v[i];
+        if (!s->key) {
+            if (s->tomb) {
+                if (!first_tomb)
+                    first_tomb = s;
+                continue;
+            }
+            return for_insert ? (first_tomb ? first_tomb : s) : NULL;
+        }
+        if (s->key_len == klen && memcmp(s->key, k, klen) == 0)
+            return s;
     }
-    if (s->key_len == klen && memcmp(s->key, k, klen) == 0) return s;
-  }
-  return for_insert ? first_tomb : NULL;
+    return for_insert ? first_tomb : NULL;
 }
 
-static int grow(knoop_ledger_t *l) {
-  size_t cap = l->cap ? l->cap * 2 : 64;
-  slot_t *old = l->v;
-  size_t old_cap = l->cap;
-  l->v = calloc(cap, sizeof *l->v);
-  if (!l->v) { l->v = old; return -ENOMEM; }
-  l->cap = cap;
-  l->used = l->live;
-  for (size_t i = 0; i < old_cap; i++) {
-    if (!old[i].key) continue;
-    slot_t *s = lookup(l, old[i].key, old[i].key_len, true);
-    *s = old[i];
-  }
-  free(old);
-  return 0;
+static int grow(knoop_ledger_t *l)
+{
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    slot_t *old = l->v;
+    size_t old_cap = l->cap;
+    l->v = calloc(cap, sizeof *l->v);
+    if (!l->v) {
+        l->v = old;
+        return -ENOMEM;
+    }
+    l->cap = cap;
+    l->used = l->live;
+    for (size_t i = 0; i < old_cap; i++) {
+        if (!old[i].key)
+            continue;
+        slot_t *s = lookup(l, old[i].key, old[i].key_len, true);
+        *s = old[i];
+    }
+    free(old);
+    return 0;
 }
 
-int knoop_ledger_new(knoop_ledger_t **out) {
-  if (!out) return -EINVAL;
-  *out = calloc(1, sizeof **out);
-  return *out ? 0 : -ENOMEM;
+int knoop_ledger_new(knoop_ledger_t **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : -ENOMEM;
 }
 
-void knoop_ledger_destroy(knoop_ledger_t **p) {
-  if (!p || !*p) return;
-  for (size_t i = 0; i < (*p)->cap; i++) {
-    free((*p)->v[i].key);
-    free((*p)->v[i].a);
-  }
-  free((*p)->v);
-  free(*p);
-  *p = NULL;
+void knoop_ledger_destroy(knoop_ledger_t **p)
+{
+    if (!p || !*p)
+        return;
+    for (size_t i = 0; i < (*p)->cap; i++) {
+        free((*p)->v[i].key);
+        free((*p)->v[i].a);
+    }
+    free((*p)->v);
+    free(*p);
+    *p = NULL;
 }
 
-size_t knoop_ledger_count(const knoop_ledger_t *l) { return l ? l->live : 0; }
+size_t knoop_ledger_count(const knoop_ledger_t *l)
+{
+    return l ? l->live : 0;
+}
 
 int knoop_ledger_replace(knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
-                         const knoop_ledger_assignment_t *a, size_t n) {
-  unsigned char k[KNOOP_LEDGER_KEY_MAX + 16];
-  size_t klen;
-  if (!l || (n && !a) || make_key(client, client_len, provider, k, sizeof k, &klen) < 0) return -EINVAL;
-  slot_t *s = lookup(l, k, klen, false);
-  if (!n) {
-    if (s) { free(s->key); free(s->a); *s = (slot_t){ .tomb = true }; l->live--; }
+                         const knoop_ledger_assignment_t *a, size_t n)
+{
+    unsigned char k[KNOOP_LEDGER_KEY_MAX + 16];
+    size_t klen;
+    if (!l || (n && !a) || make_key(client, client_len, provider, k, sizeof k, &klen) < 0)
+        return -EINVAL;
+    slot_t *s = lookup(l, k, klen, false);
+    if (!n) {
+        if (s) {
+            free(s->key);
+            free(s->a);
+            *s = (slot_t){.tomb = true};
+            l->live--;
+        }
+        return 0;
+    }
+    knoop_ledger_assignment_t *copy = malloc(n * sizeof *copy);
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, a, n * sizeof *copy);
+    if (s) {
+        free(s->a);
+        s->a = copy;
+        s->n = n;
+        return 0;
+    }
+    if ((l->used + 1) * 10 >= l->cap * 7 && grow(l) < 0) {
+        free(copy);
+        return -ENOMEM;
+    }
+    s = lookup(l, k, klen, true);
+    unsigned char *key = malloc(klen);
+    if (!key) {
+        free(copy);
+        return -ENOMEM;
+    }
+    memcpy(key, k, klen);
+    if (!s->tomb)
+        l->used++;
+    *s = (slot_t){.key = key, .key_len = klen, .a = copy, .n = n};
+    l->live++;
     return 0;
-  }
-  knoop_ledger_assignment_t *copy = malloc(n * sizeof *copy);
-  if (!copy) return -ENOMEM;
-  memcpy(copy, a, n * sizeof *copy);
-  if (s) { free(s->a); s->a = copy; s->n = n; return 0; }
-  if ((l->used + 1) * 10 >= l->cap * 7 && grow(l) < 0) { free(copy); return -ENOMEM; }
-  s = lookup(l, k, klen, true);
-  unsigned char *key = malloc(klen);
-  if (!key) { free(copy); return -ENOMEM; }
-  memcpy(key, k, klen);
-  if (!s->tomb) l->used++;
-  *s = (slot_t){ .key = key, .key_len = klen, .a = copy, .n = n };
-  l->live++;
-  return 0;
 }
 
 int knoop_ledger_get(const knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
-                     const knoop_ledger_assignment_t **a, size_t *n) {
-  unsigned char k[KNOOP_LEDGER_KEY_MAX + 16];
-  size_t klen;
-  if (!l || !a || !n || make_key(client, client_len, provider, k, sizeof k, &klen) < 0) return -EINVAL;
-  const slot_t *s = lookup(l, k, klen, false);
-  *a = s ? s->a : NULL;
-  *n = s ? s->n : 0;
-  return 0;
+                     const knoop_ledger_assignment_t **a, size_t *n)
+{
+    unsigned char k[KNOOP_LEDGER_KEY_MAX + 16];
+    size_t klen;
+    if (!l || !a || !n || make_key(client, client_len, provider, k, sizeof k, &klen) < 0)
+        return -EINVAL;
+    const slot_t *s = lookup(l, k, klen, false);
+    *a = s ? s->a : NULL;
+    *n = s ? s->n : 0;
+    return 0;
 }
 
 /* ---- messages ----------------------------------------------------------------------------------- */
-static int client_key(knoop_ledger_key_fn key, void *ctx, const char *bsn, unsigned char *out, size_t *len) {
-  if (!key) {
-    size_t n = strlen(bsn);
-    if (!n || n > KNOOP_LEDGER_KEY_MAX) return -EINVAL;
-    memcpy(out, bsn, n);
-    *len = n;
-    return 0;
-  }
-  return key(ctx, bsn, out, KNOOP_LEDGER_KEY_MAX, len);
+static int client_key(knoop_ledger_key_fn key, void *ctx, const char *bsn, unsigned char *out, size_t *len)
+{
+    if (!key) {
+        size_t n = strlen(bsn);
+        if (!n || n > KNOOP_LEDGER_KEY_MAX)
+            return -EINVAL;
+        memcpy(out, bsn, n);
+        *len = n;
+        return 0;
+    }
+    return key(ctx, bsn, out, KNOOP_LEDGER_KEY_MAX, len);
 }
 
-static void from_line(knoop_ledger_assignment_t *a, const knoop_istd_line_t *l) {
-  memset(a, 0, sizeof *a);
-  snprintf(a->toewijzing, sizeof a->toewijzing, "%s", l->toewijzing);
-  snprintf(a->categorie, sizeof a->categorie, "%s", l->categorie);
-  snprintf(a->code, sizeof a->code, "%s", l->code);
-  snprintf(a->begin, sizeof a->begin, "%s", l->begin);
-  snprintf(a->end, sizeof a->end, "%s", l->end);
-  snprintf(a->eenheid, sizeof a->eenheid, "%s", l->eenheid);
-  snprintf(a->frequentie, sizeof a->frequentie, "%s", l->frequentie);
-  snprintf(a->reden_wijziging, sizeof a->reden_wijziging, "%s", l->reden_wijziging);
-  a->volume = l->volume;
+static void from_line(knoop_ledger_assignment_t *a, const knoop_istd_line_t *l)
+{
+    memset(a, 0, sizeof *a);
+    snprintf(a->toewijzing, sizeof a->toewijzing, "%s", l->toewijzing);
+    snprintf(a->categorie, sizeof a->categorie, "%s", l->categorie);
+    snprintf(a->code, sizeof a->code, "%s", l->code);
+    snprintf(a->begin, sizeof a->begin, "%s", l->begin);
+    snprintf(a->end, sizeof a->end, "%s", l->end);
+    snprintf(a->eenheid, sizeof a->eenheid, "%s", l->eenheid);
+    snprintf(a->frequentie, sizeof a->frequentie, "%s", l->frequentie);
+    snprintf(a->reden_wijziging, sizeof a->reden_wijziging, "%s", l->reden_wijziging);
+    a->volume = l->volume;
 }
 
-int knoop_ledger_apply(knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx) {
-  if (!l || !m || m->type->number != 301) return -EINVAL;
-  knoop_ledger_assignment_t *set = malloc((m->n_lines ? m->n_lines : 1) * sizeof *set);
-  if (!set) return -ENOMEM;
-  int rc = 0;
-  for (size_t c = 0; c < m->n_clients && rc == 0; c++) {
-    size_t n = 0;
-    for (size_t i = 0; i < m->n_lines; i++)
-      if (m->lines[i].client == c) from_line(&set[n++], &m->lines[i]);
-    unsigned char k[KNOOP_LEDGER_KEY_MAX];
-    size_t klen;
-    rc = client_key(key, ctx, m->clients[c].bsn, k, &klen);
-    if (rc == 0) rc = knoop_ledger_replace(l, k, klen, m->ontvanger, set, n);
-  }
-  free(set);
-  return rc;
+int knoop_ledger_apply(knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx)
+{
+    if (!l || !m || m->type->number != 301)
+        return -EINVAL;
+    knoop_ledger_assignment_t *set = malloc((m->n_lines ? m->n_lines : 1) * sizeof *set);
+    if (!set)
+        return -ENOMEM;
+    int rc = 0;
+    for (size_t c = 0; c < m->n_clients && rc == 0; c++) {
+        size_t n = 0;
+        for (size_t i = 0; i < m->n_lines; i++)
+            if (m->lines[i].client == c)
+                from_line(&set[n++], &m->lines[i]);
+        unsigned char k[KNOOP_LEDGER_KEY_MAX];
+        size_t klen;
+        rc = client_key(key, ctx, m->clients[c].bsn, k, &klen);
+        if (rc == 0)
+            rc = knoop_ledger_replace(l, k, klen, m->ontvanger, set, n);
+    }
+    free(set);
+    return rc;
 }
 
 /* "YYYY-MM-DD" is the last day of its month (Gregorian). */
-static bool is_month_end(const char *d) {
-  static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-  if (strlen(d) != 10) return false;
-  int y = atoi(d), m = atoi(d + 5), day = atoi(d + 8);
-  if (m < 1 || m > 12) return false;
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return day == days[m - 1] + (m == 2 && leap);
+static bool is_month_end(const char *d)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (strlen(d) != 10)
+        return false;
+    int y = atoi(d), m = atoi(d + 5), day = atoi(d + 8);
+    if (m < 1 || m > 12)
+        return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return day == days[m - 1] + (m == 2 && leap);
 }
 
-static bool is_deleted(const knoop_ledger_assignment_t *a) { return strcmp(a->reden_wijziging, "13") == 0; }
+static bool is_deleted(const knoop_ledger_assignment_t *a)
+{
+    return strcmp(a->reden_wijziging, "13") == 0;
+}
 
-static bool within(const char *d, const knoop_ledger_assignment_t *a) {
-  return d[0] && strcmp(d, a->begin) >= 0 && (!a->end[0] || strcmp(d, a->end) <= 0);
+static bool within(const char *d, const knoop_ledger_assignment_t *a)
+{
+    return d[0] && strcmp(d, a->begin) >= 0 && (!a->end[0] || strcmp(d, a->end) <= 0);
 }
 
 /* The first row of the table the line fails, or NULL when it matches (or has no rows: NieuwProduct). */
 static const check_row_t *first_mismatch(int msg, const knoop_istd_line_t *ln, const knoop_ledger_assignment_t *set,
-                                         size_t n) {
-  const char *el = (const char *)ln->node->name;
-  const knoop_ledger_assignment_t *a = NULL;
-  for (size_t i = 0; i < n && !a; i++)
-    if (strcmp(set[i].toewijzing, ln->toewijzing) == 0) a = &set[i];
-  if (!a) return check_for(msg, el, M_UNKNOWN);
-  if (is_deleted(a)) return check_for(msg, el, M_DELETED);
-  bool exact = msg != 323;   /* 305/307 repeat the assigned product (IV075); 323 may refine an aspecific one */
-  const check_row_t *r;
-  if ((r = check_for(msg, el, M_CATEGORIE)) && (exact || a->categorie[0]) && strcmp(a->categorie, ln->categorie))
-    return r;
-  if ((r = check_for(msg, el, M_CODE)) && (exact || a->code[0]) && strcmp(a->code, ln->code)) return r;
-  if ((r = check_for(msg, el, M_BEGIN)) && !within(ln->begin, a)) return r;
-  if ((r = check_for(msg, el, M_END)) && ln->end[0] && !within(ln->end, a)) return r;
-  if ((r = check_for(msg, el, M_MONTH_BEGIN)) && strcmp(ln->begin + 8, "01") != 0 && strcmp(ln->begin, a->begin) != 0)
-    return r;
-  if ((r = check_for(msg, el, M_MONTH_END)) && !is_month_end(ln->end) && strcmp(ln->end, a->end) != 0) return r;
-  return NULL;
+                                         size_t n)
+{
+    const char *el = (const char *)ln->node->name;
+    const knoop_ledger_assignment_t *a = NULL;
+    for (size_t i = 0; i < n && !a; i++)
+        if (strcmp(set[i].toewijzing, ln->toewijzing) == 0)
+            a = &set[i];
+    if (!a)
+        return check_for(msg, el, M_UNKNOWN);
+    if (is_deleted(a))
+        return check_for(msg, el, M_DELETED);
+    bool exact = msg != 323; /* 305/307 repeat the assigned product (IV075); 323 may refine an aspecific one */
+    const check_row_t *r;
+    if ((r = check_for(msg, el, M_CATEGORIE)) && (exact || a->categorie[0]) && strcmp(a->categorie, ln->categorie))
+        return r;
+    if ((r = check_for(msg, el, M_CODE)) && (exact || a->code[0]) && strcmp(a->code, ln->code))
+        return r;
+    if ((r = check_for(msg, el, M_BEGIN)) && !within(ln->begin, a))
+        return r;
+    if ((r = check_for(msg, el, M_END)) && ln->end[0] && !within(ln->end, a))
+        return r;
+    if ((r = check_for(msg, el, M_MONTH_BEGIN)) && strcmp(ln->begin + 8, "01") != 0 && strcmp(ln->begin, a->begin) != 0)
+        return r;
+    if ((r = check_for(msg, el, M_MONTH_END)) && !is_month_end(ln->end) && strcmp(ln->end, a->end) != 0)
+        return r;
+    return NULL;
 }
 
 static int lookup_set(const knoop_ledger_t *l, const knoop_istd_msg_t *m, size_t client, knoop_ledger_key_fn key,
-                      void *ctx, const knoop_ledger_assignment_t **set, size_t *n) {
-  unsigned char k[KNOOP_LEDGER_KEY_MAX];
-  size_t klen;
-  *set = NULL;
-  *n = 0;
-  if (client >= m->n_clients) return -EINVAL;
-  int rc = client_key(key, ctx, m->clients[client].bsn, k, &klen);
-  return rc < 0 ? rc : knoop_ledger_get(l, k, klen, m->afzender, set, n);
+                      void *ctx, const knoop_ledger_assignment_t **set, size_t *n)
+{
+    unsigned char k[KNOOP_LEDGER_KEY_MAX];
+    size_t klen;
+    *set = NULL;
+    *n = 0;
+    if (client >= m->n_clients)
+        return -EINVAL;
+    int rc = client_key(key, ctx, m->clients[client].bsn, k, &klen);
+    return rc < 0 ? rc : knoop_ledger_get(l, k, klen, m->afzender, set, n);
 }
 
 /* 317 (TR349): every current assignment (no Einddatum or not ended at the Dagtekening) must be named. */
 static int check_complete(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx,
-                          knoop_istd_errors_t *errs) {
-  const check_row_t *row = check_for(m->type->number, "Client", M_INCOMPLETE);
-  int refused = 0;
-  for (size_t c = 0; row && c < m->n_clients; c++) {
-    const knoop_ledger_assignment_t *set;
-    size_t n;
-    lookup_set(l, m, c, key, ctx, &set, &n);
-    for (size_t i = 0; i < n; i++) {
-      if ((set[i].end[0] && strcmp(set[i].end, m->dagtekening) < 0) || is_deleted(&set[i])) continue;
-      bool named = false;
-      for (size_t j = 0; j < m->n_lines && !named; j++)
-        named = m->lines[j].client == c && strcmp(m->lines[j].toewijzing, set[i].toewijzing) == 0;
-      if (named) continue;
-      knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule, (int)xmlGetLineNo(m->clients[c].node),
-                            m->clients[c].node, "ToewijzingNummer %s: %s", set[i].toewijzing, row->text);
-      refused++;
-      break;
+                          knoop_istd_errors_t *errs)
+{
+    const check_row_t *row = check_for(m->type->number, "Client", M_INCOMPLETE);
+    int refused = 0;
+    for (size_t c = 0; row && c < m->n_clients; c++) {
+        const knoop_ledger_assignment_t *set;
+        size_t n;
+        lookup_set(l, m, c, key, ctx, &set, &n);
+        for (size_t i = 0; i < n; i++) {
+            if ((set[i].end[0] && strcmp(set[i].end, m->dagtekening) < 0) || is_deleted(&set[i]))
+                continue;
+            bool named = false;
+            for (size_t j = 0; j < m->n_lines && !named; j++)
+                named = m->lines[j].client == c && strcmp(m->lines[j].toewijzing, set[i].toewijzing) == 0;
+            if (named)
+                continue;
+            knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule,
+                                  (int)xmlGetLineNo(m->clients[c].node), m->clients[c].node, "ToewijzingNummer %s: %s",
+                                  set[i].toewijzing, row->text);
+            refused++;
+            break;
+        }
     }
-  }
-  return refused;
+    return refused;
 }
 
 int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx,
-                       knoop_istd_errors_t *errs) {
-  if (!l || !m) return -EINVAL;
-  int msg = m->type->number;
-  if (msg != 305 && msg != 307 && msg != 317 && msg != 323) return -EINVAL;
-  int refused = 0;
-  for (size_t i = 0; i < m->n_lines; i++) {
-    const knoop_istd_line_t *ln = &m->lines[i];
-    const knoop_ledger_assignment_t *set;
-    size_t n;
-    lookup_set(l, m, ln->client, key, ctx, &set, &n);
-    const check_row_t *row = first_mismatch(msg, ln, set, n);
-    if (!row) continue;
-    knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule, ln->lineno, ln->node,
-                          "ToewijzingNummer %s: %s", ln->toewijzing, row->text);
-    refused++;
-  }
-  return refused + check_complete(l, m, key, ctx, errs);
+                       knoop_istd_errors_t *errs)
+{
+    if (!l || !m)
+        return -EINVAL;
+    int msg = m->type->number;
+    if (msg != 305 && msg != 307 && msg != 317 && msg != 323)
+        return -EINVAL;
+    int refused = 0;
+    for (size_t i = 0; i < m->n_lines; i++) {
+        const knoop_istd_line_t *ln = &m->lines[i];
+        const knoop_ledger_assignment_t *set;
+        size_t n;
+        lookup_set(l, m, ln->client, key, ctx, &set, &n);
+        const check_row_t *row = first_mismatch(msg, ln, set, n);
+        if (!row)
+            continue;
+        knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule, ln->lineno, ln->node,
+                              "ToewijzingNummer %s: %s", ln->toewijzing, row->text);
+        refused++;
+    }
+    return refused + check_complete(l, m, key, ctx, errs);
 }
 
 /* ---- persistence -------------------------------------------------------------------------------- */
 #define MAGIC "KL1\n"
 
 int knoop_ledger_export(const knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
-                        unsigned char **blob, size_t *len) {
-  const knoop_ledger_assignment_t *a;
-  size_t n;
-  if (!blob || !len || knoop_ledger_get(l, client, client_len, provider, &a, &n) < 0) return -EINVAL;
-  size_t cap = sizeof MAGIC + n * 112;
-  char *out = malloc(cap);
-  if (!out) return -ENOMEM;
-  size_t w = (size_t)snprintf(out, cap, "%s", MAGIC);
-  for (size_t i = 0; i < n; i++)
-    w += (size_t)snprintf(out + w, cap - w, "%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%s\t%s\n", a[i].toewijzing, a[i].categorie,
-                          a[i].code, a[i].begin, a[i].end, a[i].volume, a[i].eenheid, a[i].frequentie,
-                          a[i].reden_wijziging);
-  *blob = (unsigned char *)out;
-  *len = w;
-  return 0;
+                        unsigned char **blob, size_t *len)
+{
+    const knoop_ledger_assignment_t *a;
+    size_t n;
+    if (!blob || !len || knoop_ledger_get(l, client, client_len, provider, &a, &n) < 0)
+        return -EINVAL;
+    size_t cap = sizeof MAGIC + n * 112;
+    char *out = malloc(cap);
+    if (!out)
+        return -ENOMEM;
+    size_t w = (size_t)snprintf(out, cap, "%s", MAGIC);
+    for (size_t i = 0; i < n; i++)
+        w += (size_t)snprintf(out + w, cap - w, "%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%s\t%s\n", a[i].toewijzing,
+                              a[i].categorie, a[i].code, a[i].begin, a[i].end, a[i].volume, a[i].eenheid,
+                              a[i].frequentie, a[i].reden_wijziging);
+    *blob = (unsigned char *)out;
+    *len = w;
+    return 0;
 }
 
-static int field(const char **p, const char *end, char *out, size_t cap, char stop) {
-  const char *q = *p;
-  while (q < end && *q != stop) q++;
-  if (q >= end || (size_t)(q - *p) >= cap) return -EINVAL;
-  memcpy(out, *p, (size_t)(q - *p));
-  out[q - *p] = '\0';
-  *p = q + 1;
-  return 0;
+static int field(const char **p, const char *end, char *out, size_t cap, char stop)
+{
+    const char *q = *p;
+    while (q < end && *q != stop)
+        q++;
+    if (q >= end || (size_t)(q - *p) >= cap)
+        return -EINVAL;
+    memcpy(out, *p, (size_t)(q - *p));
+    out[q - *p] = '\0';
+    *p = q + 1;
+    return 0;
 }
 
 int knoop_ledger_import(knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
-                        const unsigned char *blob, size_t len) {
-  if (!l || !blob || len < 4 || memcmp(blob, MAGIC, 4) != 0) return -EINVAL;
-  const char *p = (const char *)blob + 4, *end = (const char *)blob + len;
-  size_t cap = 0, n = 0;
-  for (const char *q = p; q < end; q++) cap += *q == '\n';
-  knoop_ledger_assignment_t *set = calloc(cap + 1, sizeof *set);   /* + a torn last record */
-  if (!set) return -ENOMEM;
-  int rc = 0;
-  while (p < end && rc == 0) {
-    knoop_ledger_assignment_t *a = &set[n];
-    char vol[24];
-    rc = field(&p, end, a->toewijzing, sizeof a->toewijzing, '\t');
-    if (!rc) rc = field(&p, end, a->categorie, sizeof a->categorie, '\t');
-    if (!rc) rc = field(&p, end, a->code, sizeof a->code, '\t');
-    if (!rc) rc = field(&p, end, a->begin, sizeof a->begin, '\t');
-    if (!rc) rc = field(&p, end, a->end, sizeof a->end, '\t');
-    if (!rc) rc = field(&p, end, vol, sizeof vol, '\t');
-    if (!rc) rc = field(&p, end, a->eenheid, sizeof a->eenheid, '\t');
-    if (!rc) rc = field(&p, end, a->frequentie, sizeof a->frequentie, '\t');
-    if (!rc) rc = field(&p, end, a->reden_wijziging, sizeof a->reden_wijziging, '\n');
-    if (!rc) {
-      char *e;
-      a->volume = strtoll(vol, &e, 10);
-      if (*e || !vol[0]) rc = -EINVAL;
+                        const unsigned char *blob, size_t len)
+{
+    if (!l || !blob || len < 4 || memcmp(blob, MAGIC, 4) != 0)
+        return -EINVAL;
+    const char *p = (const char *)blob + 4, *end = (const char *)blob + len;
+    size_t cap = 0, n = 0;
+    for (const char *q = p; q < end; q++)
+        cap += *q == '\n';
+    knoop_ledger_assignment_t *set = calloc(cap + 1, sizeof *set); /* + a torn last record */
+    if (!set)
+        return -ENOMEM;
+    int rc = 0;
+    while (p < end && rc == 0) {
+        knoop_ledger_assignment_t *a = &set[n];
+        char vol[24];
+        rc = field(&p, end, a->toewijzing, sizeof a->toewijzing, '\t');
+        if (!rc)
+            rc = field(&p, end, a->categorie, sizeof a->categorie, '\t');
+        if (!rc)
+            rc = field(&p, end, a->code, sizeof a->code, '\t');
+        if (!rc)
+            rc = field(&p, end, a->begin, sizeof a->begin, '\t');
+        if (!rc)
+            rc = field(&p, end, a->end, sizeof a->end, '\t');
+        if (!rc)
+            rc = field(&p, end, vol, sizeof vol, '\t');
+        if (!rc)
+            rc = field(&p, end, a->eenheid, sizeof a->eenheid, '\t');
+        if (!rc)
+            rc = field(&p, end, a->frequentie, sizeof a->frequentie, '\t');
+        if (!rc)
+            rc = field(&p, end, a->reden_wijziging, sizeof a->reden_wijziging, '\n');
+        if (!rc) {
+            char *e;
+            a->volume = strtoll(vol, &e, 10);
+            if (*e || !vol[0])
+                rc = -EINVAL;
+        }
+        n++;
     }
-    n++;
-  }
-  if (rc == 0) rc = knoop_ledger_replace(l, client, client_len, provider, set, n);
-  free(set);
-  return rc;
+    if (rc == 0)
+        rc = knoop_ledger_replace(l, client, client_len, provider, set, n);
+    free(set);
+    return rc;
 }

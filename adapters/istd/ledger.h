@@ -8,15 +8,15 @@
 typedef struct knoop_ledger knoop_ledger_t;
 
 typedef struct knoop_ledger_assignment {
-  char toewijzing[24];     /* ToewijzingNummer */
-  char categorie[4];       /* "" = generic assignment (no product) */
-  char code[8];            /* "" = aspecific assignment (category only) */
-  char begin[11];          /* Ingangsdatum */
-  char end[11];            /* Einddatum, "" = open */
-  long long volume;        /* Omvang/Volume, -1 if none */
-  char eenheid[4];
-  char frequentie[4];
-  char reden_wijziging[4]; /* "13" = deleted (Verwijderd): nothing may refer to it any more */
+    char toewijzing[24]; /* ToewijzingNummer */
+    char categorie[4];   /* "" = generic assignment (no product) */
+    char code[8];        /* "" = aspecific assignment (category only) */
+    char begin[11];      /* Ingangsdatum */
+    char end[11];        /* Einddatum, "" = open */
+    long long volume;    /* Omvang/Volume, -1 if none */
+    char eenheid[4];
+    char frequentie[4];
+    char reden_wijziging[4]; /* "13" = deleted (Verwijderd): nothing may refer to it any more */
 } knoop_ledger_assignment_t;
 
 /* The client key is an opaque byte string: the BSN itself (key NULL) or, in the daemon, its keyed hash.
@@ -26,7 +26,7 @@ typedef int (*knoop_ledger_key_fn)(void *ctx, const char *bsn, unsigned char *ke
 
 int knoop_ledger_new(knoop_ledger_t **out);
 void knoop_ledger_destroy(knoop_ledger_t **p);
-size_t knoop_ledger_count(const knoop_ledger_t *l);              /* client x provider sets held */
+size_t knoop_ledger_count(const knoop_ledger_t *l); /* client x provider sets held */
 
 /* Replace (never merge) the set of client x provider; n == 0 removes it. 0, -EINVAL, -ENOMEM. */
 int knoop_ledger_replace(knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,

@@ -6,12 +6,12 @@
 #include <stddef.h>
 #include <libxml/tree.h>
 
-const xmlNode *knoop_istd_x_child(const xmlNode *n, const char *local);       /* first element child */
-const xmlNode *knoop_istd_x_next(const xmlNode *n);                           /* next sibling, same name */
-const xmlNode *knoop_istd_x_at(const xmlNode *n, const char *path);           /* "A/B/C" */
+const xmlNode *knoop_istd_x_child(const xmlNode *n, const char *local); /* first element child */
+const xmlNode *knoop_istd_x_next(const xmlNode *n);                     /* next sibling, same name */
+const xmlNode *knoop_istd_x_at(const xmlNode *n, const char *path);     /* "A/B/C" */
 /* Trimmed text of the element at path ("" if absent). 0, or -E2BIG (truncated). */
 int knoop_istd_x_text(const xmlNode *n, const char *path, char *buf, size_t cap);
-bool knoop_istd_x_is(const xmlNode *n, const char *local);                    /* element with this local name */
+bool knoop_istd_x_is(const xmlNode *n, const char *local); /* element with this local name */
 /* New element `name` in ns, with optional text, appended to parent (or after `after` if given). */
 xmlNode *knoop_istd_x_add(xmlNode *parent, xmlNs *ns, const char *name, const char *text);
 /* The ancestor-or-self element with this local name, or NULL. */

@@ -14,7 +14,7 @@ int knoop_client_connect(const char *endpoint, const char *party, const char *cl
 void knoop_client_destroy(knoop_client_t **c);
 const Knoop__Welcome *knoop_client_welcome(const knoop_client_t *c);
 
-int knoop_client_send(knoop_client_t *c, const Knoop__Frame *f);                  /* 0 or -errno */
+int knoop_client_send(knoop_client_t *c, const Knoop__Frame *f); /* 0 or -errno */
 int knoop_client_publish(knoop_client_t *c, uint64_t ref, const Knoop__Envelope *env);
 /* Sends raw bytes as one frame (tests and fault injection). */
 int knoop_client_send_raw(knoop_client_t *c, const void *data, size_t len);

@@ -1,18 +1,18 @@
 /* test_codes.c — party code shapes and the BSN 11-test, against the demo network's lists of valid and invalid
- * test BSNs (../shared/network), so the check agrees with the data the cooperative tests with. */
+ * test BSNs (tests/data/network, copied from shared/network), so the check agrees with the data the cooperative tests with. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
-#include "codes.h"
+#include "base/codes.h"
 
 static int check_file(const char *path, bool expect_valid)
 {
     FILE *f = fopen(path, "r");
     if (!f)
-        fail_msg("%s is missing (the shared/ folder must sit beside the repository)", path);
+        fail_msg("%s is missing (run from the repository root)", path);
     char line[256];
     int n = 0;
     while (fgets(line, sizeof line, f)) {
@@ -30,15 +30,15 @@ static int check_file(const char *path, bool expect_valid)
 static void shared_test_bsns(void **state)
 {
     (void)state;
-    assert_true(check_file("../shared/network/test-bsn.txt", true) >= 10);
-    assert_true(check_file("../shared/network/test-bsn-invalid.txt", false) >= 5);
+    assert_true(check_file("tests/data/network/test-bsn.txt", true) >= 10);
+    assert_true(check_file("tests/data/network/test-bsn-invalid.txt", false) >= 5);
 }
 
 static void bsn_shape(void **state)
 {
     (void)state;
-    assert_false(knoop_bsn_is_valid("99999000"));     /* 8 digits */
-    assert_false(knoop_bsn_is_valid("9999900077"));   /* 10 digits */
+    assert_false(knoop_bsn_is_valid("99999000"));   /* 8 digits */
+    assert_false(knoop_bsn_is_valid("9999900077")); /* 10 digits */
     assert_false(knoop_bsn_is_valid("99999000a"));
     assert_false(knoop_bsn_is_valid("000000000"));
     assert_false(knoop_bsn_is_valid(""));

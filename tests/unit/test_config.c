@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <string.h>
-#include "config.h"
-#include "network.h"
+#include "config/config.h"
+#include "config/network.h"
 
 static void expect_error(const char *yaml, const char *expected_prefix, const char *expected_text)
 {
@@ -61,8 +61,7 @@ static void wrong_type_points_at_its_line(void **state)
 static void out_of_range_points_at_its_line(void **state)
 {
     (void)state;
-    expect_error("# comment\ndaemon:\n  max_message_bytes: 5\n", "x.yaml:3: daemon.max_message_bytes:",
-                 "out of range");
+    expect_error("# comment\ndaemon:\n  max_message_bytes: 5\n", "x.yaml:3: daemon.max_message_bytes:", "out of range");
 }
 
 static void unknown_party_in_contract_names_it(void **state)

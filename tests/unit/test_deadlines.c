@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deadlines.h"
+#include "legacy/deadlines.h"
 
 static knoop_date_t D(const char *s)
 {
@@ -41,8 +41,8 @@ static const knoop_expectation_t *find(const knoop_expectation_t *out, int n, kn
     return found;
 }
 
-static void assert_expect(const knoop_expectation_t *e, knoop_expect_party_t from, const char *due,
-                          const char *type0, const char *type1)
+static void assert_expect(const knoop_expectation_t *e, knoop_expect_party_t from, const char *due, const char *type0,
+                          const char *type1)
 {
     assert_int_equal(e->from, from);
     assert_date(e->due, due);
@@ -162,8 +162,8 @@ static void messages_without_rules(void **state)
     (void)state;
     knoop_expectation_t out[KNOOP_EXPECT_MAX];
     const knoop_date_t day = D("2026-05-13");
-    const char *none[] = {"WMO302", "WMO325", "JW320", "knoop.Referral", "WMO30", "WMO3011", "XYZ301", "wmo301",
-                          "WMO 301", "", "WMO", "JW30a"};
+    const char *none[] = {"WMO302",  "WMO325", "JW320", "knoop.Referral", "WMO30", "WMO3011", "XYZ301", "wmo301",
+                          "WMO 301", "",       "WMO",   "JW30a"};
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
         assert_int_equal(knoop_deadlines_for(none[i], day, &day, out), 0);
     assert_int_equal(knoop_deadlines_for(NULL, day, NULL, out), -EINVAL);
@@ -349,18 +349,12 @@ static void documented_rules_match_the_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(retour_in_three_working_days),
-        cmocka_unit_test(answer_after_assignment_request),
-        cmocka_unit_test(answer_after_change_request),
-        cmocka_unit_test(start_within_five_after_start_date),
-        cmocka_unit_test(stop_within_five_after_stop_date),
-        cmocka_unit_test(start_without_event_date),
-        cmocka_unit_test(declaration_answer_in_ten),
-        cmocka_unit_test(messages_without_rules),
-        cmocka_unit_test(what_an_arriving_message_closes),
-        cmocka_unit_test(open_and_close_agree),
-        cmocka_unit_test(overdue_after_the_due_day),
-        cmocka_unit_test(kind_names),
+        cmocka_unit_test(retour_in_three_working_days),     cmocka_unit_test(answer_after_assignment_request),
+        cmocka_unit_test(answer_after_change_request),      cmocka_unit_test(start_within_five_after_start_date),
+        cmocka_unit_test(stop_within_five_after_stop_date), cmocka_unit_test(start_without_event_date),
+        cmocka_unit_test(declaration_answer_in_ten),        cmocka_unit_test(messages_without_rules),
+        cmocka_unit_test(what_an_arriving_message_closes),  cmocka_unit_test(open_and_close_agree),
+        cmocka_unit_test(overdue_after_the_due_day),        cmocka_unit_test(kind_names),
         cmocka_unit_test(documented_rules_match_the_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,18 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "domain_check.h"
+#include "route/domain_check.h"
 
-typedef struct top { knoop_network_doc_t *network; } top_t;
+typedef struct top {
+    knoop_network_doc_t *network;
+} top_t;
 static const cyaml_schema_field_t top_fields[] = {
     CYAML_FIELD_IGNORE("daemon", CYAML_FLAG_OPTIONAL),
     CYAML_FIELD_MAPPING_PTR("network", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, top_t, network, knoop_network_fields),
-    CYAML_FIELD_END
-};
-static const cyaml_schema_value_t top_schema = { CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, top_t, top_fields) };
-static const cyaml_config_t cyaml_cfg = { .mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR };
+    CYAML_FIELD_END};
+static const cyaml_schema_value_t top_schema = {CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, top_t, top_fields)};
+static const cyaml_config_t cyaml_cfg = {.mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR};
 
-static knoop_network_t *net;   /* owned by the group setup/teardown */
+static knoop_network_t *net; /* owned by the group setup/teardown */
 static char reason[256];
 
 static int group_setup(void **state)
@@ -43,9 +44,19 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static const char *zrm[] = {"financien", "werk-opleiding", "tijdsbesteding", "huisvesting", "huiselijke-relaties",
-                            "geestelijke-gezondheid", "lichamelijke-gezondheid", "middelengebruik", "basale-adl",
-                            "instrumentele-adl", "sociaal-netwerk", "maatschappelijke-participatie", "justitie"};
+static const char *zrm[] = {"financien",
+                            "werk-opleiding",
+                            "tijdsbesteding",
+                            "huisvesting",
+                            "huiselijke-relaties",
+                            "geestelijke-gezondheid",
+                            "lichamelijke-gezondheid",
+                            "middelengebruik",
+                            "basale-adl",
+                            "instrumentele-adl",
+                            "sociaal-netwerk",
+                            "maatschappelijke-participatie",
+                            "justitie"};
 
 /* A client-level ZRM report with all 13 domains; the caller may spoil it. Storage is static (one at a time). */
 static Knoop__Domain__OutcomeReport *zrm_report(void)
@@ -96,7 +107,7 @@ static void test_zrm_in_range(void **state)
     const knoop_contract_t *heerlen = knoop_network_contract(net, "heerlen");
     Knoop__Domain__OutcomeReport *r = zrm_report();
     expect(check_packed(&r->base, "knoop.domain.OutcomeReport", heerlen, NULL), 0, NULL);
-    r->values[0]->number = 1;    /* the scale's edges are inside */
+    r->values[0]->number = 1; /* the scale's edges are inside */
     r->values[1]->number = 5;
     expect(knoop_domain_check_outcome(net, heerlen, r, reason, sizeof reason), 0, NULL);
     /* Without a contract from the router, the one the report names is used. */
@@ -136,7 +147,7 @@ static void test_client_presence(void **state)
     m.correlation_id = "abc";
     m.status = KNOOP__DOMAIN__RETOUR_STATUS__ACCEPTED;
     expect(check_packed(&m.base, "knoop.domain.Retour", NULL, &f), 0, NULL);
-    expect(knoop_domain_check_client(&f, true, reason, sizeof reason), 0, NULL);    /* either way */
+    expect(knoop_domain_check_client(&f, true, reason, sizeof reason), 0, NULL); /* either way */
     expect(knoop_domain_check_client(&f, false, reason, sizeof reason), 0, NULL);
 }
 
@@ -260,7 +271,7 @@ static void test_referral(void **state)
     expect(check_packed(&m.base, "knoop.domain.Referral", brunssum, &f), -EINVAL,
            "product 'tuinonderhoud' is not a product of this network");
     m.product = "";
-    m.preferred_provider = "99990002";   /* a member, but not one of Brunssum's partners */
+    m.preferred_provider = "99990002"; /* a member, but not one of Brunssum's partners */
     expect(knoop_domain_check_referral(net, brunssum, &m, reason, sizeof reason), -EINVAL,
            "preferred provider 99990002 does not take part in contract 'brunssum'");
     m.preferred_provider = "";
@@ -273,8 +284,8 @@ static void test_referral(void **state)
     expect(knoop_domain_check_referral(net, knoop_network_contract(net, "heerlen"), &m, reason, sizeof reason), 0,
            NULL);
     domains[1] = "woonplezier";
-    expect(knoop_domain_check_referral(net, knoop_network_contract(net, "heerlen"), &m, reason, sizeof reason),
-           -EINVAL, "domain 'woonplezier' is not in indicator set 'zrm-13'");
+    expect(knoop_domain_check_referral(net, knoop_network_contract(net, "heerlen"), &m, reason, sizeof reason), -EINVAL,
+           "domain 'woonplezier' is not in indicator set 'zrm-13'");
 }
 
 static void test_plan_update(void **state)
@@ -292,11 +303,12 @@ static void test_plan_update(void **state)
     m.at_client_request = 1;
     expect(check_packed(&m.base, "knoop.domain.PlanUpdate", heerlen, &f), 0, NULL);
     assert_string_equal(f.new_provider, "99990006");
-    m.new_provider = "99990101";   /* a subcontractor is never dispatched to */
+    m.new_provider = "99990101"; /* a subcontractor is never dispatched to */
     expect(knoop_domain_check_plan_update(net, heerlen, &m, reason, sizeof reason), -EINVAL,
            "new provider 99990101 does not take part");
     m.new_provider = "";
-    expect(knoop_domain_check_plan_update(net, heerlen, &m, reason, sizeof reason), -EINVAL, "new_provider is required");
+    expect(knoop_domain_check_plan_update(net, heerlen, &m, reason, sizeof reason), -EINVAL,
+           "new_provider is required");
     m.action = KNOOP__DOMAIN__PLAN_ACTION__STOPPED;
     m.effective_date = "";
     expect(knoop_domain_check_plan_update(net, heerlen, &m, reason, sizeof reason), -EINVAL,
@@ -323,9 +335,11 @@ static void test_retour_and_envelope_errors(void **state)
 
     const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
     expect(knoop_domain_check(net, NULL, "application/x-protobuf; knoop.domain.Referral", junk, sizeof junk, NULL,
-                              reason, sizeof reason), -EBADMSG, "does not decode as knoop.domain.Referral");
+                              reason, sizeof reason),
+           -EBADMSG, "does not decode as knoop.domain.Referral");
     expect(knoop_domain_check(net, NULL, "application/xml; iwmo-3.2; WMO301", junk, sizeof junk, NULL, reason,
-                              sizeof reason), -ENOTSUP, "not a knoop.domain message");
+                              sizeof reason),
+           -ENOTSUP, "not a knoop.domain message");
     assert_true(knoop_domain_is_native("application/x-protobuf;knoop.domain.OutcomeReport"));
     assert_false(knoop_domain_is_native("application/x-protobuf; knoop.domain.Nothing"));
 }

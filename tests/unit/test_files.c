@@ -23,16 +23,21 @@ static void detects_iwmo_and_ijw(void **state)
     char ct[128], type[40], why[512];
     assert_int_equal(detect("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<wmo301:Bericht "
                             "xmlns:iwmo=\"http://www.istandaarden.nl/iwmo/3_2/basisschema/schema\" "
-                            "xmlns:wmo301=\"http://www.istandaarden.nl/iwmo/3_2/wmo301/schema\" >", ct, type, why), 0);
+                            "xmlns:wmo301=\"http://www.istandaarden.nl/iwmo/3_2/wmo301/schema\" >",
+                            ct, type, why),
+                     0);
     assert_string_equal(ct, "application/xml; iwmo-3.2; WMO301");
     assert_string_equal(type, "WMO301");
     /* BOM, comment, processing instruction, default namespace, single quotes */
     assert_int_equal(detect("\xEF\xBB\xBF<!-- x --><?pi y?>\n<Bericht xmlns='http://www.istandaarden.nl/ijw/3_2/jw315/"
-                            "schema'><Header/></Bericht>", ct, type, why), 0);
+                            "schema'><Header/></Bericht>",
+                            ct, type, why),
+                     0);
     assert_string_equal(ct, "application/xml; ijw-3.2; JW315");
     /* a prefix declared after another attribute, with spaces around '=' */
-    assert_int_equal(detect("<a:Bericht x = \"1\" xmlns:a = \"http://www.istandaarden.nl/iwmo/3_2/wmo325/schema\"/>",
-                            ct, type, why), 0);
+    assert_int_equal(
+        detect("<a:Bericht x = \"1\" xmlns:a = \"http://www.istandaarden.nl/iwmo/3_2/wmo325/schema\"/>", ct, type, why),
+        0);
     assert_string_equal(type, "WMO325");
 }
 
@@ -40,7 +45,9 @@ static void refuses_what_is_not_an_istd_message(void **state)
 {
     (void)state;
     char ct[128], type[40], why[512];
-    static const struct { const char *xml, *words; } cases[] = {
+    static const struct {
+        const char *xml, *words;
+    } cases[] = {
         {"", "empty file"},
         {"%PDF-1.4", "not XML"},
         {"   ", "no root element"},
@@ -94,10 +101,10 @@ static void write_and_move_never_overwrite(void **state)
     snprintf(b, sizeof b, "%s/x/done", root);
     assert_int_equal(knoop_files_mkdirs(a), 0);
     assert_int_equal(knoop_files_mkdirs(b), 0);
-    assert_int_equal(knoop_files_mkdirs(b), 0);   /* exists: fine */
+    assert_int_equal(knoop_files_mkdirs(b), 0); /* exists: fine */
     assert_int_equal(knoop_files_write_atomic(a, "m.xml", "one", 3), 0);
     snprintf(path, sizeof path, "%s/.m.xml.tmp", a);
-    assert_int_not_equal(access(path, F_OK), 0);  /* no temp file left */
+    assert_int_not_equal(access(path, F_OK), 0); /* no temp file left */
     assert_int_equal(knoop_files_move(a, "m.xml", b, final, sizeof final), 0);
     assert_string_equal(final, "m.xml");
     assert_int_equal(knoop_files_write_atomic(a, "m.xml", "two", 3), 0);
@@ -113,7 +120,7 @@ static void write_and_move_never_overwrite(void **state)
     assert_non_null(f);
     assert_non_null(fgets(buf, sizeof buf, f));
     fclose(f);
-    assert_string_equal(buf, "one");              /* the first file was not replaced */
+    assert_string_equal(buf, "one"); /* the first file was not replaced */
     assert_int_equal(knoop_files_move(a, "gone.xml", b, final, sizeof final), -ENOENT);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "journal.h"
-#include "journal_stmts.h"
+#include "store/journal_sql.h"
+#include "store/journal.h"
 
 typedef struct test_op {
     knoop_jop_t op;
@@ -27,7 +27,7 @@ static int apply_put(knoop_jtx_t *tx, knoop_jop_t *op)
     test_op_t *t = (test_op_t *)op;
     if (t->fail)
         return -EINVAL;
-    sqlite3_stmt *st = knoop_jtx_stmt(tx, KNOOP_JSTMT_GENERIC_1, "INSERT INTO meta(key, value) VALUES(?, 'v')");
+    sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO meta(key, value) VALUES(?, 'v')");
     char key[32];
     snprintf(key, sizeof key, "k%06d", t->key);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
@@ -106,17 +106,17 @@ static void group_commit_and_reopen(void **state)
     knoop_journal_stats_t st;
     knoop_journal_stats(j, &st);
     assert_int_equal(st.ops, 2000);
-    assert_true(st.max_batch > 1);          /* queued together, committed together */
+    assert_true(st.max_batch > 1); /* queued together, committed together */
     assert_true(st.commits < st.ops);
     assert_int_equal(count_rows(j), 2000);
     knoop_journal_close(&j);
     uv_run(&loop, UV_RUN_DEFAULT);
 
     j = open_journal(&loop, &ctx, dir);
-    assert_int_equal(count_rows(j), 2000);  /* durable across a close */
+    assert_int_equal(count_rows(j), 2000); /* durable across a close */
     knoop_journal_close(&j);
     uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&loop), 0);   /* no handle leaked */
+    assert_int_equal(uv_loop_close(&loop), 0); /* no handle leaked */
     remove_dir(dir);
 }
 

@@ -9,17 +9,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "network.h"
+#include "config/network.h"
 
 /* A test-only top level: the daemon section is ignored, the network section is ours. */
-typedef struct top { knoop_network_doc_t *network; } top_t;
+typedef struct top {
+    knoop_network_doc_t *network;
+} top_t;
 static const cyaml_schema_field_t top_fields[] = {
     CYAML_FIELD_IGNORE("daemon", CYAML_FLAG_OPTIONAL),
     CYAML_FIELD_MAPPING_PTR("network", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, top_t, network, knoop_network_fields),
-    CYAML_FIELD_END
-};
-static const cyaml_schema_value_t top_schema = { CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, top_t, top_fields) };
-static const cyaml_config_t cyaml_cfg = { .log_fn = NULL, .mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR };
+    CYAML_FIELD_END};
+static const cyaml_schema_value_t top_schema = {CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, top_t, top_fields)};
+static const cyaml_config_t cyaml_cfg = {.log_fn = NULL, .mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR};
 
 static const char *src_dir(void)
 {
@@ -42,7 +43,7 @@ static int load(const char *file, const char *text, knoop_network_t **net, knoop
     if (ce != CYAML_OK)
         return (int)ce;
     int rc = knoop_network_build(top->network, net, err);
-    cyaml_free(&cyaml_cfg, &top_schema, top, 0);   /* the network must not keep pointers into the document */
+    cyaml_free(&cyaml_cfg, &top_schema, top, 0); /* the network must not keep pointers into the document */
     return rc;
 }
 
@@ -109,12 +110,12 @@ static void test_demo_network_builds(void **state)
     assert_true(knoop_party_offers(knoop_network_party(net, "99990005"), "persoonlijke-verzorging"));
 
     /* Kerkrade is legacy: member 99990003 takes part under its own AGB. */
-    const knoop_contract_t *kc = knoop_network_contract_between(net, knoop_network_party(net, "0928"),
-                                                                knoop_network_party(net, "99990003"));
+    const knoop_contract_t *kc =
+        knoop_network_contract_between(net, knoop_network_party(net, "0928"), knoop_network_party(net, "99990003"));
     assert_non_null(kc);
     assert_int_equal(kc->identity, KNOOP_IDENTITY_LEGACY);
-    assert_null(knoop_network_contract_between(net, knoop_network_party(net, "0935"),
-                                               knoop_network_party(net, "99990001")));
+    assert_null(
+        knoop_network_contract_between(net, knoop_network_party(net, "0935"), knoop_network_party(net, "99990001")));
     knoop_network_destroy(&net);
     assert_null(net);
 }
@@ -191,25 +192,23 @@ static void test_goeree_builds(void **state)
 }
 
 /* ---- rejections: a small valid network, and one mutation per row ---- */
-static const char base_parties[] =
-    "network:\n"
-    "  parties:\n"
-    "    - {code: \"0917\", kind: gemeente, name: Heerlen}\n"
-    "    - {code: \"9001\", kind: zorgkantoor}\n"
-    "    - {code: \"99990000\", kind: cooperative}\n"
-    "    - {code: \"99990001\", kind: member, products: [begeleiding]}\n"
-    "    - {code: \"99990003\", kind: member, products: [welzijn]}\n";
-static const char base_sets[] =
-    "  indicator_sets:\n"
-    "    - name: zrm-13\n"
-    "      indicators: [{name: financien, scale: {min: 1, max: 5}}]\n";
+static const char base_parties[] = "network:\n"
+                                   "  parties:\n"
+                                   "    - {code: \"0917\", kind: gemeente, name: Heerlen}\n"
+                                   "    - {code: \"9001\", kind: zorgkantoor}\n"
+                                   "    - {code: \"99990000\", kind: cooperative}\n"
+                                   "    - {code: \"99990001\", kind: member, products: [begeleiding]}\n"
+                                   "    - {code: \"99990003\", kind: member, products: [welzijn]}\n";
+static const char base_sets[] = "  indicator_sets:\n"
+                                "    - name: zrm-13\n"
+                                "      indicators: [{name: financien, scale: {min: 1, max: 5}}]\n";
 
 static const struct reject_case {
     const char *what;
-    const char *parties_extra;   /* appended to the parties */
-    const char *contracts;       /* the contracts section */
-    const char *path;            /* expected error path */
-    const char *message;         /* expected substring of the message */
+    const char *parties_extra; /* appended to the parties */
+    const char *contracts;     /* the contracts section */
+    const char *path;          /* expected error path */
+    const char *message;       /* expected substring of the message */
 } rejects[] = {
     {"unknown member", "",
      "  contracts:\n    - {name: brunssum-wmo, financier: \"0917\", provider: \"99990000\", identity: legacy,"
@@ -219,8 +218,8 @@ static const struct reject_case {
      "  contracts:\n    - {name: x, financier: \"0999\", provider: \"99990000\", identity: legacy,"
      " financing: taakgericht, protocol: native}\n",
      "network.contracts[0].financier", "contract 'x': unknown financier 0999"},
-    {"duplicate code", "    - {code: \"99990001\", kind: member}\n", "",
-     "network.parties[5].code", "party 99990001: duplicate code"},
+    {"duplicate code", "    - {code: \"99990001\", kind: member}\n", "", "network.parties[5].code",
+     "party 99990001: duplicate code"},
     {"white-label without a cooperative", "    - {code: \"99990200\", kind: provider}\n",
      "  contracts:\n    - {name: wl, financier: \"0917\", provider: \"99990200\", identity: white-label,"
      " financing: taakgericht, protocol: native}\n",
@@ -236,8 +235,8 @@ static const struct reject_case {
      "network.contracts[0].outcomes.indicator_set", "contract 'heerlen': indicator set 'zrm-14' is not defined"},
     {"gemeente code of the wrong shape", "    - {code: \"917\", kind: gemeente, name: Heerlen-bis}\n", "",
      "network.parties[5].code", "a gemeente code must be a CBS code of 4 digits"},
-    {"member code of the wrong shape", "    - {code: \"9999001\", kind: member}\n", "",
-     "network.parties[5].code", "a member code must be an AGB code of 8 digits"},
+    {"member code of the wrong shape", "    - {code: \"9999001\", kind: member}\n", "", "network.parties[5].code",
+     "a member code must be an AGB code of 8 digits"},
     {"buurtteam outside its range", "    - {code: \"99990500\", kind: buurtteam, gemeente: \"0917\"}\n", "",
      "network.parties[5].code", "9998xxxx"},
     {"co-financier that is not a financier", "",
@@ -300,8 +299,10 @@ static void test_numbers_are_not_enum_names(void **state)
     static const char *bad[] = {"identity: 99", "identity: 0", "identity: -1", "identity: 1"};
     char text[2048];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        snprintf(text, sizeof text, "%s%s  contracts:\n    - {name: x, financier: \"0917\", provider: \"99990000\", %s,"
-                 " financing: taakgericht, protocol: native}\n", base_parties, base_sets, bad[i]);
+        snprintf(text, sizeof text,
+                 "%s%s  contracts:\n    - {name: x, financier: \"0917\", provider: \"99990000\", %s,"
+                 " financing: taakgericht, protocol: native}\n",
+                 base_parties, base_sets, bad[i]);
         knoop_network_t *net = NULL;
         int rc = load(NULL, text, &net, NULL);
         if (rc == 0)
@@ -328,14 +329,17 @@ static void test_base_network_is_valid(void **state)
     assert_null(knoop_network_party(net, "0000"));
     assert_null(knoop_network_party(net, "999900001"));
     knoop_network_destroy(&net);
-    knoop_network_destroy(&net);   /* destroying NULL is a no-op */
+    knoop_network_destroy(&net); /* destroying NULL is a no-op */
     assert_int_equal(knoop_network_build(NULL, &net, &err), -EINVAL);
     assert_string_equal(err.path, "network");
     /* A document made in code, with values the schema would never let through. */
     knoop_network_doc_party_t parties[2] = {{.code = "0917", .kind = KNOOP_PARTY_GEMEENTE},
                                             {.code = "99990000", .kind = KNOOP_PARTY_COOPERATIVE}};
-    knoop_network_doc_contract_t contract = {.name = "c", .financier = "0917", .provider = "99990000",
-                                             .identity = KNOOP_IDENTITY_LEGACY, .financing = KNOOP_FIN_TAAKGERICHT};
+    knoop_network_doc_contract_t contract = {.name = "c",
+                                             .financier = "0917",
+                                             .provider = "99990000",
+                                             .identity = KNOOP_IDENTITY_LEGACY,
+                                             .financing = KNOOP_FIN_TAAKGERICHT};
     knoop_network_doc_t doc = {.parties = parties, .parties_count = 2, .contracts = &contract, .contracts_count = 1};
     assert_int_equal(knoop_network_build(&doc, &net, &err), -EINVAL);
     assert_string_equal(err.path, "network.contracts[0].protocol");
@@ -367,7 +371,7 @@ static size_t check_documented(const char *doc, const cyaml_schema_value_t *v, c
 {
     char quoted[96];
     size_t checked = 0;
-    if (key) {   /* as `key`, or nested as `outer.key` / `list[].key` */
+    if (key) { /* as `key`, or nested as `outer.key` / `list[].key` */
         char nested[96];
         snprintf(quoted, sizeof quoted, "`%s`", key);
         snprintf(nested, sizeof nested, ".%s`", key);

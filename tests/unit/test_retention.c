@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#include "control_time.h"
-#include "retention.h"
+#include "control/control_time.h"
+#include "deliver/retention.h"
 
 static void defaults_and_overrides(void **state)
 {
@@ -18,14 +18,15 @@ static void defaults_and_overrides(void **state)
     assert_int_equal(knoop_retention_parse("", 730, s, err, sizeof err), 0);
     for (int k = 0; k < KNOOP_RETENTION_KINDS; k++)
         assert_int_equal(s[k], 730LL * 86400);
-    assert_int_equal(knoop_retention_parse(" outcome-report=3650d,alert=90 , referral=30s,plan-update=2h,other=5m",
-                                           730, s, err, sizeof err), 0);
-    assert_int_equal(s[12], 3650LL * 86400);  /* OUTCOME_REPORT */
-    assert_int_equal(s[13], 90LL * 86400);    /* ALERT: no unit means days */
-    assert_int_equal(s[1], 30);               /* REFERRAL */
-    assert_int_equal(s[11], 7200);            /* PLAN_UPDATE */
-    assert_int_equal(s[14], 300);             /* OTHER */
-    assert_int_equal(s[2], 730LL * 86400);    /* ASSIGNMENT keeps the default */
+    assert_int_equal(knoop_retention_parse(" outcome-report=3650d,alert=90 , referral=30s,plan-update=2h,other=5m", 730,
+                                           s, err, sizeof err),
+                     0);
+    assert_int_equal(s[12], 3650LL * 86400); /* OUTCOME_REPORT */
+    assert_int_equal(s[13], 90LL * 86400);   /* ALERT: no unit means days */
+    assert_int_equal(s[1], 30);              /* REFERRAL */
+    assert_int_equal(s[11], 7200);           /* PLAN_UPDATE */
+    assert_int_equal(s[14], 300);            /* OTHER */
+    assert_int_equal(s[2], 730LL * 86400);   /* ASSIGNMENT keeps the default */
 }
 
 static void errors_name_the_problem(void **state)
@@ -66,13 +67,14 @@ static void times_round_trip(void **state)
     assert_string_equal(buf, "2026-11-23T10:00:00Z");
     assert_int_equal(knoop_time_parse_us("1795428000", &us), 0);
     assert_int_equal(us, 1795428000LL * 1000000);
-    assert_int_equal(knoop_time_parse_us("2024-02-29", &us), 0);   /* a leap day */
+    assert_int_equal(knoop_time_parse_us("2024-02-29", &us), 0); /* a leap day */
     knoop_time_format_us(us, buf, sizeof buf);
     assert_string_equal(buf, "2024-02-29T00:00:00Z");
     assert_int_equal(knoop_time_parse_us("2026-11-23T10:00:00.5Z", &us), 0);
     assert_int_equal(us, 1795428000LL * 1000000 + 500000);
-    static const char *const bad[] = {"", "yesterday", "2026-11-23T10:00:00", "2026-11-23T10:00:00+01:00",
-                                      "2026-13-01", "2026-11-23T25:00:00Z", "12ab", NULL};
+    static const char *const bad[] = {
+        "",     "yesterday", "2026-11-23T10:00:00", "2026-11-23T10:00:00+01:00", "2026-13-01", "2026-11-23T25:00:00Z",
+        "12ab", NULL};
     for (int i = 0; bad[i]; i++)
         if (knoop_time_parse_us(bad[i], &us) != -EINVAL)
             fail_msg("'%s' was accepted as a time", bad[i]);

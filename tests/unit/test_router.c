@@ -10,20 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include "knoop.pb-c.h"
-#include "router.h"
+#include "route/router.h"
 
-typedef struct top { knoop_network_doc_t *network; } top_t;
+typedef struct top {
+    knoop_network_doc_t *network;
+} top_t;
 static const cyaml_schema_field_t top_fields[] = {
     CYAML_FIELD_IGNORE("daemon", CYAML_FLAG_OPTIONAL),
     CYAML_FIELD_MAPPING_PTR("network", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, top_t, network, knoop_network_fields),
-    CYAML_FIELD_END
-};
-static const cyaml_schema_value_t top_schema = { CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, top_t, top_fields) };
-static const cyaml_config_t cyaml_cfg = { .mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR };
+    CYAML_FIELD_END};
+static const cyaml_schema_value_t top_schema = {CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, top_t, top_fields)};
+static const cyaml_config_t cyaml_cfg = {.mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR};
 
 typedef struct fixture {
-    knoop_network_t *net;        /* owned */
-    knoop_route_state_t *st;     /* owned */
+    knoop_network_t *net;    /* owned */
+    knoop_route_state_t *st; /* owned */
     knoop_route_decision_t d;
 } fixture_t;
 
@@ -34,7 +35,7 @@ static int setup_file(void **state, const char *file)
     top_t *top = NULL;
     if (cyaml_load_file(path, &cyaml_cfg, &top_schema, (cyaml_data_t **)&top, NULL) != CYAML_OK)
         return -1;
-    fixture_t *f = calloc(1, sizeof *f);   /* owned by cmocka's state until teardown */
+    fixture_t *f = calloc(1, sizeof *f); /* owned by cmocka's state until teardown */
     knoop_cfg_error_t err;
     int rc = f ? knoop_network_build(top->network, &f->net, &err) : -1;
     cyaml_free(&cyaml_cfg, &top_schema, top, 0);
@@ -46,13 +47,22 @@ static int setup_file(void **state, const char *file)
         print_error("%s: %s: %s\n", file, err.path, err.message);
     if (f)
         knoop_network_destroy(&f->net);
-    free(f);   /* cmocka runs no teardown after a failed setup */
+    free(f); /* cmocka runs no teardown after a failed setup */
     return -1;
 }
 
-static int setup(void **state) { return setup_file(state, "deploy/knoopd.yaml"); }
-static int setup_alphen(void **state) { return setup_file(state, "deploy/networks/alphen.yaml"); }
-static int setup_goeree(void **state) { return setup_file(state, "deploy/networks/goeree.yaml"); }
+static int setup(void **state)
+{
+    return setup_file(state, "deploy/knoopd.yaml");
+}
+static int setup_alphen(void **state)
+{
+    return setup_file(state, "deploy/networks/alphen.yaml");
+}
+static int setup_goeree(void **state)
+{
+    return setup_file(state, "deploy/networks/goeree.yaml");
+}
 
 static int teardown(void **state)
 {
@@ -68,8 +78,13 @@ static const knoop_route_decision_t *route(fixture_t *f, const char *from, const
                                            const char *product, const char *client, const char *new_provider)
 {
     knoop_route_in_t in = {
-        .sender = from, .receiver = to, .kind = kind, .message_type = "knoop.domain.Test", .product = product,
-        .client_ref = (const uint8_t *)client, .client_ref_len = client ? strlen(client) : 0,
+        .sender = from,
+        .receiver = to,
+        .kind = kind,
+        .message_type = "knoop.domain.Test",
+        .product = product,
+        .client_ref = (const uint8_t *)client,
+        .client_ref_len = client ? strlen(client) : 0,
         .new_provider = new_provider,
     };
     assert_int_equal(knoop_route(f->net, f->st, &in, &f->d), 0);
@@ -165,8 +180,12 @@ static void test_white_label_dispatch(void **state)
 static void test_preferred_provider(void **state)
 {
     fixture_t *f = *state;
-    knoop_route_in_t in = {.sender = "99980002", .kind = KNOOP__KIND__REFERRAL, .product = "huishoudelijke-hulp",
-                           .preferred_provider = "99990005", .client_ref = (const uint8_t *)"p-1", .client_ref_len = 3};
+    knoop_route_in_t in = {.sender = "99980002",
+                           .kind = KNOOP__KIND__REFERRAL,
+                           .product = "huishoudelijke-hulp",
+                           .preferred_provider = "99990005",
+                           .client_ref = (const uint8_t *)"p-1",
+                           .client_ref_len = 3};
     assert_int_equal(knoop_route(f->net, f->st, &in, &f->d), 0);
     assert_string_equal(f->d.member, "99990005");
     assert_string_equal(f->d.contract->name, "brunssum");
@@ -234,7 +253,7 @@ static void test_legacy(void **state)
     assert_int_equal(d->change, KNOOP_CHANGE_NONE);
     d = route(f, "99990003", "0928", KNOOP__KIND__RETOUR, NULL, "k-1", NULL);
     assert_int_equal(d->rule, KNOOP_RULE_LEGACY);
-    assert_string_equal(d->sender_as_seen, "99990003");   /* under its own AGB, unchanged */
+    assert_string_equal(d->sender_as_seen, "99990003"); /* under its own AGB, unchanged */
     assert_streams(d, 1, "inbox.0928");
     assert_dead(route(f, "0928", "99990008", KNOOP__KIND__ASSIGNMENT, NULL, "k-1", NULL), "no contract between 0928");
     assert_dead(route(f, "0917", "99990001", KNOOP__KIND__REFERRAL, NULL, "k-1", NULL), "address 99990000");
@@ -277,7 +296,8 @@ static void test_change_of_provider(void **state)
     assert_string_equal(d->sender_as_seen, "99990000");
     knoop_route_row_t row;
     assert_int_equal(knoop_route_state_row(f->st, KNOOP_ROW_STICKY, knoop_network_contract(f->net, "heerlen"),
-                                           (const uint8_t *)"m-1", 3, &row), 0);
+                                           (const uint8_t *)"m-1", 3, &row),
+                     0);
     assert_string_equal(row.party, to);
     assert_string_equal(row.former, from);
     assert_true(row.active);
@@ -308,7 +328,8 @@ static void test_subcontracting(void **state)
     /* Kerkrade (legacy) assigns to the main contractor; the subcontractor knows nothing of the client yet. */
     route(f, "0928", "99990003", KNOOP__KIND__ASSIGNMENT, "welzijn", "s-1", NULL);
     assert_dead(route(f, "99990101", NULL, KNOOP__KIND__START, NULL, "s-1", NULL), "not passed");
-    assert_dead(route(f, "0928", "99990101", KNOOP__KIND__ASSIGNMENT, NULL, "s-1", NULL), "address its main contractor");
+    assert_dead(route(f, "0928", "99990101", KNOOP__KIND__ASSIGNMENT, NULL, "s-1", NULL),
+                "address its main contractor");
     /* The main contractor passes the client on. */
     const knoop_route_decision_t *d = route(f, "99990003", "99990101", KNOOP__KIND__ASSIGNMENT, NULL, "s-1", NULL);
     assert_int_equal(d->rule, KNOOP_RULE_SUBCONTRACT_PASS);
@@ -398,17 +419,30 @@ static void test_outcome_isolation(void **state)
 static void test_may_read(void **state)
 {
     fixture_t *f = *state;
-    static const struct { const char *party, *stream; bool ok; } rows[] = {
-        {"0917", "outcomes.0917", true},     {"0917", "inbox.0917", true},
-        {"0917", "outcomes.0899", false},    {"0917", "inbox.0899", false},
-        {"9001", "outcomes.9001", true},     {"9001", "outcomes.0917", false},
-        {"0917", "inbox.99980001", true},    {"0899", "inbox.99980001", false},
-        {"99980001", "inbox.0917", false},   {"99990003", "inbox.99990101", true},
-        {"99990101", "inbox.99990003", false}, {"99990001", "inbox.99990003", false},
-        {"99990000", "inbox.99990001", false}, {"99990001", "outcomes.0917", false},
-        {"99990001", "outcomes.99990001", false}, {"0917", "alerts", false},
-        {"0917", "deadletters", false},      {"1234", "inbox.1234", false},
-        {"0917", "inbox.", false},           {"0917", "outcomes.", false},
+    static const struct {
+        const char *party, *stream;
+        bool ok;
+    } rows[] = {
+        {"0917", "outcomes.0917", true},
+        {"0917", "inbox.0917", true},
+        {"0917", "outcomes.0899", false},
+        {"0917", "inbox.0899", false},
+        {"9001", "outcomes.9001", true},
+        {"9001", "outcomes.0917", false},
+        {"0917", "inbox.99980001", true},
+        {"0899", "inbox.99980001", false},
+        {"99980001", "inbox.0917", false},
+        {"99990003", "inbox.99990101", true},
+        {"99990101", "inbox.99990003", false},
+        {"99990001", "inbox.99990003", false},
+        {"99990000", "inbox.99990001", false},
+        {"99990001", "outcomes.0917", false},
+        {"99990001", "outcomes.99990001", false},
+        {"0917", "alerts", false},
+        {"0917", "deadletters", false},
+        {"1234", "inbox.1234", false},
+        {"0917", "inbox.", false},
+        {"0917", "outcomes.", false},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         if (knoop_router_may_read(f->net, rows[i].party, rows[i].stream) != rows[i].ok)
@@ -464,13 +498,14 @@ static void test_state_rows_and_scale(void **state)
         sum += l;
     }
     assert_int_equal(sum, n);
-    assert_true(hi - lo <= 1);   /* least-loaded dispatch keeps the members level */
+    assert_true(hi - lo <= 1); /* least-loaded dispatch keeps the members level */
     /* Every client stays with its member. */
     for (int i = 0; i < n; i += 97) {
         snprintf(ref, sizeof ref, "scale-%d", i);
         knoop_sticky_t before;
         assert_int_equal(knoop_route_state_sticky(f->st, knoop_network_contract(f->net, "heerlen"),
-                                                  (const uint8_t *)ref, strlen(ref), &before), 0);
+                                                  (const uint8_t *)ref, strlen(ref), &before),
+                         0);
         const knoop_route_decision_t *d = route(f, "0917", NULL, KNOOP__KIND__REFERRAL, "verslavingszorg", ref, NULL);
         assert_string_equal(d->member, knoop_network_member_by_slot(f->net, before.member_slot)->code);
     }
@@ -484,7 +519,8 @@ static void test_state_rows_and_scale(void **state)
     assert_int_equal(knoop_route_state_count(copy), knoop_route_state_count(f->st));
     for (int s = 0; s < (int)knoop_network_member_count(f->net); s++)
         assert_int_equal(knoop_route_state_load(copy, s), knoop_route_state_load(f->st, s));
-    assert_true(knoop_route_state_is_passed(copy, knoop_network_party(f->net, "99990101"), (const uint8_t *)"rt-sub", 6));
+    assert_true(
+        knoop_route_state_is_passed(copy, knoop_network_party(f->net, "99990101"), (const uint8_t *)"rt-sub", 6));
     knoop_route_row_t a, b;
     const knoop_contract_t *h = knoop_network_contract(f->net, "heerlen");
     assert_int_equal(knoop_route_state_row(f->st, KNOOP_ROW_STICKY, h, (const uint8_t *)"scale-1", 7, &a), 0);
@@ -514,7 +550,8 @@ static void test_envelope_and_payload_facts(void **state)
     knoop_domain_facts_t facts;
     char reason[128];
     assert_int_equal(knoop_domain_check(f->net, heerlen, "application/x-protobuf; knoop.domain.Referral", buf, n,
-                                        &facts, reason, sizeof reason), 0);
+                                        &facts, reason, sizeof reason),
+                     0);
     Knoop__Envelope env = KNOOP__ENVELOPE__INIT;
     env.sender = "99980001";
     env.kind = KNOOP__KIND__REFERRAL;
@@ -535,8 +572,11 @@ static void test_envelope_and_payload_facts(void **state)
 static void test_explain_is_a_dry_run(void **state)
 {
     fixture_t *f = *state;
-    knoop_route_in_t in = {.sender = "0917", .kind = KNOOP__KIND__REFERRAL, .product = "verslavingszorg",
-                           .client_ref = (const uint8_t *)"x-1", .client_ref_len = 3};
+    knoop_route_in_t in = {.sender = "0917",
+                           .kind = KNOOP__KIND__REFERRAL,
+                           .product = "verslavingszorg",
+                           .client_ref = (const uint8_t *)"x-1",
+                           .client_ref_len = 3};
     knoop_route_decision_t dry;
     assert_int_equal(knoop_route_explain(f->net, f->st, &in, &dry), 0);
     assert_int_equal(dry.change, KNOOP_CHANGE_ASSIGNED);
@@ -552,13 +592,17 @@ static void test_explain_is_a_dry_run(void **state)
     assert_int_equal(knoop_route_explain(f->net, f->st, &in, &dry), 0);
     assert_int_equal(dry.change, KNOOP_CHANGE_RELEASED);
     knoop_sticky_t sk;
-    assert_int_equal(knoop_route_state_sticky(f->st, knoop_network_contract(f->net, "heerlen"), in.client_ref, 3, &sk), 0);
+    assert_int_equal(knoop_route_state_sticky(f->st, knoop_network_contract(f->net, "heerlen"), in.client_ref, 3, &sk),
+                     0);
     assert_true(sk.active);
 }
 
 /* A reload: the route state moves to the new network by name; rows of a contract that is gone are refused, and a
  * member that left a contract gets no new messages (its client is dispatched anew on the next referral). */
-typedef struct rows { knoop_route_row_t r[64]; size_t n; } rows_t;
+typedef struct rows {
+    knoop_route_row_t r[64];
+    size_t n;
+} rows_t;
 static int keep_row(const knoop_route_row_t *row, void *arg)
 {
     rows_t *rs = arg;
@@ -572,12 +616,12 @@ static void test_reload_carries_the_state_by_name(void **state)
 {
     fixture_t *f = *state;
     route(f, "0917", NULL, KNOOP__KIND__REFERRAL, "welzijn", "r-heerlen", NULL);
-    const knoop_route_decision_t *d = route(f, "0899", NULL, KNOOP__KIND__REFERRAL, "schuldhulpverlening", "r-b1",
-                                            NULL);
+    const knoop_route_decision_t *d =
+        route(f, "0899", NULL, KNOOP__KIND__REFERRAL, "schuldhulpverlening", "r-b1", NULL);
     assert_string_equal(d->member, "99990007");
     d = route(f, "0899", NULL, KNOOP__KIND__REFERRAL, "dagbesteding", "r-b2", NULL);
     assert_string_equal(d->member, "99990006");
-    rows_t *rs = calloc(1, sizeof *rs);   /* owned here */
+    rows_t *rs = calloc(1, sizeof *rs); /* owned here */
     assert_int_equal(knoop_route_state_export(f->st, keep_row, rs), 0);
     assert_int_equal(rs->n, 3);
 
@@ -613,25 +657,26 @@ static void test_reload_carries_the_state_by_name(void **state)
     size_t refused = 0;
     for (size_t i = 0; i < rs->n; i++)
         refused += knoop_route_state_import(st2, &rs->r[i]) == -ENOENT;
-    assert_int_equal(refused, 1);   /* the Heerlen row: its contract is gone */
+    assert_int_equal(refused, 1); /* the Heerlen row: its contract is gone */
     assert_int_equal(knoop_route_state_count(st2), 2);
 
     knoop_route_decision_t d2;
-    knoop_route_in_t in = {.sender = "0899", .kind = KNOOP__KIND__ANSWER, .client_ref = (const uint8_t *)"r-b2",
-                           .client_ref_len = 4};
+    knoop_route_in_t in = {
+        .sender = "0899", .kind = KNOOP__KIND__ANSWER, .client_ref = (const uint8_t *)"r-b2", .client_ref_len = 4};
     assert_int_equal(knoop_route(net2, st2, &in, &d2), 0);
-    assert_string_equal(d2.member, "99990006");                /* unchanged partner: still sticky */
+    assert_string_equal(d2.member, "99990006"); /* unchanged partner: still sticky */
     in.client_ref = (const uint8_t *)"r-b1";
     assert_int_equal(knoop_route(net2, st2, &in, &d2), 0);
-    assert_true(d2.dead_letter);                              /* its member left the contract */
+    assert_true(d2.dead_letter); /* its member left the contract */
     in.kind = KNOOP__KIND__REFERRAL;
     assert_int_equal(knoop_route(net2, st2, &in, &d2), 0);
     assert_int_equal(d2.rule, KNOOP_RULE_WHITE_LABEL_IN);
     assert_string_not_equal(d2.member, "99990007");
     knoop_route_row_t row;
     assert_int_equal(knoop_route_state_row(st2, KNOOP_ROW_STICKY, knoop_network_contract(net2, "brunssum"),
-                                           (const uint8_t *)"r-b1", 4, &row), 0);
-    assert_string_equal(row.former, "99990007");              /* history stays */
+                                           (const uint8_t *)"r-b1", 4, &row),
+                     0);
+    assert_string_equal(row.former, "99990007"); /* history stays */
     knoop_route_state_destroy(&st2);
     knoop_network_destroy(&net2);
     free(rs);
@@ -644,7 +689,7 @@ static void test_alphen_consortium(void **state)
     const knoop_route_decision_t *d = route(f, "0484", "99990201", KNOOP__KIND__REFERRAL, "welzijn", "a-1", NULL);
     assert_int_equal(d->rule, KNOOP_RULE_LEGACY);
     assert_string_equal(d->contract->name, "tom-in-de-buurt");
-    d = route(f, "99980484", "99990203", KNOOP__KIND__REFERRAL, "begeleiding", "a-2", NULL);   /* the team, for 0484 */
+    d = route(f, "99980484", "99990203", KNOOP__KIND__REFERRAL, "begeleiding", "a-2", NULL); /* the team, for 0484 */
     assert_int_equal(d->rule, KNOOP_RULE_LEGACY);
     assert_streams(d, 1, "inbox.99990203");
     /* A partner passes its client to its own subcontractor, not to another partner's. */

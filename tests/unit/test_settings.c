@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "settings.h"
+#include "config/settings.h"
 
 static void defaults_apply_when_absent(void **state)
 {
@@ -64,8 +64,8 @@ static void reload_keeps_fixed_settings(void **state)
     assert_int_equal(knoop_settings_from_doc(NULL, &running, &err), 0);
     assert_int_equal(knoop_settings_from_doc(NULL, &next, &err), 0);
     free(next.listen);
-    next.listen = strdup("tcp://127.0.0.1:6000");   /* not reloadable */
-    next.heartbeat_ms = 1234;                       /* reloadable */
+    next.listen = strdup("tcp://127.0.0.1:6000"); /* not reloadable */
+    next.heartbeat_ms = 1234;                     /* reloadable */
     char names[256];
     assert_int_equal(knoop_settings_restart_needed(&running, &next, names, sizeof names), 1);
     assert_string_equal(names, "listen");
@@ -89,17 +89,15 @@ static void docs_match_the_table(void **state)
     assert_non_null(md);
     const char *table = strstr(doc, "| setting |");
     assert_non_null(table);
-    assert_string_equal(table, md);   /* regenerate with: build/knoopd --settings-markdown */
+    assert_string_equal(table, md); /* regenerate with: build/knoopd --settings-markdown */
     free(md);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults_apply_when_absent),
-        cmocka_unit_test(out_of_range_names_the_setting),
-        cmocka_unit_test(bad_log_level_is_refused),
-        cmocka_unit_test(reload_keeps_fixed_settings),
+        cmocka_unit_test(defaults_apply_when_absent), cmocka_unit_test(out_of_range_names_the_setting),
+        cmocka_unit_test(bad_log_level_is_refused),   cmocka_unit_test(reload_keeps_fixed_settings),
         cmocka_unit_test(docs_match_the_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdint.h>
-#include "strmap.h"
+#include "base/strmap.h"
 
 static void put_get_remove(void **state)
 {

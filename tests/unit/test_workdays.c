@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "workdays.h"
+#include "legacy/workdays.h"
 
 static knoop_date_t D(const char *s)
 {
@@ -70,8 +70,9 @@ static void dates_parse_and_format(void **state)
     assert_date(D("0001-01-01"), "0001-01-01");
     assert_date(D("9999-12-31"), "9999-12-31");
 
-    const char *bad[] = {"2026-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "2026-1-01", "2026-01-1",
-                         "2026-01-01x", "2026/01/01", "", "20260101", "0000-01-01", "+026-01-01", " 026-01-01"};
+    const char *bad[] = {"2026-02-29", "2026-13-01",  "2026-00-10", "2026-04-31", "2026-1-01",
+                         "2026-01-1",  "2026-01-01x", "2026/01/01", "",           "20260101",
+                         "0000-01-01", "+026-01-01",  " 026-01-01"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(knoop_date_parse(bad[i], &d), -EINVAL);
     assert_int_equal(knoop_date_parse(NULL, &d), -EINVAL);
@@ -115,10 +116,13 @@ static void weekdays(void **state)
 static void easter_dates(void **state)
 {
     (void)state;
-    const struct { int year; const char *easter; } cases[] = {
-        {2024, "2024-03-31"}, {2025, "2025-04-20"}, {2026, "2026-04-05"}, {2027, "2027-03-28"},
-        {2038, "2038-04-25"}, /* the latest possible date */
-        {2285, "2285-03-22"}, /* the earliest possible date */
+    const struct {
+        int year;
+        const char *easter;
+    } cases[] = {
+        {2024, "2024-03-31"}, {2025, "2025-04-20"}, {2026, "2026-04-05"},
+        {2027, "2027-03-28"}, {2038, "2038-04-25"}, /* the latest possible date */
+        {2285, "2285-03-22"},                       /* the earliest possible date */
         {2000, "2000-04-23"}, {1818, "1818-03-22"}, {2019, "2019-04-21"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)

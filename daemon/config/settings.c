@@ -1,0 +1,282 @@
+/* settings.c — the settings table and everything it drives: libcyaml fields, defaults and bounds, the
+ * reload rules, JSON for `knoopctl config` and the Markdown reference in docs/configuration.md. */
+#include "config/settings.h"
+#include "deliver/retention.h"
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S(field) offsetof(knoop_settings_t, field)
+#define MiB      (1024ull * 1024ull)
+
+static const knoop_setting_def_t settings_table[] = {
+    {"listen", KNOOP_SETTING_STRING, S(listen), "tcp://127.0.0.1:5570", 1, 255, false,
+     "ZeroMQ endpoint of the client socket (ROUTER)."},
+    {"data_dir", KNOOP_SETTING_STRING, S(data_dir), "./var", 1, 4095, false,
+     "Directory of the journal (knoop.db), the pseudonymisation key and the control socket."},
+    {"control_socket", KNOOP_SETTING_STRING, S(control_socket), "", 0, 107, false,
+     "Path of the control socket; empty means <data_dir>/knoopd.sock."},
+    {"control_socket_mode", KNOOP_SETTING_UINT, S(control_socket_mode), "0660", 0, 0777, false,
+     "File mode of the control socket (octal)."},
+    {"max_message_bytes", KNOOP_SETTING_UINT, S(max_message_bytes), "33554432", 1024, 256 * MiB, true,
+     "Largest frame a client may send; larger ones are rejected with TOO_LARGE."},
+    {"heartbeat_ms", KNOOP_SETTING_UINT, S(heartbeat_ms), "5000", 100, 600000, true,
+     "Interval at which clients should send Heartbeat (told in Welcome)."},
+    {"peer_timeout_ms", KNOOP_SETTING_UINT, S(peer_timeout_ms), "15000", 300, 3600000, true,
+     "A client silent this long is dropped; its unacked deliveries return to the stream."},
+    {"commit_batch_max", KNOOP_SETTING_UINT, S(commit_batch_max), "8192", 1, 1000000, false,
+     "Most messages committed in one journal transaction (group commit)."},
+    {"checkpoint_pages", KNOOP_SETTING_UINT, S(checkpoint_pages), "16384", 100, 10000000, false,
+     "WAL size in pages at which the background checkpointer runs."},
+    {"retention_days", KNOOP_SETTING_UINT, S(retention_days), "730", 1, 36500, true,
+     "How long messages and their deduplication keys are kept (every kind not named in retention_per_kind)."},
+    {"retention_per_kind", KNOOP_SETTING_STRING, S(retention_per_kind), "", 0, 1000, true,
+     "Per-kind retention overrides, e.g. \"outcome-report=3650d, alert=90d\"; units s, m, h, d (docs/delivery.md)."},
+    {"purge_interval_ms", KNOOP_SETTING_UINT, S(purge_interval_ms), "5000", 100, 3600000, true,
+     "How often the retention purge deletes one batch of expired messages."},
+    {"purge_batch", KNOOP_SETTING_UINT, S(purge_batch), "1000", 1, 100000, true,
+     "Most messages one purge batch (one journal transaction) deletes."},
+    {"max_credit", KNOOP_SETTING_UINT, S(max_credit), "65536", 1, 1000000, true,
+     "Most unacked deliveries one subscription may hold, whatever credit it grants."},
+    {"redelivery_max_attempts", KNOOP_SETTING_UINT, S(redelivery_max_attempts), "10", 1, 1000, true,
+     "Deliveries of one message to one subscriber before it becomes a dead letter."},
+    {"redelivery_backoff_ms", KNOOP_SETTING_UINT, S(redelivery_backoff_ms), "1000", 0, 3600000, true,
+     "First redelivery delay after a nack without delay; doubles per attempt (with jitter)."},
+    {"visibility_timeout_ms", KNOOP_SETTING_UINT, S(visibility_timeout_ms), "300000", 100, 86400000, true,
+     "An unacked delivery returns to the stream after this long."},
+    {"schemas_dir", KNOOP_SETTING_STRING, S(schemas_dir), "", 0, 4095, false,
+     "Directory with iwmo-3.2/ and ijw-3.2/ XSDs; empty: adapters/istd/schemas beside the binary's source tree, "
+     "else /usr/share/knoop/schemas."},
+    {"log_level", KNOOP_SETTING_STRING, S(log_level), "info", 4, 5, true, "error, warn, info or debug."},
+};
+#define SETTINGS_COUNT (sizeof settings_table / sizeof settings_table[0])
+
+size_t knoop_settings_count(void)
+{
+    return SETTINGS_COUNT;
+}
+const knoop_setting_def_t *knoop_settings_def(size_t i)
+{
+    return i < SETTINGS_COUNT ? &settings_table[i] : NULL;
+}
+
+void knoop_settings_make_fields(cyaml_schema_field_t *fields)
+{
+    for (size_t i = 0; i < SETTINGS_COUNT; i++) {
+        const knoop_setting_def_t *d = &settings_table[i];
+        cyaml_schema_field_t *f = &fields[i];
+        memset(f, 0, sizeof *f);
+        f->key = d->name;
+        f->data_offset = (uint32_t)(i * sizeof(void *));
+        f->value.flags = CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL;
+        if (d->type == KNOOP_SETTING_STRING) {
+            f->value.type = CYAML_STRING;
+            f->value.data_size = 1;
+            f->value.string.min = 0;
+            f->value.string.max = CYAML_UNLIMITED;
+        } else {
+            /* Parsed signed so that "-5" is reported as -5, not as the unsigned number it would wrap to. */
+            f->value.type = CYAML_INT;
+            f->value.data_size = sizeof(int64_t);
+        }
+    }
+    memset(&fields[SETTINGS_COUNT], 0, sizeof fields[SETTINGS_COUNT]);
+}
+
+static int set_uint(const knoop_setting_def_t *d, int64_t v, knoop_settings_t *out, knoop_cfg_error_t *err)
+{
+    char path[128];
+    snprintf(path, sizeof path, "daemon.%s", d->name);
+    if (v < 0 || (uint64_t)v < d->min || (uint64_t)v > d->max)
+        return knoop_cfg_fail(err, path, "%s: %" PRId64 " is out of range (%" PRIu64 " to %" PRIu64 ")", d->name, v,
+                              d->min, d->max);
+    *(uint64_t *)((char *)out + d->offset) = (uint64_t)v;
+    return 0;
+}
+
+static int set_string(const knoop_setting_def_t *d, const char *v, knoop_settings_t *out, knoop_cfg_error_t *err)
+{
+    char path[128];
+    snprintf(path, sizeof path, "daemon.%s", d->name);
+    size_t len = strlen(v);
+    if (len < d->min || len > d->max)
+        return knoop_cfg_fail(err, path, "%s: length %zu is out of range (%" PRIu64 " to %" PRIu64 " characters)",
+                              d->name, len, d->min, d->max);
+    char **slot = (char **)((char *)out + d->offset);
+    free(*slot);
+    *slot = strdup(v);
+    return *slot ? 0 : -ENOMEM;
+}
+
+/* tcp://HOST:PORT (PORT 1..65535 or *) or ipc://PATH: what ZeroMQ can bind, checked before it is asked to. */
+static bool endpoint_ok(const char *e)
+{
+    if (strncmp(e, "ipc://", 6) == 0)
+        return e[6] != '\0';
+    if (strncmp(e, "tcp://", 6) != 0)
+        return false;
+    const char *colon = strrchr(e + 6, ':');
+    if (!colon || colon == e + 6)
+        return false;
+    const char *port = colon + 1;
+    if (strcmp(port, "*") == 0)
+        return true;
+    if (!*port || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port))
+        return false;
+    long n = strtol(port, NULL, 10);
+    return n >= 1 && n <= 65535;
+}
+
+int knoop_settings_from_doc(void *const *slots, knoop_settings_t *out, knoop_cfg_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = 0;
+    for (size_t i = 0; i < SETTINGS_COUNT && rc == 0; i++) {
+        const knoop_setting_def_t *d = &settings_table[i];
+        const void *given = slots ? slots[i] : NULL;
+        if (d->type == KNOOP_SETTING_STRING)
+            rc = set_string(d, given ? (const char *)given : d->default_value, out, err);
+        else
+            rc = set_uint(d, given ? *(const int64_t *)given : strtoll(d->default_value, NULL, 0), out, err);
+    }
+    if (rc == 0 && strcmp(out->log_level, "error") && strcmp(out->log_level, "warn") &&
+        strcmp(out->log_level, "info") && strcmp(out->log_level, "debug"))
+        rc = knoop_cfg_fail(err, "daemon.log_level", "log_level: '%s' is not one of error, warn, info, debug",
+                            out->log_level);
+    if (rc == 0 && !endpoint_ok(out->listen))
+        rc = knoop_cfg_fail(err, "daemon.listen",
+                            "listen: '%s' is not tcp://HOST:PORT (port 1 to 65535) or "
+                            "ipc://PATH",
+                            out->listen);
+    if (rc == 0 && out->control_socket[0] == '\0') {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/knoopd.sock", out->data_dir);
+        if (strlen(path) > 107)
+            rc = knoop_cfg_fail(err, "daemon.data_dir",
+                                "data_dir: too long for the control socket path "
+                                "(Unix sockets allow 107 characters); set control_socket");
+        else
+            rc = set_string(&settings_table[2], path, out, err);
+    }
+    if (rc == 0) {
+        int64_t kinds[KNOOP_RETENTION_KINDS];
+        char why[256];
+        if (knoop_retention_parse(out->retention_per_kind, out->retention_days, kinds, why, sizeof why) != 0)
+            rc = knoop_cfg_fail(err, "daemon.retention_per_kind", "%s", why);
+    }
+    if (rc == 0 && out->peer_timeout_ms < 2 * out->heartbeat_ms)
+        rc = knoop_cfg_fail(err, "daemon.peer_timeout_ms",
+                            "peer_timeout_ms (%" PRIu64 ") must be at least twice "
+                            "heartbeat_ms (%" PRIu64 ")",
+                            out->peer_timeout_ms, out->heartbeat_ms);
+    if (rc != 0)
+        knoop_settings_free(out);
+    return rc;
+}
+
+void knoop_settings_free(knoop_settings_t *s)
+{
+    for (size_t i = 0; i < SETTINGS_COUNT; i++)
+        if (settings_table[i].type == KNOOP_SETTING_STRING) {
+            char **slot = (char **)((char *)s + settings_table[i].offset);
+            free(*slot);
+            *slot = NULL;
+        }
+}
+
+static bool same_value(const knoop_setting_def_t *d, const knoop_settings_t *a, const knoop_settings_t *b)
+{
+    const char *pa = (const char *)a + d->offset, *pb = (const char *)b + d->offset;
+    if (d->type == KNOOP_SETTING_STRING)
+        return strcmp(*(char *const *)pa, *(char *const *)pb) == 0;
+    return *(const uint64_t *)pa == *(const uint64_t *)pb;
+}
+
+int knoop_settings_restart_needed(const knoop_settings_t *running, const knoop_settings_t *next, char *buf, size_t len)
+{
+    int n = 0;
+    size_t used = 0;
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; i < SETTINGS_COUNT; i++) {
+        const knoop_setting_def_t *d = &settings_table[i];
+        if (d->reloadable || same_value(d, running, next))
+            continue;
+        int w = snprintf(buf + used, len > used ? len - used : 0, "%s%s", n ? ", " : "", d->name);
+        if (w > 0 && used + (size_t)w < len)
+            used += (size_t)w;
+        n++;
+    }
+    return n;
+}
+
+int knoop_settings_keep_fixed(const knoop_settings_t *running, knoop_settings_t *next)
+{
+    for (size_t i = 0; i < SETTINGS_COUNT; i++) {
+        const knoop_setting_def_t *d = &settings_table[i];
+        if (d->reloadable || same_value(d, running, next))
+            continue;
+        const char *src = (const char *)running + d->offset;
+        char *dst = (char *)next + d->offset;
+        if (d->type == KNOOP_SETTING_STRING) {
+            char *copy = strdup(*(char *const *)src);
+            if (!copy)
+                return -ENOMEM;
+            free(*(char **)dst);
+            *(char **)dst = copy;
+        } else {
+            *(uint64_t *)dst = *(const uint64_t *)src;
+        }
+    }
+    return 0;
+}
+
+json_t *knoop_settings_to_json(const knoop_settings_t *s)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < SETTINGS_COUNT; i++) {
+        const knoop_setting_def_t *d = &settings_table[i];
+        const char *p = (const char *)s + d->offset;
+        json_t *v = d->type == KNOOP_SETTING_STRING ? json_string(*(char *const *)p)
+                                                    : json_integer((json_int_t) * (const uint64_t *)p);
+        json_object_set_new(o, d->name, json_pack("{s:o, s:b}", "value", v, "reloadable", d->reloadable));
+    }
+    return o;
+}
+
+char *knoop_settings_markdown(void)
+{
+    size_t cap = 8192, used = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    used += (size_t)snprintf(out, cap,
+                             "| setting | type | default | bounds | reloadable | meaning |\n"
+                             "|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < SETTINGS_COUNT; i++) {
+        const knoop_setting_def_t *d = &settings_table[i];
+        char bounds[64];
+        if (d->type == KNOOP_SETTING_UINT)
+            snprintf(bounds, sizeof bounds, "%" PRIu64 " – %" PRIu64, d->min, d->max);
+        else
+            snprintf(bounds, sizeof bounds, "%" PRIu64 " – %" PRIu64 " chars", d->min, d->max);
+        char row[768];
+        int n = snprintf(row, sizeof row, "| `%s` | %s | `%s` | %s | %s | %s |\n", d->name,
+                         d->type == KNOOP_SETTING_UINT ? "integer" : "string", d->default_value, bounds,
+                         d->reloadable ? "yes" : "no", d->help);
+        if (used + (size_t)n + 1 > cap) {
+            cap *= 2;
+            char *bigger = realloc(out, cap);
+            if (!bigger) {
+                free(out);
+                return NULL;
+            }
+            out = bigger;
+        }
+        memcpy(out + used, row, (size_t)n + 1);
+        used += (size_t)n;
+    }
+    return out;
+}

@@ -1,0 +1,14 @@
+/* audit.h — every operator action leaves a row in the journal's audit table: when, who (the control socket's peer
+ * credentials), what and on which object; written in the same transaction as the action wherever there is one. */
+#ifndef KNOOP_AUDIT_H
+#define KNOOP_AUDIT_H
+#include <stddef.h>
+#include "core/broker.h"
+
+/* Writer thread: one audit row inside the running transaction. */
+int knoop_audit_apply(knoop_jtx_t *tx, const char *actor, const char *action, const char *detail);
+/* Loop thread: an audit row on its own (an action that has no journal operation of its own). */
+int knoop_audit_submit(knoop_broker_t *b, const char *action, const char *detail);
+/* "control uid=U gid=G pid=P" from SO_PEERCRED of a Unix socket, or "control" when the kernel does not say. */
+void knoop_audit_peer_actor(int fd, char *out, size_t len);
+#endif

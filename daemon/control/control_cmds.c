@@ -1,0 +1,166 @@
+/* control_cmds.c — the control commands as one table (name, usage, help, handler) and the dispatcher that finds
+ * the longest matching command for a request's words. `help` is generated from the same table. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store/journal_sql.h"
+#include "core/broker.h"
+#include "control/control.h"
+#include "control/control_table.h"
+#include "store/journal.h"
+#include "base/clock.h"
+
+static json_t *cmd_help(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
+{
+    (void)b, (void)argc, (void)argv, (void)error, (void)errlen;
+    json_t *t = knoop_table_new((const char *[]){"command", "arguments", "what it does", NULL});
+    for (const knoop_control_cmd_t *c = knoop_control_cmds; c->name; c++)
+        knoop_table_add(t, json_pack("[s,s,s]", c->name, c->usage, c->help));
+    return t;
+}
+
+static json_t *cmd_status(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
+{
+    (void)argc, (void)argv, (void)error, (void)errlen;
+    knoop_journal_stats_t js;
+    knoop_journal_stats(b->journal, &js);
+    size_t clients = 0, pos = 0;
+    void *v;
+    while (knoop_strmap_next(b->peers, &pos, NULL, &v))
+        if (((knoop_peer_t *)v)->party[0] && !((knoop_peer_t *)v)->gone)
+            clients++;
+    json_t *o = json_object();
+    json_object_set_new(o, "version", json_string(KNOOP_VERSION));
+    json_object_set_new(o, "uptime_s", json_integer((json_int_t)((knoop_now_us() - b->started_us) / 1000000)));
+    json_object_set_new(o, "config", json_string(b->config->source));
+    json_object_set_new(o, "listen", json_string(b->config->settings.listen));
+    json_object_set_new(o, "clients_connected", json_integer((json_int_t)clients));
+    /* Seqs are dense (assigned only by a committed insert) and retention purges the oldest first, so the
+     * journal holds max - min + 1 messages: two index look-ups, never a count over the table. */
+    json_int_t journaled = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(knoop_journal_reader(b->journal), "SELECT max(seq) - min(seq) + 1 FROM messages", -1, &st,
+                           NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            journaled = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    json_object_set_new(o, "messages_journaled", json_integer(journaled));
+    json_object_set_new(o, "accepted_since_start", json_integer((json_int_t)b->stats.accepted));
+    json_object_set_new(o, "last_seq", json_integer((json_int_t)js.last_seq));
+    json_object_set_new(o, "streams", json_integer((json_int_t)knoop_strmap_size(b->streams)));
+    json_object_set_new(o, "database_bytes", json_integer(knoop_journal_db_bytes(b->journal)));
+    json_object_set_new(o, "commit_batches", json_integer((json_int_t)js.commits));
+    json_object_set_new(o, "commit_batch_mean", json_real(js.commits ? (double)js.ops / (double)js.commits : 0.0));
+    json_object_set_new(o, "commit_batch_max", json_integer((json_int_t)js.max_batch));
+    json_object_set_new(o, "commit_p50_us", json_integer((json_int_t)js.commit_us_p50));
+    json_object_set_new(o, "commit_p99_us", json_integer((json_int_t)js.commit_us_p99));
+    json_object_set_new(o, "checkpoints", json_integer((json_int_t)js.checkpoints));
+    json_object_set_new(o, "published", json_integer((json_int_t)b->stats.published));
+    json_object_set_new(o, "duplicates", json_integer((json_int_t)b->stats.duplicates));
+    json_object_set_new(o, "rejected", json_integer((json_int_t)b->stats.rejected));
+    json_object_set_new(o, "bad_frames", json_integer((json_int_t)b->stats.bad_frames));
+    json_object_set_new(o, "delivered", json_integer((json_int_t)b->stats.delivered));
+    json_object_set_new(o, "acked", json_integer((json_int_t)b->stats.acked));
+    json_object_set_new(o, "nacked", json_integer((json_int_t)b->stats.nacked));
+    json_object_set_new(o, "dead_lettered", json_integer((json_int_t)b->stats.dead_lettered));
+    json_object_set_new(o, "journal_queue", json_integer((json_int_t)knoop_journal_pending(b->journal)));
+    return o;
+}
+
+static json_t *cmd_config(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
+{
+    (void)argc, (void)argv, (void)error, (void)errlen;
+    json_t *t = knoop_table_new((const char *[]){"setting", "value", "reloadable", NULL});
+    json_t *all = knoop_settings_to_json(&b->config->settings);
+    for (size_t i = 0; i < knoop_settings_count(); i++) {
+        const knoop_setting_def_t *d = knoop_settings_def(i);
+        json_t *e = json_object_get(all, d->name);
+        knoop_table_add(t, json_pack("[s,O,b]", d->name, json_object_get(e, "value"), d->reloadable));
+    }
+    json_decref(all);
+    return t;
+}
+
+static json_t *cmd_reload(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
+{
+    (void)argc, (void)argv;
+    char msg[1024];
+    if (knoop_broker_reload(b, msg, sizeof msg) != 0) {
+        snprintf(error, errlen, "reload failed, the running configuration is kept: %s", msg);
+        return NULL;
+    }
+    return json_pack("{s:s, s:s}", "result", msg, "config", b->config->source);
+}
+
+static json_t *cmd_streams(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
+{
+    (void)argc, (void)argv, (void)error, (void)errlen;
+    json_t *t = knoop_table_new((const char *[]){"stream", "last_seq", "appended", "subscribers", NULL});
+    size_t pos = 0;
+    void *v;
+    while (knoop_strmap_next(b->streams, &pos, NULL, &v)) {
+        knoop_stream_t *s = v;
+        knoop_table_add(t, json_pack("[s,I,I,I]", s->name, (json_int_t)s->last_seq, (json_int_t)s->appended,
+                                     (json_int_t)knoop_strmap_size(s->groups)));
+    }
+    knoop_table_sort(t, 0);
+    return t;
+}
+
+const knoop_control_cmd_t knoop_control_cmds[] = {
+#define KNOOP_CMD(name, usage, help, fn) {name, usage, help, fn},
+#include "control/commands.def"
+#undef KNOOP_CMD
+    {NULL, NULL, NULL, NULL},
+};
+
+const knoop_control_cmd_t *knoop_control_find(int argc, const char *const *argv, int *consumed)
+{
+    const knoop_control_cmd_t *best = NULL;
+    int best_words = 0;
+    for (const knoop_control_cmd_t *c = knoop_control_cmds; c->name; c++) {
+        /* Compare the command's words with argv's first words. */
+        const char *p = c->name;
+        int w = 0;
+        bool match = true;
+        while (*p && match) {
+            size_t n = strcspn(p, " ");
+            match = w < argc && strlen(argv[w]) == n && strncmp(argv[w], p, n) == 0;
+            p += n;
+            while (*p == ' ')
+                p++;
+            w++;
+        }
+        if (match && w > best_words) {
+            best = c;
+            best_words = w;
+        }
+    }
+    *consumed = best_words;
+    return best;
+}
+
+json_t *knoop_control_execute(knoop_broker_t *b, json_t *request)
+{
+    json_t *jargv = json_object_get(request, "argv");
+    if (!json_is_array(jargv) || json_array_size(jargv) == 0 || json_array_size(jargv) > 64)
+        return json_pack("{s:b, s:s}", "ok", 0, "error", "request must be {\"argv\": [\"command\", ...]}");
+    const char *argv[64];
+    int argc = (int)json_array_size(jargv);
+    for (int i = 0; i < argc; i++) {
+        argv[i] = json_string_value(json_array_get(jargv, (size_t)i));
+        if (!argv[i])
+            return json_pack("{s:b, s:s}", "ok", 0, "error", "every argv entry must be a string");
+    }
+    int consumed;
+    const knoop_control_cmd_t *c = knoop_control_find(argc, argv, &consumed);
+    if (!c)
+        return json_pack("{s:b, s:s+}", "ok", 0, "error", "unknown command: ", argv[0]);
+    char error[1024] = "";
+    json_t *result = c->fn(b, argc - consumed, argv + consumed, error, sizeof error);
+    if (!result)
+        return json_pack("{s:b, s:s, s:s}", "ok", 0, "command", c->name, "error", error[0] ? error : "failed");
+    return json_pack("{s:b, s:s, s:o}", "ok", 1, "command", c->name, "result", result);
+}

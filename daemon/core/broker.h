@@ -1,0 +1,154 @@
+/* broker.h — the daemon's single context object and the loop-side state it owns: peers (connected clients),
+ * streams, consumer groups and their subscriptions. Everything here is touched only by the libuv loop thread. */
+#ifndef KNOOP_BROKER_H
+#define KNOOP_BROKER_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+#include "store/journal_sql.h"
+#include "config/config.h"
+#include "store/journal.h"
+#include "knoop.pb-c.h"
+#include "base/clock.h"
+#include "base/pseudonym.h"
+#include "base/strmap.h"
+
+#define KNOOP_VERSION          "0.1.0"
+#define KNOOP_PROTOCOL_VERSION 1
+#define KNOOP_ROUTING_ID_MAX   256
+
+typedef struct knoop_broker knoop_broker_t;
+typedef struct knoop_peer knoop_peer_t;
+typedef struct knoop_stream knoop_stream_t;
+typedef struct knoop_group knoop_group_t;
+typedef struct knoop_sub knoop_sub_t;
+
+struct knoop_peer {
+    uint8_t routing_id[KNOOP_ROUTING_ID_MAX];
+    size_t routing_id_len;
+    char key[2 * KNOOP_ROUTING_ID_MAX + 1]; /* hex of routing_id: the peers map key */
+    char party[16];                         /* "" until Hello */
+    char client_name[64];
+    char session[33];
+    uint64_t last_seen_ms;
+    uint64_t connected_us;
+    uint64_t publishes_in_flight; /* queued to the journal, not yet answered */
+    knoop_sub_t *subs;            /* owned list (next_on_peer) */
+    bool gone;                    /* timed out; freed when publishes_in_flight drops to 0 */
+};
+
+struct knoop_stream {
+    char *name; /* owned */
+    int64_t id;
+    uint64_t last_seq;      /* last committed seq appended to this stream */
+    uint64_t appended;      /* messages appended since start */
+    knoop_strmap_t *groups; /* subscriber name -> knoop_group_t (owned) */
+    bool persisted;         /* its streams row is committed (or queued) */
+    bool dirty;             /* appended to since its groups were last pumped */
+    knoop_stream_t *next_dirty;
+    struct knoop_env_cache *cache; /* owned (delivery_cache.h): latest envelopes of a fan-out stream, or NULL */
+};
+
+/* One delivery of one message to a group, kept in seq order until settled. */
+typedef enum knoop_inflight_state { INFLIGHT_SENT, INFLIGHT_WAITING, INFLIGHT_ACKED } knoop_inflight_state_t;
+typedef struct knoop_inflight {
+    uint64_t seq;
+    uint32_t attempt; /* deliveries so far */
+    knoop_inflight_state_t state;
+    knoop_sub_t *member;    /* SENT: the subscription holding it */
+    uint64_t due_ms;        /* SENT: visibility deadline; WAITING: when to resend */
+    char reason[64];        /* last nack reason */
+    int64_t dl_id;          /* > 0: a dead letter put back by `dlq retry` (its row settles with it) */
+    uint32_t attempt_floor; /* attempts before that retry: the maximum counts from here */
+    bool attempts_row;      /* its attempt count is journaled (delivery_attempts.c) */
+} knoop_inflight_t;
+
+typedef struct knoop_stored_attempt {
+    uint64_t seq;
+    uint32_t attempts;
+} knoop_stored_attempt_t;
+
+/* A durable subscriber name on a stream: one cursor shared by its members (competing consumers). */
+struct knoop_group {
+    knoop_stream_t *stream;
+    char *name;               /* owned */
+    uint64_t acked_seq;       /* everything <= is settled (the durable cursor) */
+    uint64_t persisted_acked; /* what the journal holds */
+    uint64_t delivered_seq;   /* highest seq ever sent (persisted with the cursor: attempt > 1 after a restart) */
+    uint64_t persisted_delivered;
+    uint64_t next_seq;      /* next seq to read from the stream */
+    knoop_inflight_t *ring; /* owned; ascending seq, head..head+len */
+    size_t ring_cap, ring_head, ring_len;
+    size_t waiting;       /* entries in INFLIGHT_WAITING */
+    knoop_sub_t *members; /* borrowed list (next_in_group) */
+    knoop_sub_t *rr;      /* round-robin position */
+    bool cursor_op_pending;
+    uint64_t lease_seq; /* durable groups send only seq <= lease (persisted as delivered_seq first) */
+    bool lease_wait;    /* pumping stopped until a lease write commits */
+    uint64_t redeliveries, dead_letters, delivered, last_ack_us;
+    uint64_t acks, acks_at_tick;             /* last_ack_us is set on the tick after acks changed (50 ms resolution) */
+    knoop_stored_attempt_t *stored_attempts; /* owned: attempts journaled before the restart, ascending seq */
+    size_t stored_attempts_len;
+};
+
+struct knoop_sub {
+    knoop_peer_t *peer;
+    knoop_group_t *group;
+    knoop_sub_t *next_on_peer, *next_in_group;
+    uint64_t window;    /* credit: most unacked deliveries it may hold (Subscribe.credit + Credit.n) */
+    uint64_t in_flight; /* SENT entries it holds */
+};
+
+typedef struct knoop_broker_stats {
+    uint64_t published, accepted, duplicates, rejected, delivered, acked, nacked, dead_lettered, bad_frames;
+} knoop_broker_stats_t;
+
+struct knoop_control;
+struct knoop_route_state;
+struct knoop_istd_schemas;
+struct knoop_ledger;
+
+struct knoop_broker {
+    uv_loop_t *loop;
+    knoop_config_t *config;   /* owned; swapped on reload */
+    knoop_journal_t *journal; /* owned */
+    void *zctx, *router;      /* ZeroMQ context and ROUTER socket */
+    uv_poll_t zpoll;
+    uv_check_t zcheck;
+    uv_idle_t zidle;
+    uv_timer_t tick; /* liveness, redelivery, cursor flush */
+    uv_signal_t sigterm, sigint, sighup;
+    struct knoop_control *control;         /* owned */
+    struct knoop_route_state *route_state; /* owned; NULL without a network */
+    struct knoop_istd_schemas *schemas;    /* owned; iWmo/iJw XSDs, loaded once (xml_ingest.c) */
+    struct knoop_ledger *ledger;           /* owned; the assignment ledger (xml_ingest.c) */
+    int64_t expectations_alerted_upto;     /* expectations.c: highest id whose alert is queued */
+    uint64_t ticks;
+    knoop_strmap_t *peers;         /* routing-id hex -> knoop_peer_t (owned) */
+    knoop_strmap_t *streams;       /* name -> knoop_stream_t (owned) */
+    knoop_stream_t *dirty_streams; /* appended since the last pump (next_dirty list) */
+    sqlite3_stmt *read_entries;    /* delivery's read statement on the journal's reader connection */
+    int64_t next_stream_id;
+    uint8_t pseudonym_key[KNOOP_PSEUDONYM_KEY_BYTES];
+    uint64_t instance_id, message_counter;
+    uint64_t started_us;
+    knoop_broker_stats_t stats;
+    bool stopping, reading_stopped;
+    int exit_code;
+    char config_path[4096]; /* "" = embedded demo */
+    /* delivery: operator actions and retention (control_dlq.c, control_subscribers.c, retention.c) */
+    char control_actor[96]; /* who runs the control command now: "control uid=.. pid=.." (audit) */
+    uint64_t purge_scan_seq, purge_last_ms, purged;
+    uint32_t purge_in_flight; /* purge batches queued to the journal */
+    uint64_t boot_last_seq;   /* last seq at start-up: later ones were never delivered before it */
+};
+
+/* broker.c */
+int knoop_broker_init(knoop_broker_t *b, uv_loop_t *loop, knoop_config_t *config, const char *config_path);
+void knoop_broker_stop(knoop_broker_t *b);  /* graceful: stop reading, finish commits, close */
+void knoop_broker_abort(knoop_broker_t *b); /* after a failed knoop_broker_init */
+int knoop_broker_reload(knoop_broker_t *b, char *msg, size_t len);
+/* Frees a peer that timed out once nothing in the journal queue still points at it. */
+void knoop_peer_release(knoop_broker_t *b, knoop_peer_t *p);
+
+#endif

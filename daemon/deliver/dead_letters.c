@@ -1,0 +1,145 @@
+/* dead_letters.c — delivery's dead letters in the journal: a message a group failed redelivery_max_attempts times
+ * becomes a dead_letters row plus an entry on the deadletters stream; a retried one settles or opens its row again. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store/journal_sql.h"
+#include "core/broker.h"
+#include "base/log.h"
+#include "base/clock.h"
+#include "deliver/delivery.h"
+#include "deliver/streams.h"
+
+int knoop_dead_letter_state_apply(knoop_jtx_t *tx, int64_t id, const char *state, const char *reason, int attempts)
+{
+    sqlite3_stmt *st = knoop_jtx_stmt(tx, "UPDATE dead_letters SET state = ?2, reason = coalesce(?3, reason), "
+                                          "attempts = coalesce(?4, attempts), settled_us = ?5 WHERE id = ?1");
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+    if (reason)
+        sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+    if (attempts >= 0)
+        sqlite3_bind_int(st, 4, attempts);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)knoop_now_us());
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* A retried dead letter that its group settled: the row says so. */
+typedef struct dl_state_op {
+    knoop_jop_t op;
+    int64_t id;
+} dl_state_op_t;
+
+static int apply_dl_retried(knoop_jtx_t *tx, knoop_jop_t *op)
+{
+    return knoop_dead_letter_state_apply(tx, ((dl_state_op_t *)op)->id, "retried", NULL, -1);
+}
+
+static void done_free(void *ctx, knoop_jop_t *op, int status)
+{
+    (void)ctx, (void)status;
+    free(op);
+}
+
+void knoop_dead_letter_retried(knoop_broker_t *b, int64_t id)
+{
+    dl_state_op_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return;
+    d->op.apply = apply_dl_retried;
+    d->op.done = done_free;
+    d->id = id;
+    knoop_journal_submit(b->journal, &d->op);
+}
+
+typedef struct dead_letter_op {
+    knoop_jop_t op;
+    int64_t dl_id; /* > 0: a retried dead letter failed again: its row opens again */
+    uint64_t seq;
+    int64_t deadletters_stream_id;
+    bool create_stream;
+    char stream[64], subscriber[72], reason[128];
+    uint32_t attempts;
+    knoop_stream_t *dl_stream;
+} dead_letter_op_t;
+
+static int apply_dead_letter(knoop_jtx_t *tx, knoop_jop_t *op)
+{
+    dead_letter_op_t *d = (dead_letter_op_t *)op;
+    if (d->dl_id > 0)
+        return knoop_dead_letter_state_apply(tx, d->dl_id, "open", d->reason, (int)d->attempts);
+    sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO dead_letters(seq, stream, subscriber, source, reason, attempts, "
+                                          "created_us) VALUES(?,?,?,?,?,?,?)");
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)d->seq);
+    sqlite3_bind_text(st, 2, d->stream, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, d->subscriber, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, "delivery", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, d->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, (int)d->attempts);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)knoop_now_us());
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return -EIO;
+    if (d->create_stream) {
+        st = knoop_jtx_stmt(tx, "INSERT OR IGNORE INTO streams(id, name, created_us) VALUES(?,?,?)");
+        if (!st)
+            return -EIO;
+        sqlite3_bind_int64(st, 1, d->deadletters_stream_id);
+        sqlite3_bind_text(st, 2, "deadletters", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)knoop_now_us());
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return -EIO;
+    }
+    st = knoop_jtx_stmt(tx, "INSERT OR IGNORE INTO stream_entries(stream_id, seq) VALUES(?,?)");
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, d->deadletters_stream_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)d->seq);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+}
+
+static void done_dead_letter(void *ctx, knoop_jop_t *op, int status)
+{
+    knoop_broker_t *b = ctx;
+    dead_letter_op_t *d = (dead_letter_op_t *)op;
+    if (status == 0) {
+        b->stats.dead_lettered++;
+        if (d->dl_id <= 0)
+            knoop_stream_appended(b, d->dl_stream, d->seq);
+    } else {
+        knoop_log_error("delivery.dead_letter_failed", "seq=%" PRIu64 " stream=%s", d->seq, d->stream);
+    }
+    free(d);
+}
+
+void knoop_dead_letter_submit(knoop_broker_t *b, knoop_group_t *g, const knoop_inflight_t *e)
+{
+    knoop_stream_t *dl = knoop_stream_get(b, "deadletters", true);
+    dead_letter_op_t *d = calloc(1, sizeof *d);
+    if (!d || !dl) {
+        free(d);
+        return;
+    }
+    d->op.apply = apply_dead_letter;
+    d->op.done = done_dead_letter;
+    d->seq = e->seq;
+    d->dl_id = e->dl_id;
+    d->dl_stream = dl;
+    d->deadletters_stream_id = dl->id;
+    d->create_stream = !dl->persisted && e->dl_id <= 0;
+    if (e->dl_id <= 0)
+        dl->persisted = true;
+    snprintf(d->stream, sizeof d->stream, "%s", g->stream->name);
+    snprintf(d->subscriber, sizeof d->subscriber, "%s", g->name);
+    snprintf(d->reason, sizeof d->reason, "%s", e->reason[0] ? e->reason : "visibility timeout");
+    d->attempts = e->attempt;
+    g->dead_letters++;
+    knoop_log_warn("delivery.dead_letter", "stream=%s subscriber=%s seq=%" PRIu64 " attempts=%u reason=\"%s\"",
+                   d->stream, d->subscriber, d->seq, d->attempts, d->reason);
+    knoop_journal_submit(b->journal, &d->op);
+}

@@ -1,0 +1,129 @@
+/* streams.c — the loop's registry of named streams: loaded from the journal at start (id, name, last seq: index
+ * look-ups only, so start-up does not grow with the number of messages), created on first use, woken on append. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store/journal_sql.h"
+#include "core/broker.h"
+#include "deliver/delivery.h"
+#include "deliver/streams.h"
+
+static knoop_stream_t *stream_new(knoop_broker_t *b, const char *name, int64_t id)
+{
+    knoop_stream_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->name = strdup(name);
+    s->id = id;
+    s->groups = knoop_strmap_new();
+    if (!s->name || !s->groups || knoop_strmap_put(b->streams, name, s) != 0) {
+        free(s->name);
+        knoop_strmap_destroy(&s->groups);
+        free(s);
+        return NULL;
+    }
+    if (id >= b->next_stream_id)
+        b->next_stream_id = id + 1;
+    return s;
+}
+
+/* Stream names are short, printable, and dotted: inbox.0917, outcomes.0917, alerts, deadletters. */
+static bool name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == '_'))
+            return false;
+    }
+    return true;
+}
+
+knoop_stream_t *knoop_stream_get(knoop_broker_t *b, const char *name, bool create)
+{
+    knoop_stream_t *s = knoop_strmap_get(b->streams, name);
+    if (s || !create || !name_ok(name))
+        return s;
+    if (b->next_stream_id == 0)
+        b->next_stream_id = 1;
+    return stream_new(b, name, b->next_stream_id);
+}
+
+int knoop_streams_load(knoop_broker_t *b, char *errbuf, size_t errlen)
+{
+    sqlite3 *db = knoop_journal_reader(b->journal);
+    sqlite3_stmt *st = NULL, *last = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT id, name FROM streams ORDER BY id", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "SELECT max(seq) FROM stream_entries WHERE stream_id = ?", -1, &last, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(errbuf, errlen, "%s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return -EIO;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        knoop_stream_t *s = stream_new(b, (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 0));
+        if (!s) {
+            rc = -ENOMEM;
+            break;
+        }
+        s->persisted = true;
+        sqlite3_bind_int64(last, 1, s->id);
+        if (sqlite3_step(last) == SQLITE_ROW)
+            s->last_seq = (uint64_t)sqlite3_column_int64(last, 0);
+        sqlite3_reset(last);
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(last);
+    if (rc != SQLITE_OK && rc != 0)
+        snprintf(errbuf, errlen, "out of memory loading streams");
+    return rc == SQLITE_OK ? 0 : rc;
+}
+
+void knoop_streams_free(knoop_broker_t *b)
+{
+    size_t pos = 0;
+    void *v;
+    while (knoop_strmap_next(b->streams, &pos, NULL, &v)) {
+        knoop_stream_t *s = v;
+        size_t gpos = 0;
+        void *g;
+        while (knoop_strmap_next(s->groups, &gpos, NULL, &g))
+            knoop_group_free(g);
+        knoop_strmap_destroy(&s->groups);
+        free(s->name);
+        free(s);
+    }
+    knoop_strmap_destroy(&b->streams);
+}
+
+void knoop_stream_appended(knoop_broker_t *b, knoop_stream_t *s, uint64_t seq)
+{
+    if (seq > s->last_seq)
+        s->last_seq = seq;
+    s->appended++;
+    if (!s->dirty) {
+        s->dirty = true;
+        s->next_dirty = b->dirty_streams;
+        b->dirty_streams = s;
+    }
+}
+
+/* Pumping once per loop iteration instead of once per message lets one read serve a whole commit batch. */
+void knoop_streams_pump_dirty(knoop_broker_t *b)
+{
+    while (b->dirty_streams) {
+        knoop_stream_t *s = b->dirty_streams;
+        b->dirty_streams = s->next_dirty;
+        s->dirty = false;
+        s->next_dirty = NULL;
+        size_t pos = 0;
+        void *g;
+        while (knoop_strmap_next(s->groups, &pos, NULL, &g))
+            knoop_group_pump(b, g);
+    }
+}

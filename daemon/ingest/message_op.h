@@ -1,0 +1,55 @@
+/* message_op.h — the journal operation for one published message: deduplicate, store once, reference it from each
+ * stream it was routed to, record a dead letter when routing found none; answered after the commit. */
+#ifndef KNOOP_MESSAGE_OP_H
+#define KNOOP_MESSAGE_OP_H
+#include "core/broker.h"
+#include "route/route.h"
+
+typedef struct knoop_msg_op {
+    knoop_jop_t op;     /* first member: the journal sees only this */
+    knoop_peer_t *peer; /* borrowed; kept alive by publishes_in_flight (NULL: file/internal source) */
+    uint64_t ref;
+    uint8_t *blob; /* owned: packed Envelope without seq */
+    size_t blob_len;
+    char sender[16];    /* the identity receivers see: the dedup key's sender */
+    char publisher[16]; /* who published it (differs from sender for a white-label member) */
+    char receiver[16], message_type[33], identificatie[13], message_id[33];
+    int kind;
+    int64_t accepted_us;
+    uint8_t client_ref[32];
+    bool has_client_ref;
+    char route[400];
+    int nstreams;
+    knoop_stream_t *streams[KNOOP_ROUTE_STREAMS_MAX]; /* borrowed: streams live as long as the broker */
+    bool create_stream[KNOOP_ROUTE_STREAMS_MAX];
+    bool dead_letter;
+    char dead_letter_reason[320];
+    knoop_route_row_t *route_row; /* owned; NULL unless the routing decision changed the router's memory */
+    /* Written in the same transaction when the message is new (not a duplicate): */
+    struct knoop_msg_op *companion; /* owned: a message the broker sends because of this one (an iWmo retour) */
+    struct {
+        int (*apply)(knoop_jtx_t *tx, void *arg, uint64_t seq); /* more rows (the ledger, expectations) */
+        void *arg;                                              /* owned, freed with free() */
+    } extras[2];
+    /* results, written by apply */
+    uint64_t seq;
+    bool duplicate;
+    bool identity_taken; /* the Identificatie is used under this sender identity by another publisher */
+    char original_id[33];
+    /* who to tell: a peer (Accepted/Rejected) or a callback for internal sources such as the file adapter */
+    void (*on_result)(knoop_broker_t *b, struct knoop_msg_op *m, int status, void *arg);
+    void *on_result_arg;
+} knoop_msg_op_t;
+
+/* Builds the op from a checked envelope without submitting it (for a companion, or to add extra rows). */
+knoop_msg_op_t *knoop_message_build(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, Knoop__Envelope *env,
+                                    const uint8_t *client_ref, const knoop_route_result_t *route,
+                                    void (*on_result)(knoop_broker_t *, knoop_msg_op_t *, int, void *), void *arg);
+void knoop_message_queue(knoop_broker_t *b, knoop_msg_op_t *m);
+
+/* Builds the op from a checked envelope and submits it. The envelope is packed with the broker's fields
+ * (message_id, accepted_at_us, client_ref; no seq, no BSN) and left as it was found: it is not kept. */
+int knoop_message_submit(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, Knoop__Envelope *env,
+                         const uint8_t *client_ref, const knoop_route_result_t *route,
+                         void (*on_result)(knoop_broker_t *, knoop_msg_op_t *, int, void *), void *arg);
+#endif

@@ -1,0 +1,435 @@
+/* journal.c — the writer thread (group commit), the checkpointer thread and the loop-side completion path.
+ * The loop queues ops; the writer takes everything queued (up to batch_max) into one BEGIN IMMEDIATE..COMMIT,
+ * so the batch grows by itself with the load; only after COMMIT returns are the ops handed back as durable. */
+#include "store/journal_sql.h"
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "store/journal_schema.h"
+#include "base/log.h"
+
+#define LATENCY_RING    4096
+#define JTX_CACHE_SLOTS 256 /* a power of two, well above the writer statements the store files hold */
+
+struct knoop_jtx {
+    sqlite3 *db;
+    /* The writer's prepared statements, keyed by the address of their SQL text (a string literal in the store
+     * file that owns the statement): one key is one statement, so two call sites can never share a slot. */
+    struct jtx_cached {
+        const char *sql;
+        sqlite3_stmt *st;
+    } cache[JTX_CACHE_SLOTS];
+    uint64_t seq; /* last seq assigned (committed or in this transaction) */
+};
+
+struct knoop_journal {
+    knoop_journal_options_t opt;
+    char *path;            /* owned */
+    knoop_jtx_t tx;        /* writer thread only */
+    sqlite3 *reader;       /* loop thread only */
+    sqlite3 *checkpointer; /* checkpointer thread only */
+
+    pthread_mutex_t lock; /* guards everything below up to the stats */
+    pthread_cond_t wake_writer;
+    pthread_cond_t wake_checkpointer;
+    knoop_jop_t *queue_head, *queue_tail;
+    knoop_jop_t *done_head, *done_tail;
+    uint64_t queue_len;
+    uint64_t last_batch, last_commit_us; /* writer's memory for the adaptive gather */
+    bool stopping;
+    bool checkpoint_wanted;
+    uint64_t stats_commits, stats_ops, stats_max_batch, stats_checkpoints;
+    uint32_t latency_us[LATENCY_RING];
+
+    pthread_t writer_thread, checkpointer_thread;
+    uv_async_t completed; /* writer -> loop */
+    void *loop_ctx;
+    atomic_uint_fast64_t committed_seq;
+    uint64_t pending; /* loop thread: submitted and not yet handed back */
+};
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+sqlite3_stmt *knoop_jtx_stmt(knoop_jtx_t *tx, const char *sql)
+{
+    size_t h = ((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < JTX_CACHE_SLOTS; i++) {
+        struct jtx_cached *c = &tx->cache[(h + i) & (JTX_CACHE_SLOTS - 1)];
+        if (c->sql == sql) {
+            /* One slot, one statement: the SQL a slot was prepared from is the SQL asked for. */
+            assert(strcmp(sqlite3_sql(c->st), sql) == 0);
+            sqlite3_reset(c->st);
+            sqlite3_clear_bindings(c->st);
+            return c->st;
+        }
+        if (!c->sql) {
+            if (sqlite3_prepare_v3(tx->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->st, NULL) != SQLITE_OK) {
+                knoop_log_error("journal.prepare", "error=\"%s\"", sqlite3_errmsg(tx->db));
+                c->st = NULL;
+                return NULL;
+            }
+            c->sql = sql;
+            return c->st;
+        }
+    }
+    knoop_log_error("journal.prepare", "error=\"statement cache full (%d)\"", JTX_CACHE_SLOTS);
+    return NULL;
+}
+
+sqlite3 *knoop_jtx_db(knoop_jtx_t *tx)
+{
+    return tx->db;
+}
+uint64_t knoop_jtx_next_seq(knoop_jtx_t *tx)
+{
+    return ++tx->seq;
+}
+uint64_t knoop_jtx_peek_seq(const knoop_jtx_t *tx)
+{
+    return tx->seq + 1;
+}
+
+static int exec_simple(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* Runs ops [head, count) in one transaction. On an apply failure the batch is rolled back and each op is
+ * retried in a transaction of its own, so one bad op cannot fail its neighbours. */
+static void commit_batch(knoop_journal_t *j, knoop_jop_t *head)
+{
+    knoop_jtx_t *tx = &j->tx;
+    uint64_t seq_before = tx->seq;
+    int rc = exec_simple(tx->db, "BEGIN IMMEDIATE");
+    int failed = rc != SQLITE_OK;
+    for (knoop_jop_t *op = head; op && !failed; op = op->next) {
+        op->status = op->apply(tx, op);
+        failed = op->status != 0;
+    }
+    if (!failed) {
+        rc = exec_simple(tx->db, "COMMIT");
+        if (rc == SQLITE_OK) {
+            atomic_store(&j->committed_seq, tx->seq);
+            return;
+        }
+        knoop_log_error("journal.commit", "error=\"%s\"", sqlite3_errmsg(tx->db));
+    }
+    exec_simple(tx->db, "ROLLBACK");
+    tx->seq = seq_before;
+    for (knoop_jop_t *op = head; op; op = op->next) {
+        uint64_t seq_op = tx->seq;
+        rc = exec_simple(tx->db, "BEGIN IMMEDIATE");
+        op->status = rc == SQLITE_OK ? op->apply(tx, op) : -EIO;
+        if (op->status == 0 && exec_simple(tx->db, "COMMIT") == SQLITE_OK) {
+            atomic_store(&j->committed_seq, tx->seq);
+            continue;
+        }
+        if (op->status == 0)
+            op->status = -EIO;
+        knoop_log_error("journal.op_failed", "status=%d error=\"%s\"", op->status, sqlite3_errmsg(tx->db));
+        exec_simple(tx->db, "ROLLBACK");
+        tx->seq = seq_op;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    knoop_journal_t *j = arg;
+    pthread_mutex_lock(&j->lock);
+    for (;;) {
+        while (!j->queue_head && !j->stopping)
+            pthread_cond_wait(&j->wake_writer, &j->lock);
+        if (!j->queue_head && j->stopping)
+            break;
+        /* Adaptive gather: when the last batch was large and few ops are queued now, the producers are most likely
+         * answering the acks of that batch right now. Waiting a fraction of a commit for them merges the batches
+         * (64 + 64 instead of 64, 5, 59, 5, ...); with one message in flight (last batch 1) nothing ever waits. */
+        if (!j->stopping && j->last_batch > 1 && j->queue_len < j->last_batch / 2) {
+            uint64_t wait_us = j->last_commit_us / 2 < 2000 ? j->last_commit_us / 2 : 2000;
+            struct timespec deadline;
+            clock_gettime(CLOCK_MONOTONIC, &deadline);
+            deadline.tv_nsec += (long)wait_us * 1000;
+            deadline.tv_sec += deadline.tv_nsec / 1000000000;
+            deadline.tv_nsec %= 1000000000;
+            while (j->queue_len < j->last_batch && !j->stopping)
+                if (pthread_cond_timedwait(&j->wake_writer, &j->lock, &deadline) != 0)
+                    break;
+        }
+        /* Take up to batch_max ops: everything that queued while the last commit was running. */
+        knoop_jop_t *head = j->queue_head, *last = head;
+        uint64_t n = 1;
+        while (last->next && n < j->opt.batch_max) {
+            last = last->next;
+            n++;
+        }
+        j->queue_head = last->next;
+        if (!j->queue_head)
+            j->queue_tail = NULL;
+        last->next = NULL;
+        j->queue_len -= n;
+        pthread_mutex_unlock(&j->lock);
+
+        uint64_t t0 = now_us();
+        commit_batch(j, head);
+        uint64_t dt = now_us() - t0;
+
+        pthread_mutex_lock(&j->lock);
+        j->latency_us[j->stats_commits % LATENCY_RING] = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
+        j->stats_commits++;
+        j->stats_ops += n;
+        j->last_batch = n;
+        j->last_commit_us = dt;
+        if (n > j->stats_max_batch)
+            j->stats_max_batch = n;
+        if (j->done_tail)
+            j->done_tail->next = head;
+        else
+            j->done_head = head;
+        j->done_tail = last;
+        uv_async_send(&j->completed);
+    }
+    pthread_mutex_unlock(&j->lock);
+    return NULL;
+}
+
+/* SQLite calls this after each commit on the writer connection with the WAL size in pages; the checkpoint
+ * itself runs on the checkpointer's connection so no commit ever waits for it. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    knoop_journal_t *j = arg;
+    if ((uint64_t)pages >= j->opt.checkpoint_pages) {
+        pthread_mutex_lock(&j->lock);
+        if (!j->checkpoint_wanted) {
+            j->checkpoint_wanted = true;
+            pthread_cond_signal(&j->wake_checkpointer);
+        }
+        pthread_mutex_unlock(&j->lock);
+    }
+    return SQLITE_OK;
+}
+
+static void *checkpointer_main(void *arg)
+{
+    knoop_journal_t *j = arg;
+    pthread_mutex_lock(&j->lock);
+    for (;;) {
+        while (!j->checkpoint_wanted && !j->stopping)
+            pthread_cond_wait(&j->wake_checkpointer, &j->lock);
+        if (j->stopping)
+            break;
+        j->checkpoint_wanted = false;
+        pthread_mutex_unlock(&j->lock);
+        int log_pages = 0, done_pages = 0;
+        int rc = sqlite3_wal_checkpoint_v2(j->checkpointer, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_pages, &done_pages);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            knoop_log_warn("journal.checkpoint", "error=\"%s\"", sqlite3_errmsg(j->checkpointer));
+        pthread_mutex_lock(&j->lock);
+        j->stats_checkpoints++;
+    }
+    pthread_mutex_unlock(&j->lock);
+    return NULL;
+}
+
+/* Loop thread: hand every completed op to its done callback. */
+static void on_completed(uv_async_t *handle)
+{
+    knoop_journal_t *j = handle->data;
+    pthread_mutex_lock(&j->lock);
+    knoop_jop_t *op = j->done_head;
+    j->done_head = j->done_tail = NULL;
+    pthread_mutex_unlock(&j->lock);
+    while (op) {
+        knoop_jop_t *next = op->next;
+        j->pending--;
+        op->next = NULL;
+        op->done(j->loop_ctx, op, op->status);
+        op = next;
+    }
+}
+
+static int open_db(const char *path, int flags, sqlite3 **db, const char *pragmas, char *errbuf, size_t errlen)
+{
+    int rc = sqlite3_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_busy_timeout(*db, 10000);
+    if (rc == SQLITE_OK && pragmas)
+        rc = sqlite3_exec(*db, pragmas, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(errbuf, errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+        sqlite3_close(*db);
+        *db = NULL;
+        return -EIO;
+    }
+    return 0;
+}
+
+int knoop_journal_open(const knoop_journal_options_t *opt, uv_loop_t *loop, void *loop_ctx, knoop_journal_t **out,
+                       char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    knoop_journal_t *j = calloc(1, sizeof *j);
+    if (!j)
+        return -ENOMEM;
+    j->opt = *opt;
+    j->path = strdup(opt->path);
+    j->loop_ctx = loop_ctx;
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_condattr_t cattr;
+    pthread_condattr_init(&cattr);
+    pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->wake_writer, &cattr);
+    pthread_condattr_destroy(&cattr);
+    pthread_cond_init(&j->wake_checkpointer, NULL);
+    int rc = open_db(j->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &j->tx.db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;"
+                     "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+                     "PRAGMA foreign_keys=OFF;",
+                     errbuf, errlen);
+    if (rc == 0 && knoop_journal_migrate(j->tx.db, errbuf, errlen) != 0)
+        rc = -EINVAL;
+    if (rc == 0)
+        rc = open_db(j->path, SQLITE_OPEN_READWRITE, &j->reader, "PRAGMA query_only=1; PRAGMA cache_size=-32768;",
+                     errbuf, errlen);
+    if (rc == 0)
+        rc = open_db(j->path, SQLITE_OPEN_READWRITE, &j->checkpointer, NULL, errbuf, errlen);
+    if (rc != 0) {
+        sqlite3_close(j->tx.db);
+        sqlite3_close(j->reader);
+        free(j->path);
+        free(j);
+        return rc;
+    }
+    chmod(j->path, 0600);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->tx.db, "SELECT coalesce(max(seq), 0) FROM messages", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            j->tx.seq = (uint64_t)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    atomic_store(&j->committed_seq, j->tx.seq);
+    sqlite3_wal_hook(j->tx.db, wal_hook, j);
+    uv_async_init(loop, &j->completed, on_completed);
+    j->completed.data = j;
+    pthread_create(&j->writer_thread, NULL, writer_main, j);
+    pthread_create(&j->checkpointer_thread, NULL, checkpointer_main, j);
+    *out = j;
+    return 0;
+}
+
+void knoop_journal_submit(knoop_journal_t *j, knoop_jop_t *op)
+{
+    op->next = NULL;
+    j->pending++;
+    pthread_mutex_lock(&j->lock);
+    if (j->queue_tail)
+        j->queue_tail->next = op;
+    else
+        j->queue_head = op;
+    j->queue_tail = op;
+    j->queue_len++;
+    pthread_cond_signal(&j->wake_writer);
+    pthread_mutex_unlock(&j->lock);
+}
+
+uint64_t knoop_journal_pending(const knoop_journal_t *j)
+{
+    return j->pending;
+}
+sqlite3 *knoop_journal_reader(knoop_journal_t *j)
+{
+    return j->reader;
+}
+uint64_t knoop_journal_last_seq(const knoop_journal_t *j)
+{
+    return atomic_load(&j->committed_seq);
+}
+
+int64_t knoop_journal_db_bytes(knoop_journal_t *j)
+{
+    struct stat st;
+    int64_t total = 0;
+    char wal[4200];
+    if (stat(j->path, &st) == 0)
+        total += st.st_size;
+    snprintf(wal, sizeof wal, "%s-wal", j->path);
+    if (stat(wal, &st) == 0)
+        total += st.st_size;
+    return total;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void knoop_journal_stats(knoop_journal_t *j, knoop_journal_stats_t *out)
+{
+    static uint32_t sorted[LATENCY_RING]; /* loop thread only; kept off the stack */
+    pthread_mutex_lock(&j->lock);
+    out->commits = j->stats_commits;
+    out->ops = j->stats_ops;
+    out->max_batch = j->stats_max_batch;
+    out->checkpoints = j->stats_checkpoints;
+    size_t n = j->stats_commits < LATENCY_RING ? j->stats_commits : LATENCY_RING;
+    memcpy(sorted, j->latency_us, n * sizeof *sorted);
+    pthread_mutex_unlock(&j->lock);
+    qsort(sorted, n, sizeof *sorted, cmp_u32);
+    out->commit_us_p50 = n ? sorted[n / 2] : 0;
+    out->commit_us_p99 = n ? sorted[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] : 0;
+    out->last_seq = knoop_journal_last_seq(j);
+}
+
+static void on_async_closed(uv_handle_t *h)
+{
+    knoop_journal_t *j = h->data;
+    for (int i = 0; i < JTX_CACHE_SLOTS; i++)
+        sqlite3_finalize(j->tx.cache[i].st);
+    /* A statement still prepared keeps its connection (and its memory) alive: close for real. */
+    sqlite3 *conns[] = {j->tx.db, j->reader, j->checkpointer};
+    for (int i = 0; i < 3; i++) {
+        sqlite3_stmt *left;
+        while ((left = sqlite3_next_stmt(conns[i], NULL)) != NULL) {
+            knoop_log_debug("journal.close", "finalizing a statement left open: %s", sqlite3_sql(left));
+            sqlite3_finalize(left);
+        }
+        sqlite3_close(conns[i]);
+    }
+    pthread_mutex_destroy(&j->lock);
+    pthread_cond_destroy(&j->wake_writer);
+    pthread_cond_destroy(&j->wake_checkpointer);
+    free(j->path);
+    free(j);
+}
+
+void knoop_journal_close(knoop_journal_t **journal)
+{
+    if (!journal || !*journal)
+        return;
+    knoop_journal_t *j = *journal;
+    *journal = NULL;
+    pthread_mutex_lock(&j->lock);
+    j->stopping = true;
+    pthread_cond_broadcast(&j->wake_writer);
+    pthread_cond_broadcast(&j->wake_checkpointer);
+    pthread_mutex_unlock(&j->lock);
+    pthread_join(j->writer_thread, NULL);
+    pthread_join(j->checkpointer_thread, NULL);
+    on_completed(&j->completed); /* whatever the last commit handed back */
+    /* A final checkpoint so the next start opens a small WAL; TRUNCATE resets the file. */
+    sqlite3_wal_checkpoint_v2(j->tx.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    uv_close((uv_handle_t *)&j->completed, on_async_closed);
+}

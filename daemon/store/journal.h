@@ -1,0 +1,54 @@
+/* journal.h — the durable journal: one SQLite database (WAL, synchronous=FULL) written by ONE writer thread that
+ * group-commits every operation queued while the previous commit ran; reads go through a separate connection. */
+#ifndef KNOOP_JOURNAL_H
+#define KNOOP_JOURNAL_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct knoop_journal knoop_journal_t;
+typedef struct knoop_jtx knoop_jtx_t; /* the writer's open transaction, seen only by apply callbacks */
+typedef struct knoop_jop knoop_jop_t;
+
+/* One unit of work for the writer. Modules embed it as the FIRST member of their own op struct.
+ * apply runs on the writer thread inside the transaction (return 0 or a negative errno / SQLite error);
+ * done runs on the loop thread once the transaction is durable (status 0) or failed, and owns the op from then. */
+struct knoop_jop {
+    knoop_jop_t *next;
+    int (*apply)(knoop_jtx_t *tx, knoop_jop_t *op);
+    void (*done)(void *loop_ctx, knoop_jop_t *op, int status);
+    int status;
+};
+
+typedef struct knoop_journal_stats {
+    uint64_t commits; /* transactions committed */
+    uint64_t ops;     /* operations committed */
+    uint64_t max_batch;
+    uint64_t commit_us_p99; /* over the last 4096 commits */
+    uint64_t commit_us_p50;
+    uint64_t checkpoints;
+    uint64_t last_seq;
+} knoop_journal_stats_t;
+
+typedef struct knoop_journal_options {
+    const char *path;          /* the database file */
+    uint64_t batch_max;        /* most ops per transaction */
+    uint64_t checkpoint_pages; /* WAL pages that wake the checkpointer */
+} knoop_journal_options_t;
+
+/* Opens (creating and migrating) the database and starts the writer and checkpointer threads. on_done is
+ * signalled through loop, and calls each completed op's done(loop_ctx, ...). */
+int knoop_journal_open(const knoop_journal_options_t *opt, uv_loop_t *loop, void *loop_ctx, knoop_journal_t **out,
+                       char *errbuf, size_t errlen);
+/* Waits for every queued op to commit and be handed back (their done callbacks run through the loop), stops the
+ * threads, closes both connections. Call after the loop has delivered the last completions: see broker.c. */
+void knoop_journal_close(knoop_journal_t **journal);
+/* Queues one op (loop thread). */
+void knoop_journal_submit(knoop_journal_t *j, knoop_jop_t *op);
+/* Number of ops queued or being committed (loop thread, for shutdown). */
+uint64_t knoop_journal_pending(const knoop_journal_t *j);
+void knoop_journal_stats(knoop_journal_t *j, knoop_journal_stats_t *out);
+uint64_t knoop_journal_last_seq(const knoop_journal_t *j); /* last committed seq, loop thread */
+int64_t knoop_journal_db_bytes(knoop_journal_t *j);
+
+#endif
