@@ -13,31 +13,6 @@ struct knoop_client {
     Knoop__Frame *welcome; /* owned: the Welcome frame */
 };
 
-static const char *const kind_names[] = {
-    "unspecified", "referral",    "assignment",         "start",  "stop",        "assignment-request", "change-request",
-    "answer",      "declaration", "declaration-answer", "retour", "plan-update", "outcome-report",     "alert",
-    "other",
-};
-
-int knoop_kind_parse(const char *name)
-{
-    for (int i = 1; i < (int)(sizeof kind_names / sizeof kind_names[0]); i++)
-        if (strcmp(name, kind_names[i]) == 0)
-            return i;
-    return -1;
-}
-
-const char *knoop_kind_name(int kind)
-{
-    return kind >= 0 && kind < (int)(sizeof kind_names / sizeof kind_names[0]) ? kind_names[kind] : "?";
-}
-
-const char *knoop_error_code_name(int code)
-{
-    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&knoop__error_code__descriptor, code);
-    return v ? v->name : "?";
-}
-
 int knoop_client_send_raw(knoop_client_t *c, const void *data, size_t len)
 {
     return zmq_send(c->sock, data, len, 0) < 0 ? -errno : 0;

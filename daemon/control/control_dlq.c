@@ -13,7 +13,7 @@
 #include "control/control.h"
 #include "control/control_table.h"
 #include "control/control_time.h"
-#include "knoop/client.h"
+#include "knoop/names.h"
 #include "base/log.h"
 #include "deliver/retention.h"
 #include "route/route.h"

@@ -12,7 +12,7 @@
 #include "control/audit.h"
 #include "control/control.h"
 #include "control/control_table.h"
-#include "knoop/client.h"
+#include "knoop/names.h"
 #include "base/log.h"
 #include "base/clock.h"
 #include "deliver/delivery.h"

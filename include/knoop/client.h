@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "knoop.pb-c.h"
+#include "knoop/names.h"
 
 typedef struct knoop_client knoop_client_t;
 
@@ -30,8 +31,4 @@ int knoop_client_heartbeat(knoop_client_t *c);
 /* The socket, for zmq_poll in callers that multiplex. */
 void *knoop_client_socket(knoop_client_t *c);
 
-/* Kind names as the tools accept them ("referral", "outcome-report", ...); -1 when unknown. */
-int knoop_kind_parse(const char *name);
-const char *knoop_kind_name(int kind);
-const char *knoop_error_code_name(int code);
 #endif
