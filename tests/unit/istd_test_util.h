@@ -66,6 +66,24 @@ static inline knoop_istd_schemas_t *istd_schemas(void)
     return s;
 }
 
+/* The schema set every test of a program shares: loaded once by the group setup, freed by the group teardown. */
+static knoop_istd_schemas_t *S;
+
+static inline int istd_group_setup(void **state)
+{
+    (void)state;
+    S = istd_schemas();
+    return 0;
+}
+
+static inline int istd_group_teardown(void **state)
+{
+    (void)state;
+    knoop_istd_schemas_destroy(&S);
+    xmlCleanupParser();
+    return 0;
+}
+
 static inline void istd_print_errors(const knoop_istd_errors_t *e)
 {
     for (size_t i = 0; i < e->n; i++)

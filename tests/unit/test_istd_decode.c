@@ -3,22 +3,6 @@
 #include "istd_test_util.h"
 #include <pthread.h>
 
-static knoop_istd_schemas_t *S;
-
-static int setup(void **state)
-{
-    (void)state;
-    S = istd_schemas();
-    return 0;
-}
-static int teardown(void **state)
-{
-    (void)state;
-    knoop_istd_schemas_destroy(&S);
-    xmlCleanupParser();
-    return 0;
-}
-
 static const struct {
     const char *file;
     int kind;
@@ -305,5 +289,5 @@ int main(void)
         cmocka_unit_test(test_schema_errors_are_all_collected_with_lines),
         cmocka_unit_test(test_schema_set_is_shared_between_threads),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, istd_group_setup, istd_group_teardown);
 }

@@ -3,22 +3,6 @@
 #include "istd_test_util.h"
 #include "istd/ledger.h"
 
-static knoop_istd_schemas_t *S;
-
-static int setup(void **state)
-{
-    (void)state;
-    S = istd_schemas();
-    return 0;
-}
-static int teardown(void **state)
-{
-    (void)state;
-    knoop_istd_schemas_destroy(&S);
-    xmlCleanupParser();
-    return 0;
-}
-
 static knoop_ledger_t *ledger_with_301(void)
 {
     knoop_ledger_t *l = NULL;
@@ -500,5 +484,5 @@ int main(void)
         cmocka_unit_test(test_many_clients),
         cmocka_unit_test(test_wrong_message_types),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, istd_group_setup, istd_group_teardown);
 }

@@ -2,22 +2,6 @@
  * equal the derived -accepted / -rejected / 325 examples, and every generated document validates (iWmo and iJw). */
 #include "istd_test_util.h"
 
-static knoop_istd_schemas_t *S;
-
-static int setup(void **state)
-{
-    (void)state;
-    S = istd_schemas();
-    return 0;
-}
-static int teardown(void **state)
-{
-    (void)state;
-    knoop_istd_schemas_destroy(&S);
-    xmlCleanupParser();
-    return 0;
-}
-
 static const int heen[] = {301, 305, 307, 315, 317, 319};
 #define N_HEEN (sizeof heen / sizeof heen[0])
 
@@ -338,5 +322,5 @@ int main(void)
         cmocka_unit_test(test_default_namespace_heen),
         cmocka_unit_test(test_no_retour_for_a_retour),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, istd_group_setup, istd_group_teardown);
 }

@@ -2,22 +2,6 @@
  * right berichtklasse, the retour built from it validates, and docs/xml-adapter.md lists exactly this table. */
 #include "istd_test_util.h"
 
-static knoop_istd_schemas_t *S;
-
-static int setup(void **state)
-{
-    (void)state;
-    S = istd_schemas();
-    return 0;
-}
-static int teardown(void **state)
-{
-    (void)state;
-    knoop_istd_schemas_destroy(&S);
-    xmlCleanupParser();
-    return 0;
-}
-
 typedef struct seen_log {
     int calls;
     char sender[16], type[16], id[16];
@@ -474,5 +458,5 @@ int main(void)
         cmocka_unit_test(test_declaration_amounts_and_periods),
         cmocka_unit_test(test_docs_list_the_rule_table),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, istd_group_setup, istd_group_teardown);
 }

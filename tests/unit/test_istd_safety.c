@@ -5,22 +5,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static knoop_istd_schemas_t *S;
-
-static int setup(void **state)
-{
-    (void)state;
-    S = istd_schemas();
-    return 0;
-}
-static int teardown(void **state)
-{
-    (void)state;
-    knoop_istd_schemas_destroy(&S);
-    xmlCleanupParser();
-    return 0;
-}
-
 static int decode(const char *buf, size_t len, const knoop_istd_limits_t *lim, knoop_istd_errors_t *e)
 {
     knoop_istd_msg_t *m = NULL;
@@ -286,5 +270,5 @@ int main(void)
         cmocka_unit_test(test_errors_never_carry_a_bsn_and_nothing_is_printed),
         cmocka_unit_test(test_mutations_never_crash_and_retours_stay_valid),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, istd_group_setup, istd_group_teardown);
 }

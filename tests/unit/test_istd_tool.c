@@ -4,22 +4,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static knoop_istd_schemas_t *S;
 static char tool[1024];
 
 static int setup(void **state)
 {
-    (void)state;
-    S = istd_schemas();
+    istd_group_setup(state);
     const char *b = getenv("KNOOP_BUILD");
     snprintf(tool, sizeof tool, "%s/knoop-xml", b && *b ? b : "build");
-    return 0;
-}
-static int teardown(void **state)
-{
-    (void)state;
-    knoop_istd_schemas_destroy(&S);
-    xmlCleanupParser();
     return 0;
 }
 
@@ -149,5 +140,5 @@ int main(void)
         cmocka_unit_test(test_retour),
         cmocka_unit_test(test_show_masks_bsns),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, istd_group_teardown);
 }

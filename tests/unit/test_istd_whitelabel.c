@@ -5,22 +5,6 @@
 #define MEMBER "65656055"
 #define COOP   "42420099"
 
-static knoop_istd_schemas_t *S;
-
-static int setup(void **state)
-{
-    (void)state;
-    S = istd_schemas();
-    return 0;
-}
-static int teardown(void **state)
-{
-    (void)state;
-    knoop_istd_schemas_destroy(&S);
-    xmlCleanupParser();
-    return 0;
-}
-
 static char *encode(xmlDoc *d)
 {
     char *xml = NULL;
@@ -122,5 +106,5 @@ int main(void)
         cmocka_unit_test(test_round_trip_through_the_retour),
         cmocka_unit_test(test_only_provider_code_fields_are_rewritten),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, istd_group_setup, istd_group_teardown);
 }
