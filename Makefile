@@ -14,7 +14,7 @@
 
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libprotobuf-c-dev protobuf-c-compiler \
   protobuf-compiler libuv1-dev libsqlite3-dev sqlite3 libxml2-dev libxml2-utils libcyaml-dev libyaml-dev \
-  libjansson-dev libsodium-dev libcmocka-dev python3 python3-zmq python3-protobuf clang-format
+  libjansson-dev libsodium-dev libcmocka-dev python3 python3-zmq python3-protobuf clang-format binutils
 
 BUILD   ?= build
 GEN     := $(BUILD)/gen
@@ -25,10 +25,14 @@ SAN     ?=
 # Recursively expanded on purpose (see above): evaluated per recipe, after `deps`.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Hardening (checked on the binaries by tests/static/test_hardening.py): stack protector, fortified libc calls,
+# position-independent executables, read-only relocations bound at start-up.
+HARDEN_CFLAGS  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
 CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wno-format-truncation $(OPT) $(SAN) \
-          -Iinclude -Idaemon -Iadapters -I$(GEN) $(PKG_CFLAGS)
+          $(HARDEN_CFLAGS) -Iinclude -Idaemon -Iadapters -I$(GEN) $(PKG_CFLAGS)
 LDLIBS  = $(PKG_LIBS) -lpthread -lm
-LDFLAGS := $(SAN)
+LDFLAGS := $(SAN) $(HARDEN_LDFLAGS)
 
 PROTOS     := $(wildcard proto/*.proto)
 PROTO_C    := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))

@@ -1,5 +1,6 @@
 /* fsio.c — the durable file operations of the file-exchange adapter: atomic writes (temp file, fsync, rename,
  * fsync the directory) and moves that never overwrite, so a crash at any point leaves each file whole in one place. */
+#define _GNU_SOURCE /* renameat2 and RENAME_NOREPLACE (glibc >= 2.28) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -42,7 +43,11 @@ int knoop_files_write_atomic(const char *dir, const char *name, const void *data
     if (snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= (int)sizeof tmp ||
         snprintf(dst, sizeof dst, "%s/%s", dir, name) >= (int)sizeof dst)
         return -ENAMETOOLONG;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+    /* O_EXCL: the temporary file is always a new one of ours, never an existing file or a link planted in the
+     * folder. One left by a crash (ours: same hidden name) is removed and the open tried once more. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
     if (fd < 0)
         return -errno;
     const char *p = data;
@@ -104,12 +109,14 @@ int knoop_files_move(const char *from_dir, const char *name, const char *to_dir,
     if (snprintf(src, sizeof src, "%s/%s", from_dir, name) >= (int)sizeof src ||
         snprintf(dst, sizeof dst, "%s/%s", to_dir, chosen) >= (int)sizeof dst)
         return -ENAMETOOLONG;
-    /* link + unlink instead of rename: link fails rather than replace a file that appeared meanwhile. */
+    /* link + unlink instead of rename: link fails rather than replace a file that appeared meanwhile. Where the
+     * file system has no hard links, renameat2(RENAME_NOREPLACE) keeps the same promise; where it has neither,
+     * the move fails rather than overwrite. */
     if (link(src, dst) != 0) {
         if (errno != EPERM && errno != ENOTSUP && errno != EXDEV)
             return -errno;
-        if (rename(src, dst) != 0)
-            return -errno;
+        if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) != 0)
+            return errno == EINVAL ? -ENOTSUP : -errno;
     } else if (unlink(src) != 0) {
         return -errno;
     }

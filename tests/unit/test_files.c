@@ -122,6 +122,36 @@ static void write_and_move_never_overwrite(void **state)
     fclose(f);
     assert_string_equal(buf, "one"); /* the first file was not replaced */
     assert_int_equal(knoop_files_move(a, "gone.xml", b, final, sizeof final), -ENOENT);
+
+    /* The temporary file is always a new one (O_EXCL): a symbolic link planted at its name is removed, never
+     * followed, so the file it points to keeps its contents; a temp file left by a crash is replaced. */
+    char victim[600], tmpname[600];
+    snprintf(victim, sizeof victim, "%s/victim", root);
+    f = fopen(victim, "w");
+    assert_non_null(f);
+    fputs("keep", f);
+    fclose(f);
+    snprintf(tmpname, sizeof tmpname, "%s/.planted.xml.tmp", a);
+    assert_int_equal(symlink(victim, tmpname), 0);
+    assert_int_equal(knoop_files_write_atomic(a, "planted.xml", "new", 3), 0);
+    f = fopen(victim, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "keep");
+    snprintf(tmpname, sizeof tmpname, "%s/.stale.xml.tmp", a);
+    f = fopen(tmpname, "w");
+    assert_non_null(f);
+    fputs("half a file from before a crash", f);
+    fclose(f);
+    assert_int_equal(knoop_files_write_atomic(a, "stale.xml", "whole", 5), 0);
+    snprintf(path, sizeof path, "%s/stale.xml", a);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "whole");
+    assert_int_not_equal(access(tmpname, F_OK), 0);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     assert_int_equal(system(cmd), 0);
