@@ -7,6 +7,8 @@
 #   daemon/app/main.c                    -> build/knoopd
 #   tools/<name>.c (one file with main)  -> build/<name>, linking only what TOOL_LIBS_<name> names
 #   tests/unit/test_<name>.c (cmocka)    -> build/tests/test_<name>
+#   tests/fuzz/fuzz_<name>.c (libFuzzer harness)  -> build/tests/fuzz_<name> (replays seeds in make check),
+#                                                    build/fuzz/fuzz/fuzz_<name> (make fuzz, clang)
 #   tests/e2e/test_*.py (drive the real binaries) -> run by tests/run.sh
 #
 # pkg-config is asked when a recipe runs, not when make reads this file: on a fresh machine `make run` installs the
@@ -14,7 +16,8 @@
 
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libprotobuf-c-dev protobuf-c-compiler \
   protobuf-compiler libuv1-dev libsqlite3-dev sqlite3 libxml2-dev libxml2-utils libcyaml-dev libyaml-dev \
-  libjansson-dev libsodium-dev libcmocka-dev python3 python3-zmq python3-protobuf clang-format binutils
+  libjansson-dev libsodium-dev libcmocka-dev python3 python3-zmq python3-protobuf clang-format binutils \
+  clang libclang-rt-14-dev
 
 BUILD   ?= build
 GEN     := $(BUILD)/gen
@@ -29,7 +32,9 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # position-independent executables, read-only relocations bound at start-up.
 HARDEN_CFLAGS  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
-CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wno-format-truncation $(OPT) $(SAN) \
+# gcc's -Wformat-truncation flags every bounded snprintf; clang (make fuzz) has no such warning to turn off.
+NOWARN  = $(if $(findstring clang,$(CC)),,-Wno-format-truncation)
+CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror $(NOWARN) $(OPT) $(SAN) \
           $(HARDEN_CFLAGS) -Iinclude -Idaemon -Iadapters -I$(GEN) $(PKG_CFLAGS)
 LDLIBS  = $(PKG_LIBS) -lpthread -lm
 LDFLAGS := $(SAN) $(HARDEN_LDFLAGS)
@@ -53,6 +58,9 @@ ALL_LIBS   := $(LIB_DAEMON) $(LIB_ADAPT) $(LIB_CLIENT) $(LIB_BASE)
 
 TOOLS      := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+# Fuzz harnesses (tests/fuzz/fuzz_<name>.c): with replay.c's main for make check, with libFuzzer for make fuzz.
+FUZZERS    := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY:= $(patsubst %,$(BUILD)/tests/%,$(FUZZERS))
 HEADERS    := $(wildcard daemon/*/*.h adapters/*/*.h include/knoop/*.h client/*.h)
 
 # What each tool links: the client library and common code, plus what the tool itself is about. A tool that is
@@ -64,9 +72,9 @@ TOOL_LIBS_knoop-bench := $(LIB_CLIENT) $(LIB_BASE)
 TOOL_LIBS_knoop-files := $(LIB_ADAPT) $(LIB_CLIENT) $(LIB_BASE)
 TOOL_LIBS_knoop-xml   := $(LIB_ADAPT) $(LIB_BASE)
 
-.PHONY: all build deps run check asan bench format format-check clean
+.PHONY: all build deps run check asan bench fuzz format clean
 .SECONDARY:
-all: $(BUILD)/knoopd $(TOOLS) $(UNIT_TESTS) $(PROTO_PY)
+all: $(BUILD)/knoopd $(TOOLS) $(UNIT_TESTS) $(FUZZ_REPLAY) $(PROTO_PY)
 
 # Install the Debian packages that are missing (as root); as another user, say what to run.
 deps:
@@ -122,9 +130,19 @@ $(BUILD)/knoopd: $(BUILD)/obj/daemon/app/main.o $(ALL_LIBS)
 $(BUILD)/%: $(BUILD)/obj/tools/%.o $$(or $$(TOOL_LIBS_$$*),$(LIB_CLIENT) $(LIB_BASE))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/replay.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libFuzzer builds (clang), in build/fuzz: the libraries instrumented for coverage, the harness linked with the
+# fuzzer's own main.
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 run: build
 	$(BUILD)/knoopd
@@ -141,8 +159,18 @@ asan: deps
 bench: build
 	tools/bench.sh $(BUILD)
 
+# Each fuzz harness for FUZZ_SECONDS (default 60) under libFuzzer + ASan + UBSan; crashes land in build/fuzz/crashes/
+# and must become files in tests/fuzz/regressions/<harness>/ (make check replays them).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined -fsanitize=fuzzer-no-link -fno-sanitize-recover=all" \
+	  $(patsubst %,build/fuzz/fuzz/%,$(FUZZERS))
+	tools/fuzz.sh build/fuzz/fuzz $(FUZZ_SECONDS) $(FUZZERS)
+
 # One format for the whole tree (.clang-format); tests/run.sh checks it.
-FORMATTED = $(wildcard daemon/*/*.[ch] adapters/*/*.[ch] client/*.[ch] include/knoop/*.h tools/*.c tests/unit/*.[ch])
+FORMATTED = $(wildcard daemon/*/*.[ch] adapters/*/*.[ch] client/*.[ch] include/knoop/*.h tools/*.c tests/unit/*.[ch] \
+  tests/fuzz/*.[ch])
 format:
 	clang-format -i $(FORMATTED)
 

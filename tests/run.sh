@@ -25,6 +25,21 @@ for t in "$BUILD"/tests/test_*; do
   else echo "ok   unit $name ($p passed)"; fi
 done
 
+# Each fuzz harness once over its seed corpus and the crashes kept as regressions (tests/fuzz/), without libFuzzer.
+for t in "$BUILD"/tests/fuzz_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  inputs=$(cat "tests/fuzz/$name.seeds") 
+  timeout 300 "$t" $inputs "tests/fuzz/regressions/$name" >"$log/$name.out" 2>&1; rc=$?
+  line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$log/$name.out" | tail -1)
+  p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
+  p=${p:-0}; f=${f:-0}
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$f" -ne 0 ]; then failed_names+=("$name"); echo "FAIL fuzz $name ($p passed, $f failed)"; tail -20 "$log/$name.out";
+  else echo "ok   fuzz $name ($p inputs replayed)"; fi
+done
+
 # Each static check (layers, format), each e2e script (and the Python client's own tests) prints "N passed, N failed" as its last line (tests/e2e/harness.py).
 for t in tests/static/test_*.py tests/e2e/test_*.py clients/python/test_client_*.py; do
   [ -f "$t" ] || continue

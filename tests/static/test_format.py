@@ -8,7 +8,7 @@ import sys
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PATTERNS = ["daemon/*/*.[ch]", "adapters/*/*.[ch]", "client/*.[ch]", "include/knoop/*.h", "tools/*.c",
-            "tests/unit/*.[ch]"]
+            "tests/unit/*.[ch]", "tests/fuzz/*.[ch]"]
 
 
 def main():
