@@ -72,7 +72,7 @@ TOOL_LIBS_knoop-bench := $(LIB_CLIENT) $(LIB_BASE)
 TOOL_LIBS_knoop-files := $(LIB_ADAPT) $(LIB_CLIENT) $(LIB_BASE)
 TOOL_LIBS_knoop-xml   := $(LIB_ADAPT) $(LIB_BASE)
 
-.PHONY: all build deps run check asan bench fuzz format clean
+.PHONY: all build deps run check asan bench fuzz torture format clean
 .SECONDARY:
 all: $(BUILD)/knoopd $(TOOLS) $(UNIT_TESTS) $(FUZZ_REPLAY) $(PROTO_PY)
 
@@ -158,6 +158,14 @@ asan: deps
 
 bench: build
 	tools/bench.sh $(BUILD)
+
+# The long fault runs: the crash loop (SIGKILL at random moments under load) and torn snapshots, at full length.
+# make check runs the same tests bounded (5 cycles, 4 snapshots).
+TORTURE_CYCLES ?= 25
+TORTURE_SNAPSHOTS ?= 10
+torture: build
+	KNOOP_BUILD=$(abspath $(BUILD)) KNOOP_TORTURE_CYCLES=$(TORTURE_CYCLES) KNOOP_TORTURE_SNAPSHOTS=$(TORTURE_SNAPSHOTS) \
+	  /usr/bin/python3 tests/e2e/test_torture.py
 
 # Each fuzz harness for FUZZ_SECONDS (default 60) under libFuzzer + ASan + UBSan; crashes land in build/fuzz/crashes/
 # and must become files in tests/fuzz/regressions/<harness>/ (make check replays them).
