@@ -1,7 +1,7 @@
 /* settings.c — the settings table and everything it drives: libcyaml fields, defaults and bounds, the
  * reload rules, JSON for `knoopctl config` and the Markdown reference in docs/configuration.md. */
 #include "config/settings.h"
-#include "deliver/retention.h"
+#include "config/retention_spec.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>

@@ -2,6 +2,7 @@
  * ZMQ_EVENTS has POLLIN, re-checked after every loop iteration since sends can swallow the edge), frame dispatch
  * through one table, peer liveness, signals, reload and the graceful stop. */
 #include "store/journal_sql.h"
+#include "store/entries.h"
 #include "core/broker.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -346,8 +347,7 @@ static void finish_stop(knoop_broker_t *b)
     close_handle((uv_handle_t *)&b->sigint);
     close_handle((uv_handle_t *)&b->sighup);
     knoop_control_destroy(&b->control);
-    sqlite3_finalize(b->read_entries);
-    b->read_entries = NULL;
+    knoop_store_entries_close(&b->entries_reader);
     knoop_journal_close(&b->journal);
     size_t pos = 0;
     void *v;

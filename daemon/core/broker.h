@@ -127,7 +127,8 @@ struct knoop_broker {
     knoop_strmap_t *peers;         /* routing-id hex -> knoop_peer_t (owned) */
     knoop_strmap_t *streams;       /* name -> knoop_stream_t (owned) */
     knoop_stream_t *dirty_streams; /* appended since the last pump (next_dirty list) */
-    sqlite3_stmt *read_entries;    /* delivery's read statement on the journal's reader connection */
+    /* owned: delivery's reads of the journal (store/entries.h), opened on first use, closed before the journal */
+    struct knoop_store_entries *entries_reader;
     int64_t next_stream_id;
     uint8_t pseudonym_key[KNOOP_PSEUDONYM_KEY_BYTES];
     uint64_t instance_id, message_counter;

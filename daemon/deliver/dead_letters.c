@@ -1,31 +1,23 @@
 /* dead_letters.c — delivery's dead letters in the journal: a message a group failed redelivery_max_attempts times
- * becomes a dead_letters row plus an entry on the deadletters stream; a retried one settles or opens its row again. */
+ * becomes a dead_letters row plus an entry on the deadletters stream (one journal op, store/dead_letters.h); a retried
+ * one settles or opens its row again. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "store/journal_sql.h"
-#include "core/broker.h"
-#include "base/log.h"
 #include "base/clock.h"
+#include "base/log.h"
+#include "core/broker.h"
 #include "deliver/delivery.h"
 #include "deliver/streams.h"
+#include "store/dead_letters.h"
+#include "store/entries.h"
+#include "store/streams.h"
 
 int knoop_dead_letter_state_apply(knoop_jtx_t *tx, int64_t id, const char *state, const char *reason, int attempts)
 {
-    sqlite3_stmt *st = knoop_jtx_stmt(tx, "UPDATE dead_letters SET state = ?2, reason = coalesce(?3, reason), "
-                                          "attempts = coalesce(?4, attempts), settled_us = ?5 WHERE id = ?1");
-    if (!st)
-        return -EIO;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-    if (reason)
-        sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-    if (attempts >= 0)
-        sqlite3_bind_int(st, 4, attempts);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)knoop_now_us());
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+    return knoop_store_dead_letter_set_state(tx, id, state, reason, attempts, (int64_t)knoop_now_us());
 }
 
 /* A retried dead letter that its group settled: the row says so. */
@@ -72,35 +64,13 @@ static int apply_dead_letter(knoop_jtx_t *tx, knoop_jop_t *op)
     dead_letter_op_t *d = (dead_letter_op_t *)op;
     if (d->dl_id > 0)
         return knoop_dead_letter_state_apply(tx, d->dl_id, "open", d->reason, (int)d->attempts);
-    sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO dead_letters(seq, stream, subscriber, source, reason, attempts, "
-                                          "created_us) VALUES(?,?,?,?,?,?,?)");
-    if (!st)
+    int64_t now_us = (int64_t)knoop_now_us();
+    if (knoop_store_dead_letter_insert(tx, d->seq, d->stream, d->subscriber, "delivery", d->reason, d->attempts, now_us,
+                                       NULL) != 0)
         return -EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)d->seq);
-    sqlite3_bind_text(st, 2, d->stream, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, d->subscriber, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, "delivery", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, d->reason, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 6, (int)d->attempts);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)knoop_now_us());
-    if (sqlite3_step(st) != SQLITE_DONE)
+    if (d->create_stream && knoop_store_stream_insert(tx, d->deadletters_stream_id, "deadletters", now_us) != 0)
         return -EIO;
-    if (d->create_stream) {
-        st = knoop_jtx_stmt(tx, "INSERT OR IGNORE INTO streams(id, name, created_us) VALUES(?,?,?)");
-        if (!st)
-            return -EIO;
-        sqlite3_bind_int64(st, 1, d->deadletters_stream_id);
-        sqlite3_bind_text(st, 2, "deadletters", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)knoop_now_us());
-        if (sqlite3_step(st) != SQLITE_DONE)
-            return -EIO;
-    }
-    st = knoop_jtx_stmt(tx, "INSERT OR IGNORE INTO stream_entries(stream_id, seq) VALUES(?,?)");
-    if (!st)
-        return -EIO;
-    sqlite3_bind_int64(st, 1, d->deadletters_stream_id);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)d->seq);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+    return knoop_store_entry_add(tx, d->deadletters_stream_id, d->seq);
 }
 
 static void done_dead_letter(void *ctx, knoop_jop_t *op, int status)

@@ -1,91 +1,30 @@
 /* delivery.c — consumer groups: a durable subscriber name on a stream with one cursor, shared by its member
- * subscriptions (competing consumers). Deliveries stay in a seq-ordered ring until settled; acks advance the
- * cursor over the settled prefix; nacks and visibility timeouts make an entry wait for redelivery with backoff;
- * too many attempts make it a dead letter. The broker never sends a member more than its window (credit). */
+ * subscriptions (competing consumers). Deliveries stay in a seq-ordered ring until settled (inflight.c); acks
+ * advance the cursor over the settled prefix; nacks and visibility timeouts make an entry wait for redelivery with
+ * backoff; too many attempts make it a dead letter. The broker never sends a member more than its window (credit).
+ * The journal is read and written through typed calls (store/cursors.h, store/entries.h, store/dead_letters.h). */
 #include <errno.h>
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "store/journal_sql.h"
-#include "core/broker.h"
-#include "deliver/delivery_cache.h"
-#include "base/log.h"
 #include "base/clock.h"
-#include "deliver/delivery.h"
-#include "ingest/handlers.h"
+#include "base/log.h"
+#include "core/broker.h"
 #include "core/frames.h"
+#include "deliver/delivery.h"
+#include "deliver/delivery_cache.h"
+#include "deliver/handlers.h"
+#include "deliver/inflight.h"
+#include "store/cursors.h"
+#include "store/dead_letters.h"
+#include "store/entries.h"
+#include "store/streams.h"
 
 #define READ_BATCH 512
 /* Seqs a durable group may send beyond what it persisted as delivered: after a crash everything up to the lease is
  * flagged attempt > 1, so the lease is renewed (journaled) before it is used up, never per delivery. */
 #define LEASE_SPAN 8192
-
-/* ---- the ring of unsettled deliveries ---------------------------------------------------------------- */
-
-/* i < ring_len <= ring_cap and ring_head < ring_cap: one conditional subtraction instead of a division (this runs
- * several times per ack). */
-static knoop_inflight_t *ring_at(knoop_group_t *g, size_t i)
-{
-    size_t k = g->ring_head + i;
-    return &g->ring[k >= g->ring_cap ? k - g->ring_cap : k];
-}
-
-static int ring_push(knoop_group_t *g, uint64_t seq)
-{
-    if (g->ring_len == g->ring_cap) {
-        size_t ncap = g->ring_cap ? g->ring_cap * 2 : 64;
-        knoop_inflight_t *n = malloc(ncap * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        for (size_t i = 0; i < g->ring_len; i++)
-            n[i] = *ring_at(g, i);
-        free(g->ring);
-        g->ring = n;
-        g->ring_cap = ncap;
-        g->ring_head = 0;
-    }
-    knoop_inflight_t *e = ring_at(g, g->ring_len++);
-    memset(e, 0, sizeof *e);
-    e->seq = seq;
-    return 0;
-}
-
-static knoop_inflight_t *ring_find(knoop_group_t *g, uint64_t seq)
-{
-    if (g->ring_len == 0)
-        return NULL;
-    /* A stream whose seqs are dense (the usual case for a busy stream) finds it at once. */
-    uint64_t first = ring_at(g, 0)->seq;
-    if (seq >= first && seq - first < g->ring_len && ring_at(g, (size_t)(seq - first))->seq == seq)
-        return ring_at(g, (size_t)(seq - first));
-    size_t lo = 0, hi = g->ring_len;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        uint64_t s = ring_at(g, mid)->seq;
-        if (s == seq)
-            return ring_at(g, mid);
-        if (s < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-/* Pops the settled prefix; the cursor is the last settled seq (or, with nothing unsettled, all that was read). */
-static void advance_cursor(knoop_group_t *g)
-{
-    while (g->ring_len && ring_at(g, 0)->state == INFLIGHT_ACKED) {
-        if (ring_at(g, 0)->seq > g->acked_seq) /* a requeued dead letter lies below the cursor */
-            g->acked_seq = ring_at(g, 0)->seq;
-        g->ring_head = g->ring_head + 1 == g->ring_cap ? 0 : g->ring_head + 1;
-        g->ring_len--;
-    }
-    if (g->ring_len == 0 && g->next_seq > 0 && g->next_seq - 1 > g->acked_seq)
-        g->acked_seq = g->next_seq - 1;
-}
 
 /* ---- cursor persistence ----------------------------------------------------------------------------------- */
 
@@ -102,29 +41,10 @@ typedef struct cursor_op {
 static int apply_cursor(knoop_jtx_t *tx, knoop_jop_t *op)
 {
     cursor_op_t *c = (cursor_op_t *)op;
-    sqlite3_stmt *st;
-    if (c->create_stream) {
-        st = knoop_jtx_stmt(tx, "INSERT OR IGNORE INTO streams(id, name, created_us) VALUES(?,?,?)");
-        if (!st)
-            return -EIO;
-        sqlite3_bind_int64(st, 1, c->stream_id);
-        sqlite3_bind_text(st, 2, c->stream, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)knoop_now_us());
-        if (sqlite3_step(st) != SQLITE_DONE)
-            return -EIO;
-    }
-    st = knoop_jtx_stmt(tx, "INSERT INTO subscribers(stream_id, name, acked_seq, delivered_seq, updated_us) "
-                            "VALUES(?,?,?,?,?) ON CONFLICT(stream_id, name) DO UPDATE SET "
-                            "acked_seq = excluded.acked_seq, delivered_seq = excluded.delivered_seq, "
-                            "updated_us = excluded.updated_us");
-    if (!st)
+    int64_t now_us = (int64_t)knoop_now_us();
+    if (c->create_stream && knoop_store_stream_insert(tx, c->stream_id, c->stream, now_us) != 0)
         return -EIO;
-    sqlite3_bind_int64(st, 1, c->stream_id);
-    sqlite3_bind_text(st, 2, c->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)c->acked);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->delivered);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)knoop_now_us());
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+    return knoop_store_cursor_put(tx, c->stream_id, c->name, c->acked, c->delivered, now_us);
 }
 
 static void done_cursor(void *ctx, knoop_jop_t *op, int status)
@@ -194,64 +114,22 @@ static void flush_cursor(knoop_broker_t *b, knoop_group_t *g)
 
 /* ---- groups and members ------------------------------------------------------------------------------------ */
 
-/* Inserts seq in order (a requeued dead letter lies below the cursor, before everything unsettled). */
-static knoop_inflight_t *ring_insert(knoop_group_t *g, uint64_t seq)
+static int take_back_retry(void *ctx, int64_t id, uint64_t seq, uint32_t attempts)
 {
-    knoop_inflight_t *e = ring_find(g, seq);
-    if (e)
-        return e;
-    if (ring_push(g, seq) != 0)
-        return NULL;
-    ring_at(g, g->ring_len - 1)->state = INFLIGHT_ACKED; /* settled until requeue says otherwise */
-    for (size_t i = g->ring_len - 1; i > 0 && ring_at(g, i - 1)->seq > seq; i--) {
-        knoop_inflight_t t = *ring_at(g, i - 1);
-        *ring_at(g, i - 1) = *ring_at(g, i);
-        *ring_at(g, i) = t;
-    }
-    return ring_find(g, seq);
-}
-
-static int requeue(knoop_group_t *g, uint64_t seq, int64_t dl_id, uint32_t attempts)
-{
-    knoop_inflight_t *e = ring_insert(g, seq);
-    if (!e)
-        return -ENOMEM;
-    if (e->state == INFLIGHT_WAITING)
-        return 0;
-    if (e->state == INFLIGHT_SENT)
-        return -EBUSY;
-    e->state = INFLIGHT_WAITING;
-    e->due_ms = knoop_now_ms();
-    e->member = NULL;
-    e->dl_id = dl_id;
-    if (attempts > e->attempt)
-        e->attempt = attempts;
-    e->attempt_floor = e->attempt;
-    g->waiting++;
+    knoop_ring_requeue(ctx, seq, id, attempts, knoop_now_ms());
     return 0;
 }
 
 /* Dead letters an operator retried (state 'retrying') survive restarts: the group takes them back when it loads. */
 static void load_retries(knoop_broker_t *b, knoop_group_t *g)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(
-            knoop_journal_reader(b->journal),
-            "SELECT id, seq, attempts FROM dead_letters WHERE state = 'retrying' AND source = 'delivery' "
-            "AND stream = ? AND subscriber = ? ORDER BY seq",
-            -1, &st, NULL) != SQLITE_OK)
-        return;
-    sqlite3_bind_text(st, 1, g->stream->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, g->name, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW)
-        requeue(g, (uint64_t)sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 0),
-                (uint32_t)sqlite3_column_int(st, 2));
-    sqlite3_finalize(st);
+    if (knoop_store_dead_letters_retrying(b->journal, g->stream->name, g->name, take_back_retry, g) != 0)
+        knoop_log_error("delivery.retries_not_loaded", "stream=%s subscriber=%s", g->stream->name, g->name);
 }
 
 int knoop_group_requeue(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, int64_t dl_id, uint32_t attempts)
 {
-    int rc = requeue(g, seq, dl_id, attempts);
+    int rc = knoop_ring_requeue(g, seq, dl_id, attempts, knoop_now_ms());
     if (rc == 0)
         knoop_group_pump(b, g);
     return rc;
@@ -259,28 +137,7 @@ int knoop_group_requeue(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, int64
 
 uint64_t knoop_seq_at_time(knoop_broker_t *b, int64_t time_us)
 {
-    sqlite3 *db = knoop_journal_reader(b->journal);
-    sqlite3_stmt *st;
-    uint64_t lo = 1, hi = knoop_journal_last_seq(b->journal) + 1; /* answer in [lo, hi] */
-    if (sqlite3_prepare_v2(db, "SELECT seq, accepted_us FROM messages WHERE seq >= ? ORDER BY seq LIMIT 1", -1, &st,
-                           NULL) != SQLITE_OK)
-        return hi;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)mid);
-        if (sqlite3_step(st) != SQLITE_ROW) {
-            hi = mid;
-        } else {
-            uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
-            if (sqlite3_column_int64(st, 1) >= time_us)
-                hi = mid;
-            else
-                lo = seq + 1;
-        }
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-    return lo;
+    return knoop_store_seq_at_time(b->journal, time_us, knoop_journal_last_seq(b->journal));
 }
 
 knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char *name, Knoop__StartAt start,
@@ -290,6 +147,13 @@ knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char 
     *created = false;
     if (g)
         return g;
+    uint64_t durable = 0, delivered = 0;
+    int found = name[0] == '~' ? 0 : knoop_store_cursor_get(b->journal, s->id, name, &durable, &delivered);
+    if (found < 0) {
+        /* Starting such a group anywhere would overwrite its stored cursor: refuse until the journal reads again. */
+        knoop_log_error("delivery.cursor_not_read", "stream=%s subscriber=%s", s->name, name);
+        return NULL;
+    }
     g = calloc(1, sizeof *g);
     if (!g || !(g->name = strdup(name)) || knoop_strmap_put(s->groups, name, g) != 0) {
         if (g)
@@ -299,22 +163,6 @@ knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char 
     }
     *created = true;
     g->stream = s;
-    bool found = false;
-    uint64_t durable = 0, delivered = 0;
-    sqlite3_stmt *st;
-    if (!ephemeral(g) &&
-        sqlite3_prepare_v2(knoop_journal_reader(b->journal),
-                           "SELECT acked_seq, delivered_seq FROM subscribers WHERE stream_id = ? AND name = ?", -1, &st,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, s->id);
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            found = true;
-            durable = (uint64_t)sqlite3_column_int64(st, 0);
-            delivered = (uint64_t)sqlite3_column_int64(st, 1);
-        }
-        sqlite3_finalize(st);
-    }
     /* A stored cursor wins over `start` (docs/protocol.md): a client that always subscribes "from the earliest"
      * must not replay its stream at every reconnect. Moving a stored cursor is the operator's `subscriber rewind`. */
     uint64_t pos;
@@ -357,17 +205,11 @@ knoop_group_t *knoop_group_find(knoop_broker_t *b, knoop_stream_t *s, const char
     knoop_group_t *g = knoop_strmap_get(s->groups, name);
     if (g || name[0] == '~')
         return g;
-    sqlite3_stmt *st;
-    bool known = false;
-    if (sqlite3_prepare_v2(knoop_journal_reader(b->journal),
-                           "SELECT 1 FROM subscribers WHERE stream_id = ? AND name = ?", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, s->id);
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-        known = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_finalize(st);
-    }
+    uint64_t acked, delivered;
     bool created;
-    return known ? knoop_group_get(b, s, name, KNOOP__START_AT__DURABLE, 0, 0, &created) : NULL;
+    if (knoop_store_cursor_get(b->journal, s->id, name, &acked, &delivered) != 1)
+        return NULL;
+    return knoop_group_get(b, s, name, KNOOP__START_AT__DURABLE, 0, 0, &created);
 }
 
 void knoop_group_free(knoop_group_t *g)
@@ -415,27 +257,44 @@ static int send_entry(knoop_broker_t *b, knoop_group_t *g, knoop_sub_t *m, knoop
     return 0;
 }
 
-/* Redelivery needs the envelope again: read one message by seq. */
+/* ---- reading the stream ------------------------------------------------------------------------------------ */
+
+/* Delivery's reader on the journal, opened on first use and closed by the broker before the journal. */
+static knoop_store_entries_t *entries(knoop_broker_t *b)
+{
+    if (!b->entries_reader && knoop_store_entries_open(b->journal, &b->entries_reader) != 0) {
+        knoop_log_error("delivery.reader_failed", "the journal's stream entries cannot be read");
+        return NULL;
+    }
+    return b->entries_reader;
+}
+
+typedef struct resend_ctx {
+    knoop_broker_t *b;
+    knoop_group_t *g;
+    knoop_sub_t *m;
+    knoop_inflight_t *e;
+} resend_ctx_t;
+
+static int resend_envelope(void *ctx, uint64_t seq, const void *env, size_t len)
+{
+    resend_ctx_t *r = ctx;
+    (void)seq;
+    return send_entry(r->b, r->g, r->m, r->e, env, len);
+}
+
+/* Redelivery needs the envelope again: read one message by seq. -ENOENT: purged by retention while waiting. */
 static int resend(knoop_broker_t *b, knoop_group_t *g, knoop_sub_t *m, knoop_inflight_t *e)
 {
-    sqlite3_stmt *st;
-    int rc = -EIO;
-    if (sqlite3_prepare_v2(knoop_journal_reader(b->journal), "SELECT envelope FROM messages WHERE seq = ?", -1, &st,
-                           NULL) != SQLITE_OK)
-        return rc;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)e->seq);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        rc = send_entry(b, g, m, e, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
-    else
-        rc = -ENOENT; /* purged by retention while waiting: nothing left to deliver */
-    sqlite3_finalize(st);
-    return rc;
+    knoop_store_entries_t *r = entries(b);
+    resend_ctx_t c = {b, g, m, e};
+    return r ? knoop_store_entries_envelope(r, e->seq, resend_envelope, &c) : -EIO;
 }
 
 static void pump_waiting(knoop_broker_t *b, knoop_group_t *g, uint64_t now)
 {
     for (size_t i = 0; i < g->ring_len && g->waiting; i++) {
-        knoop_inflight_t *e = ring_at(g, i);
+        knoop_inflight_t *e = knoop_ring_at(g, i);
         if (e->state != INFLIGHT_WAITING || e->due_ms > now)
             continue;
         knoop_sub_t *m = pick_member(g);
@@ -444,7 +303,7 @@ static void pump_waiting(knoop_broker_t *b, knoop_group_t *g, uint64_t now)
         int rc = resend(b, g, m, e);
         if (rc == 0 || rc == -ENOENT) {
             g->waiting--;
-            if (rc == -ENOENT) {
+            if (rc == -ENOENT) { /* nothing left to deliver */
                 e->state = INFLIGHT_ACKED;
                 knoop_attempts_forget(b, g, e);
             }
@@ -452,7 +311,7 @@ static void pump_waiting(knoop_broker_t *b, knoop_group_t *g, uint64_t now)
             return; /* the peer cannot take it now; the next tick tries again */
         }
     }
-    advance_cursor(g);
+    knoop_ring_settle(g);
 }
 
 /* One row for the group: 0 sent (or parked for a retry), 1 the lease is used up, 2 nobody can take it now. */
@@ -461,9 +320,9 @@ static int deliver_row(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, const 
     if (!ephemeral(g) && seq > g->lease_seq)
         return 1; /* journal a new lease first; done_cursor pumps again */
     knoop_sub_t *m = pick_member(g);
-    if (!m || ring_push(g, seq) != 0)
+    if (!m || knoop_ring_push(g, seq) != 0)
         return 2;
-    knoop_inflight_t *e = ring_at(g, g->ring_len - 1);
+    knoop_inflight_t *e = knoop_ring_at(g, g->ring_len - 1);
     /* Sent before a restart (or before a rewind): this delivery is a redelivery. */
     e->attempt = seq <= g->delivered_seq ? 1 : 0;
     uint32_t stored = g->stored_attempts_len ? knoop_attempts_stored(g, seq) : 0;
@@ -518,32 +377,46 @@ static int pump_cached(knoop_broker_t *b, knoop_group_t *g, knoop_env_cache_t *c
     return 0;
 }
 
+typedef struct journal_read {
+    knoop_broker_t *b;
+    knoop_group_t *g;
+    knoop_env_cache_t *c;
+    bool extend;   /* the rows continue the cache: they go into it */
+    uint64_t rows; /* rows the group is done with (sent or parked) */
+} journal_read_t;
+
+static int journal_row(void *ctx, uint64_t seq, const void *env, size_t len)
+{
+    journal_read_t *r = ctx;
+    if (r->extend && knoop_env_cache_append(r->c, seq, env, len) != 0) {
+        knoop_env_cache_clear(r->c);
+        r->extend = false;
+    }
+    int rc = deliver_row(r->b, r->g, seq, env, len);
+    if (rc != 1)
+        r->rows++;
+    return rc;
+}
+
+/* Reads up to `limit` rows from the journal; returns deliver_row's stop code, 0 with *rows, or -EIO. */
 static int pump_journal(knoop_broker_t *b, knoop_group_t *g, knoop_env_cache_t *c, uint64_t limit, uint64_t *rows)
 {
-    sqlite3_stmt *st = b->read_entries;
-    uint64_t last = g->stream->last_seq; /* committed, hence visible to this read */
-    bool extend = c && knoop_env_cache_extends(c, g->next_seq);
-    sqlite3_bind_int64(st, 1, g->stream->id);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)g->next_seq);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-    int rc = 0;
+    knoop_store_entries_t *reader = entries(b);
     *rows = 0;
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-        uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
-        const void *env = sqlite3_column_blob(st, 1);
-        size_t len = (size_t)sqlite3_column_bytes(st, 1);
-        if (extend && knoop_env_cache_append(c, seq, env, len) != 0) {
-            knoop_env_cache_clear(c);
-            extend = false;
-        }
-        rc = deliver_row(b, g, seq, env, len);
-        if (rc != 1)
-            (*rows)++;
+    if (!reader)
+        return -EIO;
+    uint64_t last = g->stream->last_seq; /* committed, hence visible to this read */
+    journal_read_t r = {b, g, c, c && knoop_env_cache_extends(c, g->next_seq), 0};
+    int rc = knoop_store_entries_read(reader, g->stream->id, g->next_seq, limit, journal_row, &r);
+    *rows = r.rows;
+    if (rc < 0) {
+        knoop_log_error("delivery.read_failed", "stream=%s subscriber=%s from_seq=%" PRIu64, g->stream->name, g->name,
+                        g->next_seq);
+        return rc; /* the next pump reads again from next_seq; what the cache took is complete as far as it goes */
     }
-    sqlite3_reset(st);
     if (rc == 0 && *rows < limit) {
         /* Everything up to last is committed, hence visible: the stream is read to its end. */
-        if (extend)
+        if (r.extend)
             knoop_env_cache_complete_to(c, last);
         if (g->next_seq <= last)
             g->next_seq = last + 1;
@@ -553,12 +426,6 @@ static int pump_journal(knoop_broker_t *b, knoop_group_t *g, knoop_env_cache_t *
 
 static void pump_new(knoop_broker_t *b, knoop_group_t *g)
 {
-    if (!b->read_entries &&
-        sqlite3_prepare_v3(knoop_journal_reader(b->journal),
-                           "SELECT e.seq, m.envelope FROM stream_entries e JOIN messages m ON m.seq = e.seq "
-                           "WHERE e.stream_id = ? AND e.seq >= ? ORDER BY e.seq LIMIT ?",
-                           -1, SQLITE_PREPARE_PERSISTENT, &b->read_entries, NULL) != SQLITE_OK)
-        return;
     knoop_env_cache_t *c = stream_cache(g->stream);
     int rc = 0;
     while (rc == 0 && g->next_seq <= g->stream->last_seq) {
@@ -581,7 +448,7 @@ static void pump_new(knoop_broker_t *b, knoop_group_t *g)
     }
     if (!ephemeral(g) && g->next_seq + LEASE_SPAN / 2 > g->lease_seq && !g->cursor_op_pending)
         flush_cursor_lease(b, g, true); /* renew early so the group does not stall on it */
-    advance_cursor(g);
+    knoop_ring_settle(g);
 }
 
 void knoop_group_pump(knoop_broker_t *b, knoop_group_t *g)
@@ -598,7 +465,7 @@ void knoop_sub_detach(knoop_broker_t *b, knoop_sub_t *sub)
     knoop_group_t *g = sub->group;
     uint64_t now = knoop_now_ms();
     for (size_t i = 0; i < g->ring_len; i++) {
-        knoop_inflight_t *e = ring_at(g, i);
+        knoop_inflight_t *e = knoop_ring_at(g, i);
         if (e->state == INFLIGHT_SENT && e->member == sub) {
             e->state = INFLIGHT_WAITING; /* returns at once: the attempt was not the consumer's fault */
             e->due_ms = now;
@@ -667,13 +534,9 @@ void knoop_handle_ack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Ack *m)
     if (!sub)
         return;
     knoop_group_t *g = sub->group;
-    knoop_inflight_t *e = ring_find(g, m->seq);
-    if (!e || e->state != INFLIGHT_SENT)
+    knoop_inflight_t *e = knoop_ring_ack(g, m->seq);
+    if (!e)
         return; /* already settled, or returned after a timeout: at-least-once allows the late ack */
-    if (e->member)
-        e->member->in_flight--;
-    e->state = INFLIGHT_ACKED;
-    e->member = NULL;
     knoop_attempts_forget(b, g, e);
     if (e->dl_id > 0) {
         knoop_dead_letter_retried(b, e->dl_id);
@@ -681,36 +544,19 @@ void knoop_handle_ack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Ack *m)
     }
     g->acks++; /* last_ack_us follows on the tick: no clock read per ack */
     b->stats.acked++;
-    advance_cursor(g);
+    knoop_ring_settle(g);
     knoop_group_pump_later(b, g);
-}
-
-static uint64_t backoff_ms(const knoop_broker_t *b, uint32_t attempt)
-{
-    uint64_t base = b->config->settings.redelivery_backoff_ms;
-    uint64_t d = base << (attempt > 16 ? 16 : attempt - 1);
-    if (d > 3600000)
-        d = 3600000;
-    return d / 2 + (d ? randombytes_uniform((uint32_t)(d / 2 + 1)) : 0); /* jitter: [d/2, d] */
 }
 
 /* A delivery that comes back (nack or timeout): wait and resend, or give up after the maximum attempts. */
 static void return_entry(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t *e, uint64_t delay_ms, const char *why)
 {
-    if (e->member)
-        e->member->in_flight--;
-    e->member = NULL;
-    snprintf(e->reason, sizeof e->reason, "%s", why);
-    if (e->attempt - e->attempt_floor >= b->config->settings.redelivery_max_attempts) {
-        e->state = INFLIGHT_ACKED;
+    if (knoop_ring_return(g, e, b->config->settings.redelivery_max_attempts, knoop_now_ms() + delay_ms, why)) {
         knoop_attempts_forget(b, g, e);
         knoop_dead_letter_submit(b, g, e);
-        advance_cursor(g);
+        knoop_ring_settle(g);
         return;
     }
-    e->state = INFLIGHT_WAITING;
-    e->due_ms = knoop_now_ms() + delay_ms;
-    g->waiting++;
     knoop_attempts_record(b, g, e);
 }
 
@@ -720,11 +566,12 @@ void knoop_handle_nack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Nack *m)
     if (!sub)
         return;
     knoop_group_t *g = sub->group;
-    knoop_inflight_t *e = ring_find(g, m->seq);
+    knoop_inflight_t *e = knoop_ring_find(g, m->seq);
     if (!e || e->state != INFLIGHT_SENT)
         return;
     b->stats.nacked++;
-    return_entry(b, g, e, m->delay_ms ? m->delay_ms : backoff_ms(b, e->attempt),
+    return_entry(b, g, e,
+                 m->delay_ms ? m->delay_ms : knoop_backoff_ms(b->config->settings.redelivery_backoff_ms, e->attempt),
                  m->reason && m->reason[0] ? m->reason : "nack");
     knoop_group_pump_later(b, g);
 }
@@ -760,7 +607,7 @@ void knoop_delivery_tick(knoop_broker_t *b)
                 g->last_ack_us = knoop_now_us();
             }
             for (size_t i = 0; i < g->ring_len; i++) {
-                knoop_inflight_t *e = ring_at(g, i);
+                knoop_inflight_t *e = knoop_ring_at(g, i);
                 if (e->state == INFLIGHT_SENT && e->due_ms <= now)
                     return_entry(b, g, e, 0, "visibility timeout");
             }

@@ -1,14 +1,15 @@
 /* delivery_attempts.c — attempts that survive a restart: a delivery that came back (nack, visibility timeout, its
  * member left) journals its attempt count in delivery_attempts; settling it removes the row; a group loading its
- * cursor reads the rows above it, so the count — and the dead-letter limit — goes on where it was. */
+ * cursor reads the rows above it, so the count — and the dead-letter limit — goes on where it was. The rows are
+ * written and read through store/attempts.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "store/journal_sql.h"
-#include "core/broker.h"
 #include "base/log.h"
+#include "core/broker.h"
 #include "deliver/delivery.h"
+#include "store/attempts.h"
 
 typedef struct attempt_op {
     knoop_jop_t op;
@@ -22,22 +23,8 @@ typedef struct attempt_op {
 static int apply_attempt(knoop_jtx_t *tx, knoop_jop_t *op)
 {
     attempt_op_t *a = (attempt_op_t *)op;
-    sqlite3_stmt *st =
-        a->attempts ? knoop_jtx_stmt(tx, "INSERT INTO delivery_attempts(stream_id, name, seq, attempts, last_reason) "
-                                         "VALUES(?1,?2,?3,?4,?5) ON CONFLICT(stream_id, name, seq) DO UPDATE SET "
-                                         "attempts = excluded.attempts, last_reason = excluded.last_reason")
-                    : knoop_jtx_stmt(tx, "DELETE FROM delivery_attempts WHERE stream_id = ?1 AND name = ?2 "
-                                         "AND seq = ?3");
-    if (!st)
-        return -EIO;
-    sqlite3_bind_int64(st, 1, a->stream_id);
-    sqlite3_bind_text(st, 2, a->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)a->seq);
-    if (a->attempts) {
-        sqlite3_bind_int(st, 4, (int)a->attempts);
-        sqlite3_bind_text(st, 5, a->reason, -1, SQLITE_STATIC);
-    }
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+    return a->attempts ? knoop_store_attempts_put(tx, a->stream_id, a->name, a->seq, a->attempts, a->reason)
+                       : knoop_store_attempts_delete(tx, a->stream_id, a->name, a->seq);
 }
 
 static void done_attempt(void *ctx, knoop_jop_t *op, int status)
@@ -79,32 +66,40 @@ void knoop_attempts_forget(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t
     e->attempts_row = false;
 }
 
+typedef struct load {
+    knoop_group_t *g;
+    size_t cap;
+} load_t;
+
+static int load_one(void *ctx, uint64_t seq, uint32_t attempts)
+{
+    load_t *l = ctx;
+    knoop_group_t *g = l->g;
+    if (g->stored_attempts_len == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 8;
+        knoop_stored_attempt_t *n = realloc(g->stored_attempts, ncap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        g->stored_attempts = n;
+        l->cap = ncap;
+    }
+    g->stored_attempts[g->stored_attempts_len].seq = seq;
+    g->stored_attempts[g->stored_attempts_len++].attempts = attempts;
+    return 0;
+}
+
 void knoop_attempts_load(knoop_broker_t *b, knoop_group_t *g)
 {
-    sqlite3_stmt *st;
-    if (g->name[0] == '~' ||
-        sqlite3_prepare_v2(knoop_journal_reader(b->journal),
-                           "SELECT seq, attempts FROM delivery_attempts WHERE stream_id = ? AND name = ? AND seq > ? "
-                           "ORDER BY seq",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (g->name[0] == '~')
         return;
-    sqlite3_bind_int64(st, 1, g->stream->id);
-    sqlite3_bind_text(st, 2, g->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)g->acked_seq);
-    size_t cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (g->stored_attempts_len == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            knoop_stored_attempt_t *n = realloc(g->stored_attempts, ncap * sizeof *n);
-            if (!n)
-                break;
-            g->stored_attempts = n;
-            cap = ncap;
-        }
-        g->stored_attempts[g->stored_attempts_len].seq = (uint64_t)sqlite3_column_int64(st, 0);
-        g->stored_attempts[g->stored_attempts_len++].attempts = (uint32_t)sqlite3_column_int(st, 1);
-    }
-    sqlite3_finalize(st);
+    free(g->stored_attempts); /* a reload replaces what was read */
+    g->stored_attempts = NULL;
+    g->stored_attempts_len = 0;
+    load_t l = {.g = g};
+    int rc = knoop_store_attempts_each(b->journal, g->stream->id, g->name, g->acked_seq, load_one, &l);
+    if (rc != 0) /* the rows read count on; the others start again from the lease (attempt 2) */
+        knoop_log_warn("delivery.attempts_not_loaded", "stream=%s subscriber=%s error=%d", g->stream->name, g->name,
+                       rc);
 }
 
 uint32_t knoop_attempts_stored(const knoop_group_t *g, uint64_t seq)

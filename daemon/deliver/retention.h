@@ -1,22 +1,19 @@
-/* retention.h — how long messages are kept (retention_days, with per-kind overrides in retention_per_kind) and the
- * purge job that deletes older ones in small batches off the hot path, with their stream entries and dedup keys. */
+/* retention.h — the purge job: messages older than their kind's retention (config/retention_spec.h) are deleted in
+ * small batches off the hot path, with their stream entries and so their dedup keys. */
 #ifndef KNOOP_RETENTION_H
 #define KNOOP_RETENTION_H
 #include <stddef.h>
 #include <stdint.h>
+#include "config/retention_spec.h"
 #include "core/broker.h"
 
-#define KNOOP_RETENTION_KINDS 15 /* Kind values 0 .. OTHER (14) */
-
-/* "outcome-report=3650d, alert=90d, referral=30s": kind names as knoop_kind_name spells them, a number with unit
- * s, m, h or d (no unit: days). Every kind not named keeps default_days. Returns 0 or -EINVAL with err set. */
-int knoop_retention_parse(const char *spec, uint64_t default_days, int64_t out_s[KNOOP_RETENTION_KINDS], char *err,
-                          size_t errlen);
-/* Writer thread: deletes a stream's entries in [lo, hi] whose message is gone (purged, or moved by dlq retry). */
+/* Writer thread: deletes a stream's entries in [lo, hi] whose message is gone (purged, or moved by dlq retry).
+ * The same as knoop_store_entries_drop_orphans (store/entries.h), which new callers use. */
 int knoop_retention_drop_entries(knoop_jtx_t *tx, int64_t stream_id, uint64_t lo, uint64_t hi);
-/* Queues purge batches now (at most max_batches, one journal op each); *selected says how many messages. */
+/* Queues purge batches now (at most max_batches, one journal op each), scanning from the lowest seq; *selected says
+ * how many messages. 0 or -errno. The `purge now` command (control/control_retention.c). */
 int knoop_retention_run(knoop_broker_t *b, int max_batches, uint64_t *selected);
-/* retention.c: the purge job (off the hot path, small batches) */
+/* The periodic job: one window every purge_interval_ms, never while a batch is in flight or the daemon stops. */
 void knoop_retention_tick(knoop_broker_t *b);
 
 #endif

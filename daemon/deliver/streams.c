@@ -1,13 +1,14 @@
 /* streams.c — the loop's registry of named streams: loaded from the journal at start (id, name, last seq: index
- * look-ups only, so start-up does not grow with the number of messages), created on first use, woken on append. */
+ * look-ups only, so start-up does not grow with the number of messages: store/streams.h), created on first use, woken
+ * on append. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "store/journal_sql.h"
 #include "core/broker.h"
 #include "deliver/delivery.h"
 #include "deliver/streams.h"
+#include "store/streams.h"
 
 static knoop_stream_t *stream_new(knoop_broker_t *b, const char *name, int64_t id)
 {
@@ -53,35 +54,22 @@ knoop_stream_t *knoop_stream_get(knoop_broker_t *b, const char *name, bool creat
     return stream_new(b, name, b->next_stream_id);
 }
 
+static int load_one(void *ctx, int64_t id, const char *name, uint64_t last_seq)
+{
+    knoop_stream_t *s = stream_new(ctx, name, id);
+    if (!s)
+        return -ENOMEM;
+    s->persisted = true;
+    s->last_seq = last_seq;
+    return 0;
+}
+
 int knoop_streams_load(knoop_broker_t *b, char *errbuf, size_t errlen)
 {
-    sqlite3 *db = knoop_journal_reader(b->journal);
-    sqlite3_stmt *st = NULL, *last = NULL;
-    int rc = sqlite3_prepare_v2(db, "SELECT id, name FROM streams ORDER BY id", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db, "SELECT max(seq) FROM stream_entries WHERE stream_id = ?", -1, &last, NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(errbuf, errlen, "%s", sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-        return -EIO;
-    }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        knoop_stream_t *s = stream_new(b, (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 0));
-        if (!s) {
-            rc = -ENOMEM;
-            break;
-        }
-        s->persisted = true;
-        sqlite3_bind_int64(last, 1, s->id);
-        if (sqlite3_step(last) == SQLITE_ROW)
-            s->last_seq = (uint64_t)sqlite3_column_int64(last, 0);
-        sqlite3_reset(last);
-    }
-    sqlite3_finalize(st);
-    sqlite3_finalize(last);
-    if (rc != SQLITE_OK && rc != 0)
+    int rc = knoop_store_streams_each(b->journal, load_one, b, errbuf, errlen);
+    if (rc == -ENOMEM)
         snprintf(errbuf, errlen, "out of memory loading streams");
-    return rc == SQLITE_OK ? 0 : rc;
+    return rc;
 }
 
 void knoop_streams_free(knoop_broker_t *b)
