@@ -13,6 +13,7 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "config/network.h"
+#include "ingest/adapter.h"
 
 static void usage(FILE *out)
 {
@@ -125,6 +126,7 @@ int main(int argc, char **argv)
         close(lock_fd);
         return 1;
     }
+    broker->adapters = knoop_adapter_table; /* the ingest pipeline's protocol adapters (app/adapter_table.c) */
     uv_run(loop, UV_RUN_DEFAULT);
     uv_walk(loop, close_walk, NULL);
     uv_run(loop, UV_RUN_DEFAULT);

@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "deliver/retention.h"
 #include "route/route.h"
+#include "ingest/route_step.h"
 #include "base/clock.h"
 #include "deliver/delivery.h"
 #include "deliver/streams.h"

@@ -122,6 +122,7 @@ struct knoop_broker {
     struct knoop_route_state *route_state; /* owned; NULL without a network */
     struct knoop_istd_schemas *schemas;    /* owned; iWmo/iJw XSDs, loaded once (xml_ingest.c) */
     struct knoop_ledger *ledger;           /* owned; the assignment ledger (xml_ingest.c) */
+    const struct knoop_adapter *adapters;  /* protocol adapters (ingest/adapter.h, app/adapter_table.c); set at start */
     int64_t expectations_alerted_upto;     /* expectations.c: highest id whose alert is queued */
     uint64_t ticks;
     knoop_strmap_t *peers;         /* routing-id hex -> knoop_peer_t (owned) */

@@ -1,6 +1,10 @@
-/* message_op.c — apply (writer thread): the message row by INSERT .. ON CONFLICT DO NOTHING against the dedup index
- * (one statement in the common case), one stream_entries row per stream; done (loop thread): answer, then wake subscribers. */
-#include "store/journal_sql.h"
+/* message_op.c — one published message through the journal. apply (writer thread): for an adapter message the identity
+ * check first (the earlier message under (publisher, message_type, identificatie), if any, is compared by payload:
+ * another payload is a reuse, nothing is written and done runs the adapter again — the check the iWmo/iJw TR056 rule
+ * needs, decided inside the transaction instead of by a SELECT on the loop thread); then the message row (one
+ * INSERT .. ON CONFLICT DO NOTHING against the dedup index in the common case), one stream entry per stream, the
+ * route-state row, the extras, the companion and the routing dead letter, all through store/messages.h.
+ * done (loop thread): answer (a failed commit as a reason the publisher can act on), then wake subscribers. */
 #include "ingest/message_op.h"
 #include <errno.h>
 #include <inttypes.h>
@@ -11,101 +15,117 @@
 #include "base/clock.h"
 #include "deliver/streams.h"
 #include "core/frames.h"
+#include "ingest/adapter.h"
+#include "store/messages.h"
 
-static int step_done(sqlite3_stmt *st)
+/* Do two packed envelopes carry the same payload? (Writer thread; only when an identity is found.) */
+static bool same_payload(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-    int rc = sqlite3_step(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
+    Knoop__Envelope *x = knoop__envelope__unpack(NULL, alen, a);
+    Knoop__Envelope *y = knoop__envelope__unpack(NULL, blen, b);
+    bool same = x && y && x->payload.len == y->payload.len &&
+                (x->payload.len == 0 || memcmp(x->payload.data, y->payload.data, x->payload.len) == 0);
+    if (x)
+        knoop__envelope__free_unpacked(x, NULL);
+    if (y)
+        knoop__envelope__free_unpacked(y, NULL);
+    return same;
 }
 
 static int apply_message(knoop_jtx_t *tx, knoop_jop_t *op)
 {
     knoop_msg_op_t *m = (knoop_msg_op_t *)op;
-    sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO messages(seq, message_id, sender, receiver, kind, message_type, "
-                                          "identificatie, client_ref, accepted_us, route, envelope, publisher) "
-                                          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
-    if (!st)
-        return -EIO;
-    uint64_t seq = knoop_jtx_peek_seq(tx);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-    sqlite3_bind_text(st, 2, m->message_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, m->sender, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, m->receiver, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, m->kind);
-    sqlite3_bind_text(st, 6, m->message_type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, m->identificatie, -1, SQLITE_STATIC);
-    if (m->has_client_ref)
-        sqlite3_bind_blob(st, 8, m->client_ref, sizeof m->client_ref, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 9, m->accepted_us);
-    sqlite3_bind_text(st, 10, m->route, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 11, m->blob, (int)m->blob_len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 12, m->publisher, -1, SQLITE_STATIC);
-    if (step_done(st) != 0)
-        return -EIO;
-    if (sqlite3_changes(knoop_jtx_db(tx)) == 0) {
+    knoop_store_message_found_t found;
+    int rc;
+    if (m->check_identity && m->identity[0] && m->source) {
+        rc = knoop_store_message_find(tx, m->publisher, m->message_type, m->identity, true, &found);
+        if (rc < 0)
+            return rc;
+        if (rc == 1) {
+            bool same = same_payload(found.envelope, found.envelope_len, m->source, m->source_len);
+            free(found.envelope);
+            if (!same) {
+                m->reused = true; /* the same message again is a retry, left to deduplication below */
+                return 0;
+            }
+        }
+    }
+    knoop_store_message_t row = {.message_id = m->message_id,
+                                 .sender = m->sender,
+                                 .publisher = m->publisher,
+                                 .receiver = m->receiver,
+                                 .kind = m->kind,
+                                 .message_type = m->message_type,
+                                 .identificatie = m->identificatie,
+                                 .client_ref = m->has_client_ref ? m->client_ref : NULL,
+                                 .accepted_us = m->accepted_us,
+                                 .route = m->route,
+                                 .envelope = m->blob,
+                                 .envelope_len = m->blob_len};
+    uint64_t seq = 0;
+    rc = knoop_store_message_insert(tx, &row, &seq);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
         /* The dedup index refused it: the same (sender, message_type, identificatie) is already journaled. */
-        st = knoop_jtx_stmt(tx, "SELECT seq, message_id, publisher FROM messages WHERE sender = ? AND "
-                                "message_type = ? AND identificatie = ? AND identificatie <> ''");
-        if (!st)
-            return -EIO;
-        sqlite3_bind_text(st, 1, m->sender, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, m->message_type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, m->identificatie, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_ROW)
-            return -EIO;
-        m->seq = (uint64_t)sqlite3_column_int64(st, 0);
-        snprintf(m->original_id, sizeof m->original_id, "%s", (const char *)sqlite3_column_text(st, 1));
+        rc = knoop_store_message_find(tx, m->sender, m->message_type, m->identificatie, false, &found);
+        if (rc <= 0)
+            return rc < 0 ? rc : -EIO;
+        m->seq = found.seq;
+        snprintf(m->original_id, sizeof m->original_id, "%s", found.message_id);
         /* The same identity from another publisher (two members behind one cooperative) is not a retry. */
-        m->identity_taken = strcmp((const char *)sqlite3_column_text(st, 2), m->publisher) != 0;
+        m->identity_taken = strcmp(found.publisher, m->publisher) != 0;
         m->duplicate = !m->identity_taken;
-        sqlite3_reset(st);
         return 0;
     }
-    m->seq = knoop_jtx_next_seq(tx);
+    m->seq = seq;
     m->duplicate = false;
     for (int i = 0; i < m->nstreams; i++) {
-        if (m->create_stream[i]) {
-            st = knoop_jtx_stmt(tx, "INSERT OR IGNORE INTO streams(id, name, created_us) VALUES(?,?,?)");
-            if (!st)
-                return -EIO;
-            sqlite3_bind_int64(st, 1, m->streams[i]->id);
-            sqlite3_bind_text(st, 2, m->streams[i]->name, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 3, m->accepted_us);
-            if (step_done(st) != 0)
-                return -EIO;
-        }
-        st = knoop_jtx_stmt(tx, "INSERT INTO stream_entries(stream_id, seq) VALUES(?,?)");
-        if (!st)
-            return -EIO;
-        sqlite3_bind_int64(st, 1, m->streams[i]->id);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)m->seq);
-        if (step_done(st) != 0)
-            return -EIO;
+        if (m->create_stream[i] &&
+            (rc = knoop_store_stream_create(tx, m->streams[i]->id, m->streams[i]->name, m->accepted_us)) != 0)
+            return rc;
+        if ((rc = knoop_store_stream_append(tx, m->streams[i]->id, m->seq)) != 0)
+            return rc;
     }
-    if (m->route_row && knoop_route_row_apply(tx, m->route_row, m->accepted_us) != 0)
-        return -EIO;
+    if (m->route_row && (rc = knoop_route_row_apply(tx, m->route_row, m->accepted_us)) != 0)
+        return rc;
     for (int i = 0; i < 2; i++)
-        if (m->extras[i].apply && m->extras[i].apply(tx, m->extras[i].arg, m->seq) != 0)
-            return -EIO;
-    if (m->companion && apply_message(tx, &m->companion->op) != 0)
-        return -EIO;
-    if (m->dead_letter) {
-        st = knoop_jtx_stmt(tx,
-                            "INSERT INTO dead_letters(seq, stream, subscriber, source, reason, attempts, created_us) "
-                            "VALUES(?,?,?,?,?,?,?)");
-        if (!st)
-            return -EIO;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)m->seq);
-        sqlite3_bind_text(st, 2, "", -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, "", -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, "routing", -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, m->dead_letter_reason, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 6, 0);
-        sqlite3_bind_int64(st, 7, m->accepted_us);
-        if (step_done(st) != 0)
-            return -EIO;
-    }
+        if (m->extras[i].apply && (rc = m->extras[i].apply(tx, m->extras[i].arg, m->seq)) != 0)
+            return rc < 0 ? rc : -EIO;
+    if (m->companion && (rc = apply_message(tx, &m->companion->op)) != 0)
+        return rc;
+    if (m->dead_letter &&
+        (rc = knoop_store_dead_letter_unroutable(tx, m->seq, m->dead_letter_reason, m->accepted_us)) != 0)
+        return rc;
     return 0;
+}
+
+void knoop_message_journal_reason(int status, char *out, size_t len)
+{
+    const char *tail = "nothing was accepted; publish it again later";
+    switch (-status) {
+    case ENOSPC:
+        snprintf(out, len,
+                 "the broker's disk is full: the journal could not store the message and %s (the operator "
+                 "must free disk space)",
+                 tail);
+        break;
+    case EIO:
+        snprintf(out, len, "journal write failed (an I/O error on the broker's disk): %s", tail);
+        break;
+    case EROFS:
+        snprintf(out, len, "the broker's journal is read-only (its file system is mounted read-only): %s", tail);
+        break;
+    case ENOMEM:
+        snprintf(out, len, "the broker ran out of memory writing the journal: %s", tail);
+        break;
+    case EBUSY:
+        snprintf(out, len, "the broker's journal was locked by another process: %s", tail);
+        break;
+    default:
+        snprintf(out, len, "the journal could not store the message (error %d): %s", -status, tail);
+        break;
+    }
 }
 
 static void reply_to_peer(knoop_broker_t *b, knoop_msg_op_t *m, int status, void *arg)
@@ -121,10 +141,9 @@ static void reply_to_peer(knoop_broker_t *b, knoop_msg_op_t *m, int status, void
         return;
     }
     if (status != 0) {
-        knoop_send_rejected(b, p, m->ref, KNOOP__ERROR_CODE__INTERNAL,
-                            "the journal could not store the message "
-                            "(%s); nothing was accepted, publish it again",
-                            strerror(-status));
+        char reason[300];
+        knoop_message_journal_reason(status, reason, sizeof reason);
+        knoop_send_rejected(b, p, m->ref, KNOOP__ERROR_CODE__INTERNAL, "%s", reason);
         return;
     }
     Knoop__Accepted a = KNOOP__ACCEPTED__INIT;
@@ -138,24 +157,50 @@ static void reply_to_peer(knoop_broker_t *b, knoop_msg_op_t *m, int status, void
     knoop_send_frame(b, p, &f);
 }
 
+static void release_facts(knoop_broker_t *b, knoop_msg_op_t *m, bool stored)
+{
+    if (m->adapter && m->facts && m->adapter->release)
+        m->adapter->release(b, m->facts, stored);
+    free(m->facts);
+    m->facts = NULL;
+}
+
+void knoop_message_free(knoop_msg_op_t *m)
+{
+    if (!m)
+        return;
+    knoop_message_free(m->companion);
+    free(m->extras[0].arg);
+    free(m->extras[1].arg);
+    free(m->route_row);
+    free(m->source);
+    free(m->blob);
+    free(m->facts); /* released by the caller (an op never queued has no adapter state left) */
+    free(m);
+}
+
 static void done_message(void *ctx, knoop_jop_t *op, int status)
 {
     knoop_broker_t *b = ctx;
     knoop_msg_op_t *m = (knoop_msg_op_t *)op;
-    if (status == 0 && !m->identity_taken) {
+    bool stored = status == 0 && !m->duplicate && !m->identity_taken && !m->reused;
+    if (status == 0 && !m->identity_taken && !m->reused) {
         if (m->duplicate)
             b->stats.duplicates++;
         else
             b->stats.accepted++;
         if (m->dead_letter && !m->duplicate)
             b->stats.dead_lettered++;
-    } else {
+    }
+    if (!stored)
         for (int i = 0; i < m->nstreams; i++)
             if (m->create_stream[i])
                 m->streams[i]->persisted = false; /* the next message on it creates the row again */
-    }
-    m->on_result(b, m, status, m->on_result_arg);
-    bool stored = status == 0 && !m->duplicate && !m->identity_taken;
+    release_facts(b, m, stored);                  /* before a second pass: it undoes what this pass did to memory */
+    if (status == 0 && m->reused && m->again)
+        m->again(b, m); /* the adapter's answer to the reuse, journaled by a second op that answers the publisher */
+    else
+        m->on_result(b, m, status, m->on_result_arg);
     if (stored)
         for (int i = 0; i < m->nstreams; i++)
             knoop_stream_appended(b, m->streams[i], m->seq);
@@ -165,27 +210,21 @@ static void done_message(void *ctx, knoop_jop_t *op, int status)
         for (int i = 0; i < c->nstreams; i++)
             knoop_stream_appended(b, c->streams[i], c->seq);
     }
-    if (c) {
-        free(c->blob);
-        free(c->route_row);
-        free(c->extras[0].arg);
-        free(c->extras[1].arg);
-        free(c);
+    if (c && !stored)
+        for (int i = 0; i < c->nstreams; i++)
+            if (c->create_stream[i])
+                c->streams[i]->persisted = false;
+    knoop_peer_t *peer = m->peer;
+    knoop_message_free(m);
+    if (peer) {
+        peer->publishes_in_flight--;
+        knoop_peer_release(b, peer);
     }
-    free(m->extras[0].arg);
-    free(m->extras[1].arg);
-    free(m->route_row);
-    if (m->peer) {
-        m->peer->publishes_in_flight--;
-        knoop_peer_release(b, m->peer);
-    }
-    free(m->blob);
-    free(m);
 }
 
-knoop_msg_op_t *knoop_message_build(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, Knoop__Envelope *env,
-                                    const uint8_t *client_ref, const knoop_route_result_t *route,
-                                    void (*on_result)(knoop_broker_t *, knoop_msg_op_t *, int, void *), void *arg)
+knoop_msg_op_t *knoop_message_new(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, const Knoop__Envelope *env,
+                                  const uint8_t *client_ref, const knoop_route_result_t *route,
+                                  void (*on_result)(knoop_broker_t *, knoop_msg_op_t *, int, void *), void *arg)
 {
     knoop_msg_op_t *m = calloc(1, sizeof *m);
     if (!m)
@@ -224,6 +263,11 @@ knoop_msg_op_t *knoop_message_build(knoop_broker_t *b, knoop_peer_t *peer, uint6
         *m->route_row = route->row;
     }
     snprintf(m->dead_letter_reason, sizeof m->dead_letter_reason, "%s", route->reason);
+    return m;
+}
+
+int knoop_message_pack(knoop_msg_op_t *m, Knoop__Envelope *env, const knoop_route_result_t *route)
+{
     /* The envelope's own fields belong to its unpacked frame: swap ours in for packing, then put them back. */
     Knoop__Envelope saved = *env;
     if (route->sender_as_seen[0])
@@ -234,19 +278,29 @@ knoop_msg_op_t *knoop_message_build(knoop_broker_t *b, knoop_peer_t *peer, uint6
     env->client_bsn = (char *)"";
     env->client_ref.data = m->has_client_ref ? m->client_ref : NULL;
     env->client_ref.len = m->has_client_ref ? sizeof m->client_ref : 0;
+    free(m->blob);
     m->blob_len = knoop__envelope__get_packed_size(env);
     m->blob = malloc(m->blob_len ? m->blob_len : 1);
     if (m->blob)
         knoop__envelope__pack(env, m->blob);
     *env = saved;
-    if (!m->blob) {
-        free(m->route_row);
-        free(m);
-        return NULL;
-    }
+    if (!m->blob)
+        return -ENOMEM;
     /* Only a message that will be queued creates its streams' rows; the next one does if this op fails. */
     for (int i = 0; i < m->nstreams; i++)
         m->streams[i]->persisted = true;
+    return 0;
+}
+
+knoop_msg_op_t *knoop_message_build(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, Knoop__Envelope *env,
+                                    const uint8_t *client_ref, const knoop_route_result_t *route,
+                                    void (*on_result)(knoop_broker_t *, knoop_msg_op_t *, int, void *), void *arg)
+{
+    knoop_msg_op_t *m = knoop_message_new(b, peer, ref, env, client_ref, route, on_result, arg);
+    if (m && knoop_message_pack(m, env, route) != 0) {
+        knoop_message_free(m);
+        return NULL;
+    }
     return m;
 }
 
@@ -254,7 +308,8 @@ void knoop_message_queue(knoop_broker_t *b, knoop_msg_op_t *m)
 {
     if (m->peer)
         m->peer->publishes_in_flight++;
-    b->stats.published++;
+    if (!m->second_pass)
+        b->stats.published++;
     knoop_journal_submit(b->journal, &m->op);
 }
 

@@ -1,9 +1,13 @@
 /* message_op.h — the journal operation for one published message: deduplicate, store once, reference it from each
- * stream it was routed to, record a dead letter when routing found none; answered after the commit. */
+ * stream it was routed to, record a dead letter when routing found none; answered after the commit. The SQL is
+ * store/messages.c; this op decides what to write and what to answer. */
 #ifndef KNOOP_MESSAGE_OP_H
 #define KNOOP_MESSAGE_OP_H
 #include "core/broker.h"
-#include "route/route.h"
+#include "ingest/route_step.h"
+
+struct knoop_adapter;
+struct knoop_facts;
 
 typedef struct knoop_msg_op {
     knoop_jop_t op;     /* first member: the journal sees only this */
@@ -31,10 +35,20 @@ typedef struct knoop_msg_op {
         int (*apply)(knoop_jtx_t *tx, void *arg, uint64_t seq); /* more rows (the ledger, expectations) */
         void *arg;                                              /* owned, freed with free() */
     } extras[2];
+    /* An adapter message (ingest/adapter.h): its facts, released in done; and the identity check of apply. */
+    const struct knoop_adapter *adapter;
+    struct knoop_facts *facts; /* owned */
+    bool check_identity;       /* before writing: does (publisher, message_type, identity) hold another payload? */
+    char identity[13];         /* the envelope's identificatie (identificatie above is "" for a refused message) */
+    uint8_t *source;           /* owned: the checked envelope as published (packed), for a second pass */
+    size_t source_len;
+    void (*again)(knoop_broker_t *b, struct knoop_msg_op *m); /* done: reused identity -> run the adapter again */
+    bool second_pass;
     /* results, written by apply */
     uint64_t seq;
     bool duplicate;
     bool identity_taken; /* the Identificatie is used under this sender identity by another publisher */
+    bool reused;         /* check_identity found another payload: nothing was written */
     char original_id[33];
     /* who to tell: a peer (Accepted/Rejected) or a callback for internal sources such as the file adapter */
     void (*on_result)(knoop_broker_t *b, struct knoop_msg_op *m, int status, void *arg);
@@ -45,6 +59,14 @@ typedef struct knoop_msg_op {
 knoop_msg_op_t *knoop_message_build(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, Knoop__Envelope *env,
                                     const uint8_t *client_ref, const knoop_route_result_t *route,
                                     void (*on_result)(knoop_broker_t *, knoop_msg_op_t *, int, void *), void *arg);
+/* knoop_message_build in two halves, for the pipeline: the op's fields, then (after an adapter's finish may have
+ * replaced the payload) the packed envelope. pack frees nothing on failure: free with knoop_message_free. */
+knoop_msg_op_t *knoop_message_new(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, const Knoop__Envelope *env,
+                                  const uint8_t *client_ref, const knoop_route_result_t *route,
+                                  void (*on_result)(knoop_broker_t *, knoop_msg_op_t *, int, void *), void *arg);
+int knoop_message_pack(knoop_msg_op_t *m, Knoop__Envelope *env, const knoop_route_result_t *route);
+/* Frees an op that was never queued (and its companion and extras). */
+void knoop_message_free(knoop_msg_op_t *m);
 void knoop_message_queue(knoop_broker_t *b, knoop_msg_op_t *m);
 
 /* Builds the op from a checked envelope and submits it. The envelope is packed with the broker's fields
@@ -52,4 +74,8 @@ void knoop_message_queue(knoop_broker_t *b, knoop_msg_op_t *m);
 int knoop_message_submit(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, Knoop__Envelope *env,
                          const uint8_t *client_ref, const knoop_route_result_t *route,
                          void (*on_result)(knoop_broker_t *, knoop_msg_op_t *, int, void *), void *arg);
+
+/* What a publisher is told when the commit holding its message failed with status (a negative errno from the
+ * journal: -ENOSPC full disk, -EIO, -EROFS, ...): something it can act on, never a bare strerror. */
+void knoop_message_journal_reason(int status, char *out, size_t len);
 #endif

@@ -1,9 +1,12 @@
-/* xml_ingest.h — iWmo 3.2 / iJw 3.2 messages arriving at knoopd (over ZeroMQ inside an envelope, or from the file
- * adapter): level 1 and 2 checks, the assignment ledger, the retour the standard asks for, white-label rewriting. */
+/* xml_ingest.h — the iWmo 3.2 / iJw 3.2 protocol adapter (ingest/adapter.h): level 1 and 2 checks, the assignment
+ * ledger, the retour the standard asks for, white-label rewriting. Its row in app/adapter_table.c puts these
+ * functions into the one ingest pipeline (ingest/pipeline.c); start-up calls knoop_xml_open. */
 #ifndef KNOOP_XML_INGEST_H
 #define KNOOP_XML_INGEST_H
 #include <stdbool.h>
 #include "core/broker.h"
+#include "ingest/adapter.h"
+#include "ingest/message_op.h"
 
 /* True for content types "application/xml; iwmo-3.2; ..." and "application/xml; ijw-3.2; ...". */
 bool knoop_xml_is_istd(const char *content_type);
@@ -12,8 +15,12 @@ bool knoop_xml_is_istd(const char *content_type);
 int knoop_xml_open(knoop_broker_t *b, char *errbuf, size_t errlen);
 void knoop_xml_close(knoop_broker_t *b);
 
-/* A Publish whose envelope carries an iStandaarden message. Answers the peer itself (Rejected for a level-1 failure
- * or an envelope that contradicts the XML; Accepted once journaled — the retour tells the sender whether the
- * message passed level 2). */
-void knoop_xml_publish(knoop_broker_t *b, knoop_peer_t *p, uint64_t ref, Knoop__Envelope *env);
+/* The adapter's steps (ingest/adapter.h). step: level 1 (a failure is a refusal: Rejected, no retour), the envelope
+ * fields from the XML, level 2 and the ledger check (a failure makes the message undelivered: journaled for the
+ * record with a retour naming the codes). finish: the white-label rewrite, the retour (a companion), the ledger rows
+ * of an accepted 301 and the expectations. release: takes an unstored 301 back out of the ledger. */
+void knoop_xml_step(knoop_broker_t *b, const char *publisher, Knoop__Envelope *env, knoop_facts_t *f);
+void knoop_xml_finish(knoop_broker_t *b, knoop_facts_t *f, Knoop__Envelope *env, const knoop_route_result_t *route,
+                      knoop_msg_op_t *m);
+void knoop_xml_release(knoop_broker_t *b, knoop_facts_t *f, bool stored);
 #endif

@@ -1,7 +1,7 @@
-/* route.c — ingest's routing step. With a network: the native payload is checked against its contract, the router
- * (router.c) decides, and the decision becomes streams, the identity receivers see and a route-state row to persist.
- * Without a network: a message addressed to a party goes to inbox.<receiver>; one without a receiver is a dead letter. */
-#include "store/journal_sql.h"
+/* route.c — ingest's routing step, without stream objects. With a network: the native payload is checked against its
+ * contract, the router (router.c) decides, and the decision becomes stream names, the identity receivers see and a
+ * route-state row to persist. Without a network: a message addressed to a party goes to inbox.<receiver>; one
+ * without a receiver is a dead letter. The rows' SQL is store/route_state.c; ingest/route_step.c resolves the names. */
 #include "route/route.h"
 #include <errno.h>
 #include <stdio.h>
@@ -10,43 +10,42 @@
 #include "base/log.h"
 #include "config/network.h"
 #include "route/router.h"
-#include "deliver/streams.h"
+#include "store/route_state.h"
 
-static void add_stream(knoop_broker_t *b, knoop_route_result_t *out, const char *name)
+static void add_stream(knoop_route_plan_t *out, const char *name)
 {
-    knoop_stream_t *s = knoop_stream_get(b, name, true);
-    if (s && out->nstreams < KNOOP_ROUTE_STREAMS_MAX)
-        out->streams[out->nstreams++] = s;
+    if (out->nstreams < KNOOP_ROUTE_STREAMS_MAX)
+        snprintf(out->streams[out->nstreams++], KNOOP_ROUTE_STREAM_NAME_MAX, "%s", name);
 }
 
-static void dead_letter(knoop_broker_t *b, knoop_route_result_t *out)
+static void dead_letter(knoop_route_plan_t *out)
 {
     out->dead_letter = true;
     snprintf(out->explain, sizeof out->explain, "dead-letter: %s", out->reason); /* as router.c names the rule */
-    add_stream(b, out, "deadletters");
+    add_stream(out, "deadletters");
 }
 
-static void route_without_network(knoop_broker_t *b, const Knoop__Envelope *env, knoop_route_result_t *out)
+static void route_without_network(const Knoop__Envelope *env, knoop_route_plan_t *out)
 {
     if (env->receiver && env->receiver[0]) {
         char name[64];
         snprintf(name, sizeof name, "inbox.%s", env->receiver);
-        add_stream(b, out, name);
+        add_stream(out, name);
         snprintf(out->explain, sizeof out->explain, "addressed: inbox.%s", env->receiver);
         return;
     }
     snprintf(out->reason, sizeof out->reason, "no receiver and no network of contracts to route kind %d from %s",
              (int)env->kind, env->sender);
-    dead_letter(b, out);
+    dead_letter(out);
 }
 
-Knoop__ErrorCode knoop_route_message(knoop_broker_t *b, const Knoop__Envelope *env, const uint8_t *client_ref,
-                                     knoop_route_result_t *out, char *reason, size_t reason_len)
+Knoop__ErrorCode knoop_route_plan(knoop_broker_t *b, const Knoop__Envelope *env, const uint8_t *client_ref,
+                                  knoop_route_plan_t *out, char *reason, size_t reason_len)
 {
     memset(out, 0, sizeof *out);
     const knoop_network_t *net = b->config->network;
     if (!net || !b->route_state) {
-        route_without_network(b, env, out);
+        route_without_network(env, out);
         return KNOOP__ERROR_CODE__OK;
     }
     knoop_domain_facts_t facts;
@@ -72,11 +71,11 @@ Knoop__ErrorCode knoop_route_message(knoop_broker_t *b, const Knoop__Envelope *e
     snprintf(out->explain, sizeof out->explain, "%s: %s", knoop_route_rule_name(d.rule), d.explanation);
     if (d.dead_letter) {
         snprintf(out->reason, sizeof out->reason, "%s", d.explanation);
-        dead_letter(b, out);
+        dead_letter(out);
         return KNOOP__ERROR_CODE__OK;
     }
     for (size_t i = 0; i < d.n_streams; i++)
-        add_stream(b, out, d.streams[i]);
+        add_stream(out, d.streams[i]);
     if (strcmp(d.sender_as_seen, env->sender) != 0)
         snprintf(out->sender_as_seen, sizeof out->sender_as_seen, "%s", d.sender_as_seen);
     if (d.change != KNOOP_CHANGE_NONE && client_ref) {
@@ -91,20 +90,39 @@ Knoop__ErrorCode knoop_route_message(knoop_broker_t *b, const Knoop__Envelope *e
 
 int knoop_route_row_apply(knoop_jtx_t *tx, const knoop_route_row_t *row, int64_t now_us)
 {
-    sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO route_state(kind, scope, client_ref, party, active, former, "
-                                          "updated_us) VALUES(?,?,?,?,?,?,?) ON CONFLICT(kind, scope, client_ref) DO "
-                                          "UPDATE SET party = excluded.party, active = excluded.active, "
-                                          "former = excluded.former, updated_us = excluded.updated_us");
-    if (!st)
-        return -EIO;
-    sqlite3_bind_int(st, 1, (int)row->kind);
-    sqlite3_bind_text(st, 2, row->scope, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, row->client_ref, (int)row->client_ref_len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, row->party, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, row->active);
-    sqlite3_bind_text(st, 6, row->former, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, now_us);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+    knoop_store_route_row_t r = {.kind = (int)row->kind,
+                                 .scope = row->scope,
+                                 .client_ref = row->client_ref,
+                                 .client_ref_len = row->client_ref_len,
+                                 .party = row->party,
+                                 .active = row->active,
+                                 .former = row->former};
+    return knoop_store_route_state_put(tx, &r, now_us);
+}
+
+typedef struct load_ctx {
+    knoop_route_state_t *st;
+    size_t loaded, dropped;
+} load_ctx_t;
+
+static int load_row(const knoop_store_route_row_t *r, void *arg)
+{
+    load_ctx_t *c = arg;
+    knoop_route_row_t row;
+    memset(&row, 0, sizeof row);
+    row.kind = (knoop_route_row_kind_t)r->kind;
+    snprintf(row.scope, sizeof row.scope, "%s", r->scope ? r->scope : "");
+    row.client_ref_len = r->client_ref_len > sizeof row.client_ref ? sizeof row.client_ref : r->client_ref_len;
+    if (row.client_ref_len)
+        memcpy(row.client_ref, r->client_ref, row.client_ref_len);
+    snprintf(row.party, sizeof row.party, "%s", r->party ? r->party : "");
+    row.active = r->active;
+    snprintf(row.former, sizeof row.former, "%s", r->former ? r->former : "");
+    if (knoop_route_state_import(c->st, &row) == 0)
+        c->loaded++;
+    else
+        c->dropped++; /* its contract or member is no longer in the network: history stays in the journal */
+    return 0;
 }
 
 int knoop_route_state_open(knoop_broker_t *b, char *errbuf, size_t errlen)
@@ -116,33 +134,10 @@ int knoop_route_state_open(knoop_broker_t *b, char *errbuf, size_t errlen)
         snprintf(errbuf, errlen, "route state: %s", strerror(-rc));
         return rc;
     }
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(knoop_journal_reader(b->journal),
-                           "SELECT kind, scope, client_ref, party, active, former FROM route_state", -1, &st,
-                           NULL) != SQLITE_OK) {
-        snprintf(errbuf, errlen, "route state: %s", sqlite3_errmsg(knoop_journal_reader(b->journal)));
-        return -EIO;
-    }
-    size_t loaded = 0, dropped = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        knoop_route_row_t row;
-        memset(&row, 0, sizeof row);
-        row.kind = (knoop_route_row_kind_t)sqlite3_column_int(st, 0);
-        snprintf(row.scope, sizeof row.scope, "%s", (const char *)sqlite3_column_text(st, 1));
-        row.client_ref_len = (size_t)sqlite3_column_bytes(st, 2);
-        if (row.client_ref_len > sizeof row.client_ref)
-            row.client_ref_len = sizeof row.client_ref;
-        memcpy(row.client_ref, sqlite3_column_blob(st, 2), row.client_ref_len);
-        snprintf(row.party, sizeof row.party, "%s", (const char *)sqlite3_column_text(st, 3));
-        row.active = sqlite3_column_int(st, 4) != 0;
-        snprintf(row.former, sizeof row.former, "%s", (const char *)sqlite3_column_text(st, 5));
-        if (knoop_route_state_import(b->route_state, &row) == 0)
-            loaded++;
-        else
-            dropped++; /* its contract or member is no longer in the network: history stays in the journal */
-    }
-    sqlite3_finalize(st);
-    knoop_log_info("route_state.loaded", "rows=%zu not_in_network=%zu", loaded, dropped);
+    load_ctx_t c = {b->route_state, 0, 0};
+    if ((rc = knoop_store_route_state_each(b->journal, load_row, &c, errbuf, errlen)) != 0)
+        return rc;
+    knoop_log_info("route_state.loaded", "rows=%zu not_in_network=%zu", c.loaded, c.dropped);
     return 0;
 }
 
