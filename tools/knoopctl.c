@@ -1,14 +1,21 @@
 /* knoopctl — the operator's command line for knoopd's control socket: sends the words as one JSON request and
- * prints the answer as a table or key: value lines (--json: raw). `help` works without a running daemon: it
- * prints the same command table the daemon dispatches from. */
+ * prints the answer as a table or key: value lines (--json: raw). knoopctl's own options may stand anywhere on the
+ * line; a command's options are read from its usage in the command table (control/commands.def, compiled in as
+ * data), so a typo is refused here with exit 2 and everything else goes to the daemon, which checks it again.
+ * `help` and `-h` work without a running daemon. */
 #include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "base/cmdwords.h"
+
+#define EXIT_USAGE 2
+#define WORDS_MAX  64 /* the daemon takes at most 64 words per request */
 
 /* The daemon's command table as data (control/commands.def): names, usage and help, without the handlers. */
 typedef struct ctl_command {
@@ -23,13 +30,143 @@ static const ctl_command_t commands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: knoopctl [-s SOCKET] [--json] COMMAND [ARGS...]\n"
-                 "  -s SOCKET  control socket (default ./var/knoopd.sock, or $KNOOP_CONTROL)\n"
-                 "  --json     print the daemon's JSON answer as it is\n"
+    fprintf(out, "usage: knoopctl [OPTIONS] COMMAND [ARGS...]   (OPTIONS may also follow the command)\n"
+                 "  -s, --socket SOCKET  control socket (default ./var/knoopd.sock, or $KNOOP_CONTROL)\n"
+                 "  --json               print the daemon's JSON answer as it is\n"
+                 "  -h, --help           this help; after a command, that command's usage\n"
+                 "  --                   the words after it go to the daemon as they are\n"
+                 "exit status: 0 done, 1 the daemon refused or could not be reached, 2 a usage error\n"
                  "commands:\n");
     for (const ctl_command_t *c = commands; c->name; c++)
         fprintf(out, "  %-22s %-26s %s\n", c->name, c->usage, c->help);
 }
+
+/* ---- the command line ------------------------------------------------------------------------------------ */
+
+/* The longest command the words start with (the daemon's rule: base/cmdwords.h), or NULL. */
+static const ctl_command_t *find_command(int n, char **words)
+{
+    const ctl_command_t *best = NULL;
+    int best_words = 0;
+    for (const ctl_command_t *c = commands; c->name; c++) {
+        int w = knoop_cmd_words_match(c->name, n, (const char *const *)words);
+        if (w > best_words) {
+            best = c;
+            best_words = w;
+        }
+    }
+    return best;
+}
+
+/* Whether the command's usage names option opt (as "--opt"), and whether a value follows it there: an upper-case
+ * placeholder ("--stream S", "--to TIME|--seq N") rather than another option or nothing ("--all-matching"). */
+static bool command_option(const ctl_command_t *c, const char *opt, size_t optlen, bool *takes_value)
+{
+    const char *seps = " |[]";
+    const char *p = c->usage;
+    while (*p) {
+        p += strspn(p, seps);
+        size_t len = strcspn(p, seps);
+        if (len == optlen && strncmp(p, opt, len) == 0) {
+            const char *next = p + len + strspn(p + len, seps);
+            *takes_value = *next >= 'A' && *next <= 'Z';
+            return true;
+        }
+        p += len;
+    }
+    return false;
+}
+
+typedef struct ctl_line {
+    const char *socket;
+    bool json, help;
+    int nwords;
+    char *words[WORDS_MAX]; /* borrowed from argv ("--opt=value" is split in place into two words) */
+    const ctl_command_t *command;
+} ctl_line_t;
+
+static int add_word(ctl_line_t *l, char *w)
+{
+    if (l->nwords == WORDS_MAX) {
+        fprintf(stderr, "knoopctl: more than %d words\n", WORDS_MAX);
+        return -E2BIG;
+    }
+    l->words[l->nwords++] = w;
+    l->command = find_command(l->nwords, l->words);
+    return 0;
+}
+
+static int unknown_option(const ctl_line_t *l, const char *arg)
+{
+    if (l->command)
+        fprintf(stderr,
+                "knoopctl: unknown option '%s' for '%s' (it takes: %s; knoopctl's own: -s SOCKET, --json, -h)\n", arg,
+                l->command->name, l->command->usage[0] ? l->command->usage : "no arguments");
+    else
+        fprintf(stderr,
+                "knoopctl: unknown option '%s' (knoopctl's options: -s SOCKET, --socket SOCKET, --json, -h, "
+                "--help; see knoopctl --help)\n",
+                arg);
+    return -EINVAL;
+}
+
+/* Takes knoopctl's options out of the line wherever they stand; the command's own options and their values stay
+ * in the words, in order. A command option wins over a global one of the same name once the command is known. */
+static int parse_line(int argc, char **argv, ctl_line_t *l)
+{
+    bool verbatim = false;
+    for (int i = 1; i < argc; i++) {
+        char *arg = argv[i];
+        if (verbatim || arg[0] != '-' || arg[1] == '\0') {
+            if (add_word(l, arg) != 0)
+                return -E2BIG;
+            continue;
+        }
+        size_t name_len = strcspn(arg, "=");
+        bool takes_value;
+        if (l->command && command_option(l->command, arg, name_len, &takes_value)) {
+            if (arg[name_len] == '=') { /* "--stream=S": two words, as the daemon reads them */
+                if (!takes_value) {
+                    fprintf(stderr, "knoopctl: %.*s takes no value\n", (int)name_len, arg);
+                    return -EINVAL;
+                }
+                arg[name_len] = '\0';
+                if (add_word(l, arg) != 0 || add_word(l, arg + name_len + 1) != 0)
+                    return -E2BIG;
+                continue;
+            }
+            if (add_word(l, arg) != 0)
+                return -E2BIG;
+            if (takes_value) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "knoopctl: %s needs a value (%s %s)\n", arg, l->command->name, l->command->usage);
+                    return -EINVAL;
+                }
+                if (add_word(l, argv[++i]) != 0)
+                    return -E2BIG;
+            }
+        } else if (strcmp(arg, "--") == 0) {
+            verbatim = true;
+        } else if (strcmp(arg, "-s") == 0 || strcmp(arg, "--socket") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "knoopctl: %s needs the control socket's path\n", arg);
+                return -EINVAL;
+            }
+            l->socket = argv[++i];
+        } else if (strncmp(arg, "--socket=", 9) == 0) {
+            l->socket = arg + 9;
+        } else if (strcmp(arg, "--json") == 0) {
+            l->json = true;
+        } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            l->help = true;
+        } else {
+            return unknown_option(l, arg);
+        }
+    }
+    return 0;
+}
+
+/* ---- printing ------------------------------------------------------------------------------------------- */
 
 static void print_cell(json_t *v, char *buf, size_t len)
 {
@@ -47,19 +184,24 @@ static void print_cell(json_t *v, char *buf, size_t len)
 static void print_table(json_t *cols, json_t *rows)
 {
     size_t ncol = json_array_size(cols), nrow = json_array_size(rows);
-    size_t *width = calloc(ncol, sizeof *width);
+    size_t *width = calloc(ncol ? ncol : 1, sizeof *width);
     char cell[512];
+    if (!width) {
+        fprintf(stderr, "knoopctl: out of memory\n");
+        return;
+    }
     for (size_t c = 0; c < ncol; c++)
-        width[c] = strlen(json_string_value(json_array_get(cols, c)));
+        width[c] = strlen(json_string_value(json_array_get(cols, c)) ? json_string_value(json_array_get(cols, c)) : "");
     for (size_t r = 0; r < nrow; r++)
         for (size_t c = 0; c < ncol; c++) {
             print_cell(json_array_get(json_array_get(rows, r), c), cell, sizeof cell);
             if (strlen(cell) > width[c])
                 width[c] = strlen(cell);
         }
-    for (size_t c = 0; c < ncol; c++)
-        printf("%-*s%s", c + 1 < ncol ? (int)width[c] : 0, json_string_value(json_array_get(cols, c)),
-               c + 1 < ncol ? "  " : "\n");
+    for (size_t c = 0; c < ncol; c++) {
+        print_cell(json_array_get(cols, c), cell, sizeof cell);
+        printf("%-*s%s", c + 1 < ncol ? (int)width[c] : 0, cell, c + 1 < ncol ? "  " : "\n");
+    }
     for (size_t r = 0; r < nrow; r++)
         for (size_t c = 0; c < ncol; c++) {
             print_cell(json_array_get(json_array_get(rows, r), c), cell, sizeof cell);
@@ -87,83 +229,127 @@ static void print_result(json_t *result)
     }
 }
 
-int main(int argc, char **argv)
+/* ---- the request ---------------------------------------------------------------------------------------- */
+
+/* Sends the words as one request line and returns the daemon's answer (NULL after saying why on stderr). */
+static json_t *ask(const char *path, int nwords, char **words)
 {
-    const char *path = getenv("KNOOP_CONTROL") ? getenv("KNOOP_CONTROL") : "./var/knoopd.sock";
-    int raw = 0, i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
-            path = argv[++i];
-        else if (strcmp(argv[i], "--json") == 0)
-            raw = 1;
-        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            return 0;
-        } else {
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (i >= argc) {
-        usage(stderr);
-        return 2;
-    }
-    if (strcmp(argv[i], "help") == 0 && !raw) {
-        usage(stdout);
-        return 0;
-    }
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+    if (strlen(path) >= sizeof addr.sun_path) {
+        fprintf(stderr, "knoopctl: socket path %s is longer than %zu bytes\n", path, sizeof addr.sun_path - 1);
+        return NULL;
+    }
+    memcpy(addr.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
         fprintf(stderr, "knoopctl: cannot connect to %s: %s (is knoopd running? use -s SOCKET)\n", path,
                 strerror(errno));
-        return 1;
+        if (fd >= 0)
+            close(fd);
+        return NULL;
     }
     json_t *jargv = json_array();
-    for (int a = i; a < argc; a++)
-        json_array_append_new(jargv, json_string(argv[a]));
+    for (int a = 0; a < nwords; a++)
+        json_array_append_new(jargv, json_string(words[a]));
     json_t *req = json_pack("{s:o}", "argv", jargv);
-    char *line = json_dumps(req, JSON_COMPACT);
+    char *line = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
-    size_t n = strlen(line);
-    line = realloc(line, n + 2);
-    line[n] = '\n';
-    if (write(fd, line, n + 1) != (ssize_t)(n + 1)) {
-        fprintf(stderr, "knoopctl: write failed: %s\n", strerror(errno));
-        return 1;
+    size_t n = line ? strlen(line) : 0;
+    char *framed = line ? realloc(line, n + 2) : NULL;
+    if (!framed) {
+        fprintf(stderr, "knoopctl: out of memory\n");
+        free(line);
+        close(fd);
+        return NULL;
     }
-    free(line);
+    framed[n] = '\n';
+    size_t sent = 0;
+    while (sent < n + 1) {
+        ssize_t w = write(fd, framed + sent, n + 1 - sent);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            fprintf(stderr, "knoopctl: write to %s failed: %s\n", path, strerror(errno));
+            free(framed);
+            close(fd);
+            return NULL;
+        }
+        sent += (size_t)w;
+    }
+    free(framed);
     size_t cap = 65536, len = 0;
     char *resp = malloc(cap);
-    for (;;) {
-        if (len + 1 >= cap)
-            resp = realloc(resp, cap *= 2);
+    bool complete = false;
+    while (resp && !complete) {
+        if (len + 1 >= cap) {
+            char *bigger = realloc(resp, cap * 2);
+            if (!bigger) {
+                free(resp);
+                resp = NULL;
+                break;
+            }
+            resp = bigger;
+            cap *= 2;
+        }
         ssize_t got = read(fd, resp + len, cap - len - 1);
+        if (got < 0 && errno == EINTR)
+            continue;
         if (got <= 0)
             break;
+        complete = memchr(resp + len, '\n', (size_t)got) != NULL;
         len += (size_t)got;
-        if (memchr(resp + len - (size_t)got, '\n', (size_t)got))
-            break;
     }
     close(fd);
+    if (!resp) {
+        fprintf(stderr, "knoopctl: out of memory\n");
+        return NULL;
+    }
     resp[len] = '\0';
+    if (!complete) {
+        fprintf(stderr, "knoopctl: %s closed the connection without a complete answer\n", path);
+        free(resp);
+        return NULL;
+    }
     json_error_t jerr;
     json_t *r = json_loads(resp, 0, &jerr);
     free(resp);
-    if (!r) {
+    if (!r)
         fprintf(stderr, "knoopctl: the daemon's answer is not JSON: %s\n", jerr.text);
-        return 1;
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    ctl_line_t l = {.socket = getenv("KNOOP_CONTROL") ? getenv("KNOOP_CONTROL") : "./var/knoopd.sock"};
+    if (parse_line(argc, argv, &l) != 0)
+        return EXIT_USAGE;
+    if (l.help && l.command && strcmp(l.command->name, "help") != 0) {
+        printf("usage: knoopctl [OPTIONS] %s %s\n  %s\n", l.command->name, l.command->usage, l.command->help);
+        return 0;
     }
+    if (l.help || (l.nwords > 0 && strcmp(l.words[0], "help") == 0 && l.nwords == 1 && !l.json)) {
+        usage(stdout);
+        return 0;
+    }
+    if (l.nwords == 0) {
+        fprintf(stderr, "knoopctl: no command given\n");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    json_t *r = ask(l.socket, l.nwords, l.words);
+    if (!r)
+        return 1;
     int ok = json_is_true(json_object_get(r, "ok"));
-    if (raw) {
+    if (l.json) {
         char *s = json_dumps(r, JSON_INDENT(2));
-        puts(s);
+        if (s)
+            puts(s);
         free(s);
     } else if (ok) {
         print_result(json_object_get(r, "result"));
     } else {
-        fprintf(stderr, "knoopctl: %s\n", json_string_value(json_object_get(r, "error")));
+        const char *error = json_string_value(json_object_get(r, "error"));
+        fprintf(stderr, "knoopctl: %s\n", error ? error : "the daemon refused without saying why");
     }
     json_decref(r);
     return ok ? 0 : 1;

@@ -5,9 +5,10 @@
 #include <stddef.h>
 #include "core/broker.h"
 
-/* Writer thread: one audit row inside the running transaction. */
+/* Writer thread: one audit row inside the running transaction (store/audit.h), stamped now. */
 int knoop_audit_apply(knoop_jtx_t *tx, const char *actor, const char *action, const char *detail);
-/* Loop thread: an audit row on its own (an action that has no journal operation of its own). */
+/* Loop thread: an audit row on its own (an action that has no journal operation of its own). Returns 0 or -ENOMEM;
+ * a failure, now or at commit, is logged (event audit.failed) with the action it would have recorded. */
 int knoop_audit_submit(knoop_broker_t *b, const char *action, const char *detail);
 /* "control uid=U gid=G pid=P" from SO_PEERCRED of a Unix socket, or "control" when the kernel does not say. */
 void knoop_audit_peer_actor(int fd, char *out, size_t len);

@@ -1,15 +1,17 @@
 /* control_cmds.c — the control commands as one table (name, usage, help, handler) and the dispatcher that finds
- * the longest matching command for a request's words. `help` is generated from the same table. */
+ * the longest matching command for a request's words; a command whose usage is empty refuses every argument here,
+ * the others parse theirs with control_args.h. `help` is generated from the same table. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "store/journal_sql.h"
 #include "core/broker.h"
 #include "control/control.h"
 #include "control/control_table.h"
 #include "store/journal.h"
+#include "store/status.h"
 #include "base/clock.h"
+#include "base/cmdwords.h"
 
 static json_t *cmd_help(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
 {
@@ -22,7 +24,10 @@ static json_t *cmd_help(knoop_broker_t *b, int argc, const char *const *argv, ch
 
 static json_t *cmd_status(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
 {
-    (void)argc, (void)argv, (void)error, (void)errlen;
+    (void)argc, (void)argv;
+    knoop_store_span_t span;
+    if (knoop_store_message_span(b->journal, &span, error, errlen) != 0)
+        return NULL;
     knoop_journal_stats_t js;
     knoop_journal_stats(b->journal, &js);
     size_t clients = 0, pos = 0;
@@ -36,17 +41,8 @@ static json_t *cmd_status(knoop_broker_t *b, int argc, const char *const *argv, 
     json_object_set_new(o, "config", json_string(b->config->source));
     json_object_set_new(o, "listen", json_string(b->config->settings.listen));
     json_object_set_new(o, "clients_connected", json_integer((json_int_t)clients));
-    /* Seqs are dense (assigned only by a committed insert) and retention purges the oldest first, so the
-     * journal holds max - min + 1 messages: two index look-ups, never a count over the table. */
-    json_int_t journaled = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(knoop_journal_reader(b->journal), "SELECT max(seq) - min(seq) + 1 FROM messages", -1, &st,
-                           NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            journaled = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    json_object_set_new(o, "messages_journaled", json_integer(journaled));
+    /* The retained span (store/status.h): two look-ups on the primary key, never a count over the table. */
+    json_object_set_new(o, "messages_journaled", json_integer((json_int_t)span.retained));
     json_object_set_new(o, "accepted_since_start", json_integer((json_int_t)b->stats.accepted));
     json_object_set_new(o, "last_seq", json_integer((json_int_t)js.last_seq));
     json_object_set_new(o, "streams", json_integer((json_int_t)knoop_strmap_size(b->streams)));
@@ -121,19 +117,8 @@ const knoop_control_cmd_t *knoop_control_find(int argc, const char *const *argv,
     const knoop_control_cmd_t *best = NULL;
     int best_words = 0;
     for (const knoop_control_cmd_t *c = knoop_control_cmds; c->name; c++) {
-        /* Compare the command's words with argv's first words. */
-        const char *p = c->name;
-        int w = 0;
-        bool match = true;
-        while (*p && match) {
-            size_t n = strcspn(p, " ");
-            match = w < argc && strlen(argv[w]) == n && strncmp(argv[w], p, n) == 0;
-            p += n;
-            while (*p == ' ')
-                p++;
-            w++;
-        }
-        if (match && w > best_words) {
+        int w = knoop_cmd_words_match(c->name, argc, argv);
+        if (w > best_words) {
             best = c;
             best_words = w;
         }
@@ -159,6 +144,10 @@ json_t *knoop_control_execute(knoop_broker_t *b, json_t *request)
     if (!c)
         return json_pack("{s:b, s:s+}", "ok", 0, "error", "unknown command: ", argv[0]);
     char error[1024] = "";
+    if (!c->usage[0] && argc > consumed) {
+        snprintf(error, sizeof error, "'%s' takes no arguments, not '%s'", c->name, argv[consumed]);
+        return json_pack("{s:b, s:s, s:s}", "ok", 0, "command", c->name, "error", error);
+    }
     json_t *result = c->fn(b, argc - consumed, argv + consumed, error, sizeof error);
     if (!result)
         return json_pack("{s:b, s:s, s:s}", "ok", 0, "command", c->name, "error", error[0] ? error : "failed");

@@ -1,17 +1,21 @@
 /* control_network.c — the control commands that show the live network and routing: parties, contracts, and
- * `route explain` (the decision journaled with a message, or a dry run for a message not sent). */
+ * `route explain` (the decision journaled with a message, read through store/decisions.h, or a dry run for a
+ * message not sent). */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
-#include "store/journal_sql.h"
 #include "base/pseudonym.h"
 #include "core/broker.h"
 #include "base/codes.h"
 #include "control/control.h"
+#include "control/control_args.h"
 #include "control/control_table.h"
 #include "config/network.h"
+#include "knoop/names.h"
 #include "route/router.h"
+#include "store/decisions.h"
 
 static const knoop_network_t *need_network(knoop_broker_t *b, char *error, size_t errlen)
 {
@@ -68,64 +72,70 @@ json_t *knoop_cmd_contracts(knoop_broker_t *b, int argc, const char *const *argv
     return t;
 }
 
+/* The decision journaled with a message, as `route explain SEQ` shows it. */
+static void decision_json(void *ctx, const knoop_store_decision_t *d)
+{
+    *(json_t **)ctx = json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:s?}", "seq", (json_int_t)d->seq,
+                                "message_id", d->message_id, "publisher", d->publisher, "sender", d->sender, "receiver",
+                                d->receiver, "kind", d->kind, "message_type", d->message_type, "identificatie",
+                                d->identificatie, "accepted_us", (json_int_t)d->accepted_us, "decision", d->route);
+}
+
+static json_t *explain_journaled(knoop_broker_t *b, const char *seq_text, char *error, size_t errlen)
+{
+    int64_t seq;
+    if (knoop_ctl_number("SEQ", seq_text, 1, INT64_MAX, &seq, error, errlen) != 0)
+        return NULL;
+    json_t *r = NULL;
+    int rc = knoop_store_decision_get(b->journal, (uint64_t)seq, decision_json, &r, error, errlen);
+    if (rc == -ENOENT)
+        snprintf(error, errlen, "no message with seq %s (purged, or not yet journaled)", seq_text);
+    else if (rc == 0 && !r)
+        snprintf(error, errlen, "out of memory");
+    return rc == 0 ? r : NULL;
+}
+
 /* `route explain SEQ` reads the decision journaled with a message; `route explain --from P [--to P] --kind K
- * [--bsn BSN] [--product X]` asks the router what it would decide now, without changing its memory. */
+ * [--type T] [--bsn BSN]` asks the router what it would decide now, without changing its memory. */
 json_t *knoop_cmd_route_explain(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
 {
-    if (argc == 1 && argv[0][0] >= '0' && argv[0][0] <= '9') {
-        sqlite3_stmt *st;
-        sqlite3 *db = knoop_journal_reader(b->journal);
-        if (sqlite3_prepare_v2(db,
-                               "SELECT seq, message_id, sender, receiver, kind, message_type, identificatie, "
-                               "accepted_us, route FROM messages WHERE seq = ?",
-                               -1, &st, NULL) != SQLITE_OK) {
-            snprintf(error, errlen, "%s", sqlite3_errmsg(db));
-            return NULL;
-        }
-        sqlite3_bind_int64(st, 1, strtoll(argv[0], NULL, 10));
-        json_t *r = NULL;
-        if (sqlite3_step(st) == SQLITE_ROW)
-            r = json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:s?}", "seq", sqlite3_column_int64(st, 0),
-                          "message_id", sqlite3_column_text(st, 1), "publisher", sqlite3_column_text(st, 2), "receiver",
-                          sqlite3_column_text(st, 3), "kind", sqlite3_column_int(st, 4), "message_type",
-                          sqlite3_column_text(st, 5), "identificatie", sqlite3_column_text(st, 6), "accepted_us",
-                          sqlite3_column_int64(st, 7), "decision", sqlite3_column_text(st, 8));
-        else
-            snprintf(error, errlen, "no message with seq %s (purged, or not yet journaled)", argv[0]);
-        sqlite3_finalize(st);
-        return r;
+    const char *seq, *from, *to, *kind, *type, *bsn;
+    const knoop_ctl_opt_t opts[] = {{"--from", &from, NULL}, {"--to", &to, NULL},   {"--kind", &kind, NULL},
+                                    {"--type", &type, NULL}, {"--bsn", &bsn, NULL}, {NULL, NULL, NULL}};
+    if (knoop_ctl_args(argc, argv, opts, &seq, 1, error, errlen) != 0)
+        return NULL;
+    if (seq && (from || to || kind || type || bsn))
+        return snprintf(error, errlen, "route explain takes a SEQ or --from/--kind, not both"), NULL;
+    if (seq)
+        return explain_journaled(b, seq, error, errlen);
+    if (!from || !kind)
+        return snprintf(error, errlen,
+                        "usage: route explain SEQ | route explain --from PARTY [--to PARTY] --kind K "
+                        "[--type T] [--bsn BSN]"),
+               NULL;
+    Knoop__Envelope env = KNOOP__ENVELOPE__INIT;
+    env.sender = (char *)from;
+    if (to)
+        env.receiver = (char *)to;
+    if (type)
+        env.message_type = (char *)type;
+    int64_t k = knoop_kind_parse(kind);
+    if (k <= 0 && knoop_ctl_number("--kind", kind, 1, KNOOP__KIND__OTHER, &k, error, errlen) != 0)
+        return snprintf(error, errlen,
+                        "--kind wants a kind number (1 to %d) or name (referral, outcome-report, ...), "
+                        "not '%s'",
+                        KNOOP__KIND__OTHER, kind),
+               NULL;
+    env.kind = (Knoop__Kind)k;
+    uint8_t ref[32];
+    if (bsn) {
+        if (!knoop_bsn_is_valid(bsn))
+            return snprintf(error, errlen, "--bsn is not a valid BSN"), NULL;
+        knoop_client_ref_of_bsn(b->pseudonym_key, bsn, strlen(bsn), ref);
     }
     const knoop_network_t *net = need_network(b, error, errlen);
     if (!net)
         return NULL;
-    Knoop__Envelope env = KNOOP__ENVELOPE__INIT;
-    const char *bsn = NULL;
-    for (int i = 0; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--from") == 0)
-            env.sender = (char *)argv[i + 1];
-        else if (strcmp(argv[i], "--to") == 0)
-            env.receiver = (char *)argv[i + 1];
-        else if (strcmp(argv[i], "--kind") == 0)
-            env.kind = (Knoop__Kind)atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--type") == 0)
-            env.message_type = (char *)argv[i + 1];
-        else if (strcmp(argv[i], "--bsn") == 0)
-            bsn = argv[i + 1];
-    }
-    if (!env.sender[0] || !env.kind) {
-        snprintf(error, errlen,
-                 "usage: route explain SEQ | route explain --from PARTY [--to PARTY] --kind N "
-                 "[--type T] [--bsn BSN]");
-        return NULL;
-    }
-    uint8_t ref[32];
-    if (bsn) {
-        if (!knoop_bsn_is_valid(bsn)) {
-            snprintf(error, errlen, "--bsn is not a valid BSN");
-            return NULL;
-        }
-        knoop_client_ref_of_bsn(b->pseudonym_key, bsn, strlen(bsn), ref);
-    }
     knoop_route_in_t in;
     knoop_route_in_from_envelope(&in, &env, bsn ? ref : NULL, bsn ? 32 : 0, NULL);
     knoop_route_decision_t d;

@@ -8,6 +8,7 @@
 #include "control/audit.h"
 #include "core/broker.h"
 #include "control/control.h"
+#include "control/control_args.h"
 #include "control/control_table.h"
 #include "control/control_time.h"
 #include "base/log.h"
@@ -45,19 +46,11 @@ json_t *knoop_cmd_subscribers(knoop_broker_t *b, int argc, const char *const *ar
 /* subscriber rewind NAME --stream S (--to TIME | --seq N) */
 json_t *knoop_cmd_subscriber_rewind(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
 {
-    const char *name = NULL, *stream = NULL, *to = NULL, *seq_text = NULL;
-    for (int i = 0; i < argc; i++) {
-        const char **slot = strcmp(argv[i], "--stream") == 0 ? &stream
-                            : strcmp(argv[i], "--to") == 0   ? &to
-                            : strcmp(argv[i], "--seq") == 0  ? &seq_text
-                                                             : NULL;
-        if (slot && i + 1 < argc)
-            *slot = argv[++i];
-        else if (!slot && !name && argv[i][0] != '-')
-            name = argv[i];
-        else
-            return snprintf(error, errlen, "unexpected argument '%s'", argv[i]), NULL;
-    }
+    const char *name, *stream, *to, *seq_text;
+    const knoop_ctl_opt_t opts[] = {
+        {"--stream", &stream, NULL}, {"--to", &to, NULL}, {"--seq", &seq_text, NULL}, {NULL, NULL, NULL}};
+    if (knoop_ctl_args(argc, argv, opts, &name, 1, error, errlen) != 0)
+        return NULL;
     if (!name || !stream || (!to == !seq_text))
         return snprintf(error, errlen, "usage: subscriber rewind NAME --stream S --to TIME|--seq N"), NULL;
     knoop_stream_t *s = knoop_stream_get(b, stream, false);
@@ -66,11 +59,10 @@ json_t *knoop_cmd_subscriber_rewind(knoop_broker_t *b, int argc, const char *con
         return snprintf(error, errlen, "no durable subscriber '%s' on stream '%s'", name, stream), NULL;
     uint64_t first; /* the first seq delivered again */
     if (seq_text) {
-        char *end;
-        unsigned long long v = strtoull(seq_text, &end, 10);
-        if (*end || !*seq_text || v == 0)
-            return snprintf(error, errlen, "--seq wants a seq >= 1, not '%s'", seq_text), NULL;
-        first = v;
+        int64_t v;
+        if (knoop_ctl_number("--seq", seq_text, 1, INT64_MAX, &v, error, errlen) != 0)
+            return NULL;
+        first = (uint64_t)v;
     } else {
         int64_t us;
         if (knoop_time_parse_us(to, &us) != 0)
@@ -82,11 +74,13 @@ json_t *knoop_cmd_subscriber_rewind(knoop_broker_t *b, int argc, const char *con
         first = knoop_seq_at_time(b, us);
     }
     uint64_t before = g->acked_seq;
-    knoop_group_rewind(b, g, first - 1);
+    int rc = knoop_group_rewind(b, g, first - 1);
+    if (rc != 0)
+        return snprintf(error, errlen, "rewind of '%s' on '%s' failed: %s", name, stream, strerror(-rc)), NULL;
     char detail[320];
     snprintf(detail, sizeof detail, "stream=%s subscriber=%s from_cursor=%" PRIu64 " to_cursor=%" PRIu64 "%s%s", stream,
              name, before, first - 1, to ? " to=" : "", to ? to : "");
-    knoop_audit_submit(b, "subscriber rewind", detail);
+    (void)knoop_audit_submit(b, "subscriber rewind", detail); /* logs its own failure */
     knoop_log_info("subscriber.rewind", "%s actor=\"%s\"", detail, b->control_actor);
     return json_pack("{s:s, s:s, s:I, s:I}", "stream", stream, "subscriber", name, "cursor_before", (json_int_t)before,
                      "cursor", (json_int_t)(first - 1));

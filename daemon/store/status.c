@@ -1,0 +1,26 @@
+/* status.c — the retained span of the messages table. min(seq) and max(seq) in ONE select make SQLite scan the
+ * table (its min/max shortcut serves a lone aggregate only); two scalar subqueries are two seeks on the rowid. */
+#include "store/status.h"
+#include <errno.h>
+#include <stdio.h>
+#include "store/journal_sql.h"
+
+int knoop_store_message_span(knoop_journal_t *j, knoop_store_span_t *out, char *err, size_t errlen)
+{
+    sqlite3 *db = knoop_journal_reader(j);
+    sqlite3_stmt *st;
+    *out = (knoop_store_span_t){0};
+    if (sqlite3_prepare_v2(db, "SELECT (SELECT min(seq) FROM messages), (SELECT max(seq) FROM messages)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return snprintf(err, errlen, "journal: %s", sqlite3_errmsg(db)), -EIO;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        out->first_seq = (uint64_t)sqlite3_column_int64(st, 0);
+        out->last_seq = (uint64_t)sqlite3_column_int64(st, 1);
+        out->retained = out->last_seq - out->first_seq + 1;
+    }
+    if (rc != SQLITE_ROW)
+        snprintf(err, errlen, "journal: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -EIO;
+}
