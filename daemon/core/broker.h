@@ -163,7 +163,7 @@ struct knoop_broker {
     struct knoop_route_state *route_state; /* owned; NULL without a network */
     struct knoop_istd_schemas *schemas;    /* owned; iWmo/iJw XSDs, loaded once (xml_ingest.c) */
     struct knoop_ledger *ledger;           /* owned; the assignment ledger (xml_ingest.c) */
-    int64_t expectations_alerted_upto;     /* expectations.c: highest id whose alert is queued */
+    uint32_t expectation_alerts_in_flight; /* legacy/expectations.c: overdue alerts queued, not yet stored */
     /* the wiring app/ provides (tables are static, never freed) */
     const knoop_frame_handler_t *frame_handlers;
     size_t n_frame_handlers;
