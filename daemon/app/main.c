@@ -1,5 +1,5 @@
 /* main.c — knoopd's command line: run (-c FILE, or the embedded demo network), check a configuration (-t) or print
- * the settings reference (--settings-markdown). Everything else lives in the broker context (broker.c). */
+ * the settings reference (--settings-markdown). Running is lifecycle.c's start-up, then the loop until the stop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <uv.h>
+#include "app/lifecycle.h"
 #include "core/broker.h"
 #include "config/config.h"
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "config/network.h"
-#include "ingest/adapter.h"
 
 static void usage(FILE *out)
 {
@@ -110,11 +110,11 @@ int main(int argc, char **argv)
     }
     uv_loop_t *loop = uv_default_loop();
     knoop_broker_t *broker = calloc(1, sizeof *broker);
-    rc = broker ? knoop_broker_init(broker, loop, config, config_path) : -ENOMEM;
+    rc = broker ? knoop_app_start(broker, loop, config, config_path) : -ENOMEM;
     if (rc != 0) {
         fprintf(stderr, "knoopd: could not start (%s); see the log above\n", strerror(rc < 0 ? -rc : rc));
         if (broker)
-            knoop_broker_abort(broker);
+            knoop_app_abort(broker);
         uv_walk(loop, close_walk, NULL);
         uv_run(loop, UV_RUN_DEFAULT);
         uv_loop_close(loop);
@@ -126,7 +126,6 @@ int main(int argc, char **argv)
         close(lock_fd);
         return 1;
     }
-    broker->adapters = knoop_adapter_table; /* the ingest pipeline's protocol adapters (app/adapter_table.c) */
     uv_run(loop, UV_RUN_DEFAULT);
     uv_walk(loop, close_walk, NULL);
     uv_run(loop, UV_RUN_DEFAULT);

@@ -46,6 +46,9 @@ static const knoop_setting_def_t settings_table[] = {
      "First redelivery delay after a nack without delay; doubles per attempt (with jitter)."},
     {"visibility_timeout_ms", KNOOP_SETTING_UINT, S(visibility_timeout_ms), "300000", 100, 86400000, true,
      "An unacked delivery returns to the stream after this long."},
+    {"deadline_check_interval_ms", KNOOP_SETTING_UINT, S(deadline_check_interval_ms), "60000", 100, 86400000, true,
+     "How often open iWmo/iJw expectations are checked for overdue answers (and once a second after start-up); "
+     "each overdue one raises one alert (docs/deadlines.md)."},
     {"schemas_dir", KNOOP_SETTING_STRING, S(schemas_dir), "", 0, 4095, false,
      "Directory with iwmo-3.2/ and ijw-3.2/ XSDs; empty: adapters/istd/schemas beside the binary's source tree, "
      "else /usr/share/knoop/schemas."},

@@ -26,6 +26,7 @@ typedef struct knoop_settings {
     uint64_t redelivery_max_attempts;
     uint64_t redelivery_backoff_ms;
     uint64_t visibility_timeout_ms;
+    uint64_t deadline_check_interval_ms;
     char *log_level;   /* owned; error | warn | info | debug */
     char *schemas_dir; /* owned; "" = found beside the binary */
 } knoop_settings_t;

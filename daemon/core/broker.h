@@ -1,5 +1,9 @@
 /* broker.h — the daemon's single context object and the loop-side state it owns: peers (connected clients),
- * streams, consumer groups and their subscriptions. Everything here is touched only by the libuv loop thread. */
+ * streams, consumer groups and their subscriptions. Everything here is touched only by the libuv loop thread.
+ *
+ * Core (this folder) runs the ROUTER socket, the peers, frame dispatch and the tick; it knows the layers above it
+ * only through what app/ puts in the context before knoop_broker_listen: the frame-handler table
+ * (app/frame_table.c), the periodic-job table (app/jobs.c) and the hooks below (app/lifecycle.c). */
 #ifndef KNOOP_BROKER_H
 #define KNOOP_BROKER_H
 #include <stdbool.h>
@@ -16,6 +20,8 @@
 #define KNOOP_VERSION          "0.1.0"
 #define KNOOP_PROTOCOL_VERSION 1
 #define KNOOP_ROUTING_ID_MAX   256
+#define KNOOP_TICK_MS          50 /* the tick: peer liveness and the periodic jobs */
+#define KNOOP_JOBS_MAX         16 /* rows of the periodic-job table */
 
 typedef struct knoop_broker knoop_broker_t;
 typedef struct knoop_peer knoop_peer_t;
@@ -103,6 +109,41 @@ typedef struct knoop_broker_stats {
     uint64_t published, accepted, duplicates, rejected, delivered, acked, nacked, dead_lettered, bad_frames;
 } knoop_broker_stats_t;
 
+/* One row of the frame-handler table: what a frame body dispatches to (core/dispatch.c reads it). */
+typedef struct knoop_frame_handler {
+    Knoop__Frame__BodyCase body;
+    const char *name; /* for errors: "Ack before Hello: send Hello first" */
+    bool needs_hello; /* refused (NO_HELLO) before the peer said Hello */
+    void (*fn)(knoop_broker_t *b, knoop_peer_t *p, Knoop__Frame *f);
+} knoop_frame_handler_t;
+
+/* One row of the periodic-job table: core's tick (core/jobs.c) runs fn when it is due. */
+typedef struct knoop_job {
+    const char *name;
+    uint64_t interval_ms; /* 0: every tick (KNOOP_TICK_MS) */
+    /* Non-NULL: the interval is this setting instead, read at every run so that a reload applies. */
+    uint64_t (*interval_setting)(const knoop_settings_t *s);
+    uint64_t first_ms;   /* first run this long after start-up; 0: one interval after it */
+    bool while_stopping; /* keeps running while the broker stops, and runs once more right before it closes */
+    void (*fn)(knoop_broker_t *b);
+} knoop_job_t;
+
+/* What core calls upward; app/lifecycle.c sets them. */
+typedef struct knoop_broker_hooks {
+    /* Once per loop iteration, after the I/O: wake what this iteration made ready (delivery pumps the streams that
+     * were appended to). May be NULL. */
+    void (*after_io)(knoop_broker_t *b);
+    /* A peer leaves (went silent, reconnected, or the broker stops): release what the layers above hold for it
+     * (its subscriptions), before core frees it. May be NULL. */
+    void (*peer_leaving)(knoop_broker_t *b, knoop_peer_t *p);
+    /* SIGHUP and `knoopctl reload`: 0 with a note in msg, or a negative errno with the reason in msg (the running
+     * configuration is kept). */
+    int (*reload)(knoop_broker_t *b, char *msg, size_t len);
+    /* The graceful stop, once the journal queue is empty and core's handles are closing: release everything above
+     * core, the journal included (and the peers, through knoop_peers_free_all, at the point the order needs). */
+    void (*stopped)(knoop_broker_t *b);
+} knoop_broker_hooks_t;
+
 struct knoop_control;
 struct knoop_route_state;
 struct knoop_istd_schemas;
@@ -116,15 +157,21 @@ struct knoop_broker {
     uv_poll_t zpoll;
     uv_check_t zcheck;
     uv_idle_t zidle;
-    uv_timer_t tick; /* liveness, redelivery, cursor flush */
+    uv_timer_t tick; /* liveness and the periodic jobs */
     uv_signal_t sigterm, sigint, sighup;
     struct knoop_control *control;         /* owned */
     struct knoop_route_state *route_state; /* owned; NULL without a network */
     struct knoop_istd_schemas *schemas;    /* owned; iWmo/iJw XSDs, loaded once (xml_ingest.c) */
     struct knoop_ledger *ledger;           /* owned; the assignment ledger (xml_ingest.c) */
     const struct knoop_adapter *adapters;  /* protocol adapters (ingest/adapter.h, app/adapter_table.c); set at start */
-    int64_t expectations_alerted_upto;     /* expectations.c: highest id whose alert is queued */
-    uint64_t ticks;
+    uint32_t expectation_alerts_in_flight; /* legacy/expectations.c: overdue alerts queued, not yet stored */
+    /* the wiring app/ provides (tables are static, never freed) */
+    const knoop_frame_handler_t *frame_handlers;
+    size_t n_frame_handlers;
+    const knoop_job_t *jobs;
+    size_t n_jobs;
+    uint64_t job_due_ms[KNOOP_JOBS_MAX]; /* core/jobs.c: when each job runs next */
+    knoop_broker_hooks_t hooks;
     knoop_strmap_t *peers;         /* routing-id hex -> knoop_peer_t (owned) */
     knoop_strmap_t *streams;       /* name -> knoop_stream_t (owned) */
     knoop_stream_t *dirty_streams; /* appended since the last pump (next_dirty list) */
@@ -145,12 +192,25 @@ struct knoop_broker {
     uint64_t boot_last_seq;   /* last seq at start-up: later ones were never delivered before it */
 };
 
-/* broker.c */
+/* broker.c — the context's life in core. The order of start-up and stop across the layers is app/lifecycle.c's.
+ * init: the context with no I/O yet (config borrowed until the broker owns it: app/main.c hands it over). */
 int knoop_broker_init(knoop_broker_t *b, uv_loop_t *loop, knoop_config_t *config, const char *config_path);
-void knoop_broker_stop(knoop_broker_t *b);  /* graceful: stop reading, finish commits, close */
-void knoop_broker_abort(knoop_broker_t *b); /* after a failed knoop_broker_init */
-int knoop_broker_reload(knoop_broker_t *b, char *msg, size_t len);
-/* Frees a peer that timed out once nothing in the journal queue still points at it. */
+/* Binds the ROUTER socket and joins it to the loop, starts the tick and the signal handlers. Needs the tables and
+ * hooks set. Logs what failed; on failure the caller releases with knoop_broker_close_handles and
+ * knoop_broker_close_router. */
+int knoop_broker_listen(knoop_broker_t *b);
+void knoop_broker_stop(knoop_broker_t *b); /* graceful: stop reading, finish commits, then hooks.stopped */
+int knoop_broker_reload(knoop_broker_t *b, char *msg, size_t len); /* hooks.reload */
+/* Closes the loop handles listen started (their closing completes in the loop). */
+void knoop_broker_close_handles(knoop_broker_t *b);
+void knoop_broker_close_router(knoop_broker_t *b); /* last: lets the final frames leave, then closes ZeroMQ */
+
+/* peers.c: frees a peer that timed out once nothing in the journal queue still points at it. */
 void knoop_peer_release(knoop_broker_t *b, knoop_peer_t *p);
+/* Frees every peer (hooks.peer_leaving first) and the peers map: at the stop, after the journal closed. */
+void knoop_peers_free_all(knoop_broker_t *b);
+
+/* dispatch.c: the Heartbeat row of the frame-handler table (core answers it itself). */
+void knoop_handle_heartbeat(knoop_broker_t *b, knoop_peer_t *p, Knoop__Frame *f);
 
 #endif

@@ -11,7 +11,5 @@ void knoop_handle_publish(knoop_broker_t *b, knoop_peer_t *p, Knoop__Publish *m)
 void knoop_handle_subscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Subscribe *m);
 void knoop_handle_unsubscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Unsubscribe *m);
 void knoop_handle_credit(knoop_broker_t *b, knoop_peer_t *p, Knoop__Credit *m);
-void knoop_handle_ack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Ack *m);
-void knoop_handle_nack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Nack *m);
 
 #endif

@@ -1,21 +1,21 @@
 /* expectations.c — opens and closes rows of the `expectations` table in the transaction of the message that causes
  * it, from the rule table in deadlines.c; correlation is by kind, trigger message type and the two parties, the
- * trigger's Identificatie first when the answer names it, else the oldest open one (FIFO). */
-#include "store/journal_sql.h"
+ * trigger's Identificatie first when the answer names it, else the oldest open one (FIFO). The overdue check (a
+ * periodic job, app/jobs.c) raises one alert per overdue row and marks the row in the alert's own transaction. The
+ * SQL is store/expectations.c's. */
 #include "legacy/expectations.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/clock.h"
+#include "base/log.h"
 #include "legacy/alerts.h"
 #include "legacy/deadlines.h"
-#include "base/log.h"
 #include "legacy/workdays.h"
-#include "base/clock.h"
+#include "store/expectations.h"
 
-typedef struct exp_open {
-    char kind[24], trigger_type[8], trigger_id[16], owed_by[16], owed_to[16], expected[24], due[11];
-} exp_open_t;
+#define OVERDUE_PER_TICK 100 /* alerts one check raises at most; the next check takes the rest */
 
 typedef struct exp_close {
     char kind[24], trigger_type[8], owed_by[16], owed_to[16], correlation[16];
@@ -23,47 +23,22 @@ typedef struct exp_close {
 
 typedef struct exp_rows {
     int nopen, nclose;
-    exp_open_t open[KNOOP_EXPECT_MAX];
+    knoop_store_expectation_t open[KNOOP_EXPECT_MAX];
     exp_close_t close[KNOOP_FULFIL_MAX];
 } exp_rows_t;
 
 static int apply_rows(knoop_jtx_t *tx, void *arg, uint64_t seq)
 {
     exp_rows_t *r = arg;
-    for (int i = 0; i < r->nclose; i++) {
-        sqlite3_stmt *st =
-            knoop_jtx_stmt(tx, "UPDATE expectations SET closed_seq = ?1 WHERE id = (SELECT id FROM "
-                               "expectations WHERE closed_seq IS NULL AND kind = ?2 AND trigger_type = ?3 "
-                               "AND owed_by = ?4 AND owed_to = ?5 ORDER BY (trigger_id = ?6) DESC, id "
-                               "LIMIT 1)");
-        if (!st)
-            return -EIO;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-        sqlite3_bind_text(st, 2, r->close[i].kind, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, r->close[i].trigger_type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, r->close[i].owed_by, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, r->close[i].owed_to, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, r->close[i].correlation, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            return -EIO;
+    int rc = 0;
+    for (int i = 0; i < r->nclose && rc == 0; i++) {
+        const exp_close_t *c = &r->close[i];
+        rc = knoop_store_expectation_close(tx, seq, c->kind, c->trigger_type, c->owed_by, c->owed_to, c->correlation,
+                                           NULL);
     }
-    for (int i = 0; i < r->nopen; i++) {
-        sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO expectations(kind, trigger_seq, trigger_type, trigger_id, "
-                                              "owed_by, owed_to, expected, due) VALUES(?,?,?,?,?,?,?,?)");
-        if (!st)
-            return -EIO;
-        sqlite3_bind_text(st, 1, r->open[i].kind, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-        sqlite3_bind_text(st, 3, r->open[i].trigger_type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, r->open[i].trigger_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, r->open[i].owed_by, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, r->open[i].owed_to, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 7, r->open[i].expected, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 8, r->open[i].due, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            return -EIO;
-    }
-    return 0;
+    for (int i = 0; i < r->nopen && rc == 0; i++)
+        rc = knoop_store_expectation_open(tx, seq, &r->open[i]);
+    return rc;
 }
 
 static knoop_date_t today_amsterdam(void)
@@ -102,13 +77,13 @@ void knoop_expectations_on_message(knoop_broker_t *b, knoop_msg_op_t *m, const k
                 knoop_date_format(e[i].due, due, sizeof due);
                 snprintf(text, sizeof text, "%s %s from %s to %s reported late: due %s", type,
                          knoop_istd_msg_identificatie(msg), sender, receiver, due);
-                knoop_alert_raise(b, knoop_expect_kind_name(e[i].kind), sender, text, NULL, NULL);
+                knoop_alert_raise(b, knoop_expect_kind_name(e[i].kind), sender, text, NULL);
             }
             continue;
         }
         if (r->nopen >= KNOOP_EXPECT_MAX)
             break;
-        exp_open_t *o = &r->open[r->nopen++];
+        knoop_store_expectation_t *o = &r->open[r->nopen++];
         snprintf(o->kind, sizeof o->kind, "%s", knoop_expect_kind_name(e[i].kind));
         snprintf(o->trigger_type, sizeof o->trigger_type, "%s", type);
         snprintf(o->trigger_id, sizeof o->trigger_id, "%s", knoop_istd_msg_identificatie(msg));
@@ -143,50 +118,46 @@ void knoop_expectations_on_message(knoop_broker_t *b, knoop_msg_op_t *m, const k
 
 /* ---- overdue ------------------------------------------------------------------------------------------------ */
 
-typedef struct alerted_row {
-    int64_t id;
-} alerted_row_t;
-
 static int apply_alerted(knoop_jtx_t *tx, void *arg, uint64_t seq)
 {
     (void)seq;
-    sqlite3_stmt *st = knoop_jtx_stmt(tx, "UPDATE expectations SET alerted = 1 WHERE id = ?");
-    if (!st)
-        return -EIO;
-    sqlite3_bind_int64(st, 1, ((alerted_row_t *)arg)->id);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+    return knoop_store_expectation_alerted(tx, *(const int64_t *)arg);
+}
+
+/* An alert that failed to store leaves its row unalerted: the next check raises it again. */
+static void alert_stored(knoop_broker_t *b, void *arg, int status)
+{
+    (void)arg, (void)status;
+    b->expectation_alerts_in_flight--;
 }
 
 void knoop_expectations_tick(knoop_broker_t *b)
 {
+    /* Rows whose alerts are still queued are not alerted in the journal yet: wait until they are, rather than
+     * remember which they were. */
+    if (b->expectation_alerts_in_flight > 0)
+        return;
     char today[11];
     knoop_date_format(today_amsterdam(), today, sizeof today);
-    sqlite3_stmt *st;
-    sqlite3 *db = knoop_journal_reader(b->journal);
-    /* alerted = 0 only for rows not already queued: mark them in memory by raising at most 100 per tick. */
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id, kind, trigger_type, trigger_id, owed_by, owed_to, expected, due FROM "
-                           "expectations WHERE closed_seq IS NULL AND alerted = 0 AND due < ? ORDER BY id "
-                           "LIMIT 100",
-                           -1, &st, NULL) != SQLITE_OK)
+    knoop_store_expectation_t *rows = malloc(OVERDUE_PER_TICK * sizeof *rows);
+    if (!rows)
         return;
-    sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        if (id <= b->expectations_alerted_upto)
-            continue; /* queued by an earlier tick, not yet committed */
-        b->expectations_alerted_upto = id;
+    int n = knoop_store_expectations_overdue(b->journal, today, rows, OVERDUE_PER_TICK);
+    if (n < 0)
+        knoop_log_error("expectations.overdue", "error=\"%s\"", strerror(-n));
+    for (int i = 0; i < n; i++) {
+        const knoop_store_expectation_t *e = &rows[i];
         char text[320];
-        snprintf(text, sizeof text, "%s overdue: %s owes %s a %s for %s %s (due %s)",
-                 (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 4),
-                 (const char *)sqlite3_column_text(st, 5), (const char *)sqlite3_column_text(st, 6),
-                 (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
-                 (const char *)sqlite3_column_text(st, 7));
-        alerted_row_t *a = malloc(sizeof *a);
-        if (!a)
+        snprintf(text, sizeof text, "%s overdue: %s owes %s a %s for %s %s (due %s)", e->kind, e->owed_by, e->owed_to,
+                 e->expected, e->trigger_type, e->trigger_id, e->due);
+        int64_t *id = malloc(sizeof *id);
+        if (!id)
             break;
-        a->id = id;
-        knoop_alert_raise(b, "deadline-overdue", (const char *)sqlite3_column_text(st, 4), text, apply_alerted, a);
+        *id = e->id;
+        knoop_alert_extra_t extra = {.apply = apply_alerted, .stored = alert_stored, .arg = id};
+        if (knoop_alert_raise(b, "deadline-overdue", e->owed_by, text, &extra) != 0)
+            break;
+        b->expectation_alerts_in_flight++;
     }
-    sqlite3_finalize(st);
+    free(rows);
 }

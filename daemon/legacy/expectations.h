@@ -12,6 +12,7 @@
  * own (sent with the message), so no retour expectation is opened. */
 void knoop_expectations_on_message(knoop_broker_t *b, knoop_msg_op_t *m, const knoop_istd_msg_t *msg,
                                    bool retour_by_knoopd);
-/* Once a minute: alert every open expectation past its due day (once each). */
+/* The periodic overdue check (app/jobs.c, every deadline_check_interval_ms): one alert for each open expectation
+ * past its due day, once in its life, also across restarts. */
 void knoop_expectations_tick(knoop_broker_t *b);
 #endif

@@ -69,8 +69,8 @@ sqlite3_stmt *knoop_jtx_stmt(knoop_jtx_t *tx, const char *sql)
         if (c->sql == sql) {
             /* One slot, one statement: the SQL a slot was prepared from is the SQL asked for. */
             assert(strcmp(sqlite3_sql(c->st), sql) == 0);
-            sqlite3_reset(c->st);
-            sqlite3_clear_bindings(c->st);
+            (void)sqlite3_reset(c->st);          /* repeats the last step's error, already handled by its caller */
+            (void)sqlite3_clear_bindings(c->st); /* always SQLITE_OK */
             return c->st;
         }
         if (!c->sql) {
@@ -105,8 +105,56 @@ static int exec_simple(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
-/* Runs ops [head, count) in one transaction. On an apply failure the batch is rolled back and each op is
- * retried in a transaction of its own, so one bad op cannot fail its neighbours. */
+int knoop_sqlite_errno(int rc)
+{
+    switch (rc & 0xff) { /* the primary code of an extended one */
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+        return 0;
+    case SQLITE_FULL:
+        return -ENOSPC;
+    case SQLITE_READONLY:
+        return -EROFS;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return -EUCLEAN;
+    case SQLITE_NOMEM:
+        return -ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    default: /* SQLITE_IOERR_* and the rest */
+        return -EIO;
+    }
+}
+
+/* What an op's done hears when apply did not return 0. The store files say -EIO for "a statement failed"; the
+ * connection still holds why, so a full disk reaches the publisher as -ENOSPC rather than a bare I/O error. */
+static int apply_status(knoop_jtx_t *tx, int applied)
+{
+    if (applied > 0)
+        return knoop_sqlite_errno(applied);
+    if (applied == -EIO) {
+        int why = knoop_sqlite_errno(sqlite3_extended_errcode(tx->db));
+        if (why != 0)
+            return why;
+    }
+    return applied;
+}
+
+/* Ends a failed transaction. SQLite may have rolled it back already (a failed COMMIT on a full disk does). */
+static void rollback(knoop_jtx_t *tx)
+{
+    if (sqlite3_get_autocommit(tx->db))
+        return;
+    int rc = exec_simple(tx->db, "ROLLBACK");
+    if (rc != SQLITE_OK)
+        knoop_log_error("journal.rollback", "error=\"%s\"", sqlite3_errmsg(tx->db));
+}
+
+/* Runs ops [head, count) in one transaction. On a failure the batch is rolled back and each op is retried in a
+ * transaction of its own, so one bad op cannot fail its neighbours; each failed op's status says why (journal.h). */
 static void commit_batch(knoop_journal_t *j, knoop_jop_t *head)
 {
     knoop_jtx_t *tx = &j->tx;
@@ -125,20 +173,23 @@ static void commit_batch(knoop_journal_t *j, knoop_jop_t *head)
         }
         knoop_log_error("journal.commit", "error=\"%s\"", sqlite3_errmsg(tx->db));
     }
-    exec_simple(tx->db, "ROLLBACK");
+    rollback(tx);
     tx->seq = seq_before;
     for (knoop_jop_t *op = head; op; op = op->next) {
         uint64_t seq_op = tx->seq;
         rc = exec_simple(tx->db, "BEGIN IMMEDIATE");
-        op->status = rc == SQLITE_OK ? op->apply(tx, op) : -EIO;
-        if (op->status == 0 && exec_simple(tx->db, "COMMIT") == SQLITE_OK) {
-            atomic_store(&j->committed_seq, tx->seq);
-            continue;
+        op->status = rc == SQLITE_OK ? apply_status(tx, op->apply(tx, op)) : knoop_sqlite_errno(rc);
+        if (op->status == 0) {
+            rc = exec_simple(tx->db, "COMMIT");
+            if (rc == SQLITE_OK) {
+                atomic_store(&j->committed_seq, tx->seq);
+                continue;
+            }
+            op->status = knoop_sqlite_errno(rc);
         }
-        if (op->status == 0)
-            op->status = -EIO;
-        knoop_log_error("journal.op_failed", "status=%d error=\"%s\"", op->status, sqlite3_errmsg(tx->db));
-        exec_simple(tx->db, "ROLLBACK");
+        knoop_log_error("journal.op_failed", "status=%d error=\"%s\" sqlite=\"%s\"", op->status, strerror(-op->status),
+                        sqlite3_errmsg(tx->db));
+        rollback(tx);
         tx->seq = seq_op;
     }
 }
@@ -197,7 +248,9 @@ static void *writer_main(void *arg)
         else
             j->done_head = head;
         j->done_tail = last;
-        uv_async_send(&j->completed);
+        int rc = uv_async_send(&j->completed);
+        if (rc != 0) /* only while closing, which waits for this thread and then hands back what is left */
+            knoop_log_error("journal.wake_loop", "error=\"%s\"", uv_strerror(rc));
     }
     pthread_mutex_unlock(&j->lock);
     return NULL;
@@ -269,11 +322,124 @@ static int open_db(const char *path, int flags, sqlite3 **db, const char *pragma
         rc = sqlite3_exec(*db, pragmas, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         snprintf(errbuf, errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
-        sqlite3_close(*db);
+        sqlite3_close(*db); /* a failed open still allocates a handle; closing it frees it, whatever it returns */
         *db = NULL;
-        return -EIO;
+        return knoop_sqlite_errno(rc);
     }
     return 0;
+}
+
+/* The writer connection, with the schema brought up to date and the last seq read. */
+static int open_writer(knoop_journal_t *j, char *errbuf, size_t errlen)
+{
+    int rc = open_db(j->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &j->tx.db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;"
+                     "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+                     "PRAGMA foreign_keys=OFF;",
+                     errbuf, errlen);
+    if (rc != 0)
+        return rc;
+    /* journal_mode answers with the mode it got rather than failing: the reader beside the writer needs WAL. */
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->tx.db, "PRAGMA journal_mode", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(errbuf, errlen, "%s: %s", j->path, sqlite3_errmsg(j->tx.db));
+        return -EIO;
+    }
+    bool wal = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+               strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+    sqlite3_finalize(st);
+    if (!wal) {
+        snprintf(errbuf, errlen, "%s: the file system does not support SQLite's WAL mode", j->path);
+        return -EINVAL;
+    }
+    if (knoop_journal_migrate(j->tx.db, errbuf, errlen) != 0)
+        return -EINVAL;
+    rc = sqlite3_prepare_v2(j->tx.db, "SELECT coalesce(max(seq), 0) FROM messages", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            j->tx.seq = (uint64_t)sqlite3_column_int64(st, 0);
+            rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+    }
+    if (rc != SQLITE_OK) {
+        snprintf(errbuf, errlen, "%s: reading the last seq: %s", j->path, sqlite3_errmsg(j->tx.db));
+        return rc == SQLITE_DONE ? -EIO : knoop_sqlite_errno(rc);
+    }
+    atomic_store(&j->committed_seq, j->tx.seq);
+    if (chmod(j->path, 0600) != 0) {
+        int e = errno;
+        snprintf(errbuf, errlen, "%s: cannot make it private (mode 0600): %s", j->path, strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
+static int init_sync(knoop_journal_t *j, char *errbuf, size_t errlen)
+{
+    pthread_condattr_t cattr;
+    int rc = pthread_mutex_init(&j->lock, NULL);
+    if (rc == 0 && (rc = pthread_condattr_init(&cattr)) == 0) {
+        if ((rc = pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC)) == 0 &&
+            (rc = pthread_cond_init(&j->wake_writer, &cattr)) == 0 &&
+            (rc = pthread_cond_init(&j->wake_checkpointer, NULL)) != 0)
+            pthread_cond_destroy(&j->wake_writer);
+        pthread_condattr_destroy(&cattr);
+        if (rc != 0)
+            pthread_mutex_destroy(&j->lock);
+    }
+    if (rc != 0)
+        snprintf(errbuf, errlen, "journal locks: %s", strerror(rc));
+    return -rc;
+}
+
+static void close_connections(knoop_journal_t *j)
+{
+    for (int i = 0; i < JTX_CACHE_SLOTS; i++)
+        sqlite3_finalize(j->tx.cache[i].st); /* returns the statement's last error, handled when it happened */
+    /* A statement still prepared keeps its connection (and its memory) alive: close for real. */
+    sqlite3 *conns[] = {j->tx.db, j->reader, j->checkpointer};
+    for (int i = 0; i < 3; i++) {
+        if (!conns[i])
+            continue;
+        sqlite3_stmt *left;
+        while ((left = sqlite3_next_stmt(conns[i], NULL)) != NULL) {
+            knoop_log_debug("journal.close", "finalizing a statement left open: %s", sqlite3_sql(left));
+            sqlite3_finalize(left);
+        }
+        if (sqlite3_close(conns[i]) != SQLITE_OK)
+            knoop_log_error("journal.close", "error=\"%s\"", sqlite3_errmsg(conns[i]));
+    }
+}
+
+/* Stops the threads that run (writer, checkpointer): they finish what they hold first. */
+static void stop_threads(knoop_journal_t *j, bool writer, bool checkpointer)
+{
+    pthread_mutex_lock(&j->lock);
+    j->stopping = true;
+    pthread_cond_broadcast(&j->wake_writer);
+    pthread_cond_broadcast(&j->wake_checkpointer);
+    pthread_mutex_unlock(&j->lock);
+    int rc;
+    if (writer && (rc = pthread_join(j->writer_thread, NULL)) != 0)
+        knoop_log_error("journal.close", "thread=writer error=\"%s\"", strerror(rc));
+    if (checkpointer && (rc = pthread_join(j->checkpointer_thread, NULL)) != 0)
+        knoop_log_error("journal.close", "thread=checkpointer error=\"%s\"", strerror(rc));
+}
+
+static void free_journal(knoop_journal_t *j)
+{
+    close_connections(j);
+    pthread_mutex_destroy(&j->lock);
+    pthread_cond_destroy(&j->wake_writer);
+    pthread_cond_destroy(&j->wake_checkpointer);
+    free(j->path);
+    free(j);
+}
+
+static void on_async_closed(uv_handle_t *h)
+{
+    free_journal(h->data);
 }
 
 int knoop_journal_open(const knoop_journal_options_t *opt, uv_loop_t *loop, void *loop_ctx, knoop_journal_t **out,
@@ -281,50 +447,44 @@ int knoop_journal_open(const knoop_journal_options_t *opt, uv_loop_t *loop, void
 {
     *out = NULL;
     knoop_journal_t *j = calloc(1, sizeof *j);
-    if (!j)
+    if (!j || !(j->path = strdup(opt->path))) {
+        free(j);
+        snprintf(errbuf, errlen, "out of memory");
         return -ENOMEM;
+    }
     j->opt = *opt;
-    j->path = strdup(opt->path);
     j->loop_ctx = loop_ctx;
-    pthread_mutex_init(&j->lock, NULL);
-    pthread_condattr_t cattr;
-    pthread_condattr_init(&cattr);
-    pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
-    pthread_cond_init(&j->wake_writer, &cattr);
-    pthread_condattr_destroy(&cattr);
-    pthread_cond_init(&j->wake_checkpointer, NULL);
-    int rc = open_db(j->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &j->tx.db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;"
-                     "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
-                     "PRAGMA foreign_keys=OFF;",
-                     errbuf, errlen);
-    if (rc == 0 && knoop_journal_migrate(j->tx.db, errbuf, errlen) != 0)
-        rc = -EINVAL;
+    int rc = init_sync(j, errbuf, errlen);
+    if (rc != 0) {
+        free(j->path);
+        free(j);
+        return rc;
+    }
+    rc = open_writer(j, errbuf, errlen);
     if (rc == 0)
         rc = open_db(j->path, SQLITE_OPEN_READWRITE, &j->reader, "PRAGMA query_only=1; PRAGMA cache_size=-32768;",
                      errbuf, errlen);
     if (rc == 0)
         rc = open_db(j->path, SQLITE_OPEN_READWRITE, &j->checkpointer, NULL, errbuf, errlen);
+    if (rc == 0 && (rc = uv_async_init(loop, &j->completed, on_completed)) != 0)
+        snprintf(errbuf, errlen, "journal wake-up handle: %s", uv_strerror(rc));
     if (rc != 0) {
-        sqlite3_close(j->tx.db);
-        sqlite3_close(j->reader);
-        free(j->path);
-        free(j);
+        free_journal(j);
         return rc;
     }
-    chmod(j->path, 0600);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(j->tx.db, "SELECT coalesce(max(seq), 0) FROM messages", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            j->tx.seq = (uint64_t)sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    atomic_store(&j->committed_seq, j->tx.seq);
-    sqlite3_wal_hook(j->tx.db, wal_hook, j);
-    uv_async_init(loop, &j->completed, on_completed);
     j->completed.data = j;
-    pthread_create(&j->writer_thread, NULL, writer_main, j);
-    pthread_create(&j->checkpointer_thread, NULL, checkpointer_main, j);
+    sqlite3_wal_hook(j->tx.db, wal_hook, j); /* returns the previous hook's argument, not a status */
+    bool writer = false;
+    if ((rc = pthread_create(&j->writer_thread, NULL, writer_main, j)) == 0) {
+        writer = true;
+        rc = pthread_create(&j->checkpointer_thread, NULL, checkpointer_main, j);
+    }
+    if (rc != 0) { /* the handle closes (and frees the journal) when the caller runs the loop */
+        snprintf(errbuf, errlen, "journal threads: %s", strerror(rc));
+        stop_threads(j, writer, false);
+        uv_close((uv_handle_t *)&j->completed, on_async_closed);
+        return -rc;
+    }
     *out = j;
     return 0;
 }
@@ -393,43 +553,17 @@ void knoop_journal_stats(knoop_journal_t *j, knoop_journal_stats_t *out)
     out->last_seq = knoop_journal_last_seq(j);
 }
 
-static void on_async_closed(uv_handle_t *h)
-{
-    knoop_journal_t *j = h->data;
-    for (int i = 0; i < JTX_CACHE_SLOTS; i++)
-        sqlite3_finalize(j->tx.cache[i].st);
-    /* A statement still prepared keeps its connection (and its memory) alive: close for real. */
-    sqlite3 *conns[] = {j->tx.db, j->reader, j->checkpointer};
-    for (int i = 0; i < 3; i++) {
-        sqlite3_stmt *left;
-        while ((left = sqlite3_next_stmt(conns[i], NULL)) != NULL) {
-            knoop_log_debug("journal.close", "finalizing a statement left open: %s", sqlite3_sql(left));
-            sqlite3_finalize(left);
-        }
-        sqlite3_close(conns[i]);
-    }
-    pthread_mutex_destroy(&j->lock);
-    pthread_cond_destroy(&j->wake_writer);
-    pthread_cond_destroy(&j->wake_checkpointer);
-    free(j->path);
-    free(j);
-}
-
 void knoop_journal_close(knoop_journal_t **journal)
 {
     if (!journal || !*journal)
         return;
     knoop_journal_t *j = *journal;
     *journal = NULL;
-    pthread_mutex_lock(&j->lock);
-    j->stopping = true;
-    pthread_cond_broadcast(&j->wake_writer);
-    pthread_cond_broadcast(&j->wake_checkpointer);
-    pthread_mutex_unlock(&j->lock);
-    pthread_join(j->writer_thread, NULL);
-    pthread_join(j->checkpointer_thread, NULL);
+    stop_threads(j, true, true);
     on_completed(&j->completed); /* whatever the last commit handed back */
     /* A final checkpoint so the next start opens a small WAL; TRUNCATE resets the file. */
-    sqlite3_wal_checkpoint_v2(j->tx.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    int rc = sqlite3_wal_checkpoint_v2(j->tx.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (rc != SQLITE_OK) /* everything is committed; the next start replays the WAL */
+        knoop_log_warn("journal.checkpoint", "at=close error=\"%s\"", sqlite3_errmsg(j->tx.db));
     uv_close((uv_handle_t *)&j->completed, on_async_closed);
 }

@@ -12,7 +12,18 @@ typedef struct knoop_jop knoop_jop_t;
 
 /* One unit of work for the writer. Modules embed it as the FIRST member of their own op struct.
  * apply runs on the writer thread inside the transaction (return 0 or a negative errno / SQLite error);
- * done runs on the loop thread once the transaction is durable (status 0) or failed, and owns the op from then. */
+ * done runs on the loop thread once the transaction is durable (status 0) or failed, and owns the op from then.
+ *
+ * A failed status is a negative errno that says what the caller can act on. When SQLite failed (BEGIN, a statement
+ * of apply that returned -EIO or a SQLite code, or COMMIT), the engine maps its result code:
+ *   SQLITE_FULL                 -> -ENOSPC   the disk (or the database's size limit) is full
+ *   SQLITE_IOERR_*              -> -EIO      the disk failed a read or write
+ *   SQLITE_READONLY_*           -> -EROFS    the database cannot be written (file, directory or mount read-only)
+ *   SQLITE_CORRUPT_*, NOTADB    -> -EUCLEAN  the database file is damaged
+ *   SQLITE_NOMEM                -> -ENOMEM
+ *   SQLITE_BUSY_*, SQLITE_LOCKED_* -> -EBUSY another connection holds the lock beyond the busy timeout
+ *   anything else               -> -EIO
+ * Any other negative errno an apply returns (-EINVAL: a row the op refused) reaches done unchanged. */
 struct knoop_jop {
     knoop_jop_t *next;
     int (*apply)(knoop_jtx_t *tx, knoop_jop_t *op);

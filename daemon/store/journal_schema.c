@@ -50,8 +50,14 @@ static const char *const migrations[] = {
     "CREATE TABLE route_state(kind INTEGER NOT NULL, scope TEXT NOT NULL, client_ref BLOB NOT NULL,"
     "  party TEXT NOT NULL, active INTEGER NOT NULL, former TEXT NOT NULL, updated_us INTEGER NOT NULL,"
     "  PRIMARY KEY(kind, scope, client_ref)) WITHOUT ROWID;",
+    /* 2: the expectations' look-ups in indexed time (store/expectations.c). The overdue check narrows to the open
+     * rows not alerted yet and past due; closing finds the oldest open row of (kind, trigger, the two parties), in id
+     * order, over open rows only. */
+    "CREATE INDEX expectations_overdue ON expectations(closed_seq, alerted, due);"
+    "CREATE INDEX expectations_owed ON expectations(kind, trigger_type, owed_by, owed_to) WHERE closed_seq IS NULL;",
 };
 #define MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+_Static_assert(MIGRATIONS == KNOOP_JOURNAL_SCHEMA_VERSION, "a new migration raises KNOOP_JOURNAL_SCHEMA_VERSION");
 
 static int exec(sqlite3 *db, const char *sql, char *errbuf, size_t errlen)
 {
