@@ -16,7 +16,7 @@ static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
 static int step_done(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
-    return rc == SQLITE_DONE ? 0 : knoop_sqlite_errno(rc);
+    return rc == SQLITE_DONE ? 0 : knoop_sql_errno(rc);
 }
 
 int knoop_store_expectation_open(knoop_jtx_t *tx, uint64_t seq, const knoop_store_expectation_t *e)
@@ -59,7 +59,7 @@ static int find_open(knoop_jtx_t *tx, const char *kind, const char *trigger_type
     int rc = sqlite3_step(st);
     *id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : knoop_sqlite_errno(rc);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : knoop_sql_errno(rc);
 }
 
 int knoop_store_expectation_close(knoop_jtx_t *tx, uint64_t seq, const char *kind, const char *trigger_type,
@@ -106,7 +106,7 @@ int knoop_store_expectations_overdue(knoop_journal_t *j, const char *today, knoo
                                 "ORDER BY due, id LIMIT ?2",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return knoop_sqlite_errno(rc);
+        return knoop_sql_errno(rc);
     sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
     int n = 0;
@@ -122,7 +122,7 @@ int knoop_store_expectations_overdue(knoop_journal_t *j, const char *today, knoo
         copy_text(e->expected, sizeof e->expected, st, 7);
         copy_text(e->due, sizeof e->due, st, 8);
     }
-    int err = (size_t)n < max && rc != SQLITE_DONE ? knoop_sqlite_errno(rc) : 0;
+    int err = (size_t)n < max && rc != SQLITE_DONE ? knoop_sql_errno(rc) : 0;
     sqlite3_finalize(st);
     return err ? err : n;
 }

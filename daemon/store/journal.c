@@ -2,6 +2,7 @@
  * The loop queues ops; the writer takes everything queued (up to batch_max) into one BEGIN IMMEDIATE..COMMIT,
  * so the batch grows by itself with the load; only after COMMIT returns are the ops handed back as durable. */
 #include "store/journal_sql.h"
+#include "store/sql_errno.h"
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
@@ -105,38 +106,14 @@ static int exec_simple(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
-int knoop_sqlite_errno(int rc)
-{
-    switch (rc & 0xff) { /* the primary code of an extended one */
-    case SQLITE_OK:
-    case SQLITE_ROW:
-    case SQLITE_DONE:
-        return 0;
-    case SQLITE_FULL:
-        return -ENOSPC;
-    case SQLITE_READONLY:
-        return -EROFS;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-        return -EUCLEAN;
-    case SQLITE_NOMEM:
-        return -ENOMEM;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return -EBUSY;
-    default: /* SQLITE_IOERR_* and the rest */
-        return -EIO;
-    }
-}
-
 /* What an op's done hears when apply did not return 0. The store files say -EIO for "a statement failed"; the
  * connection still holds why, so a full disk reaches the publisher as -ENOSPC rather than a bare I/O error. */
 static int apply_status(knoop_jtx_t *tx, int applied)
 {
     if (applied > 0)
-        return knoop_sqlite_errno(applied);
+        return knoop_sql_errno(applied);
     if (applied == -EIO) {
-        int why = knoop_sqlite_errno(sqlite3_extended_errcode(tx->db));
+        int why = knoop_sql_errno(sqlite3_extended_errcode(tx->db));
         if (why != 0)
             return why;
     }
@@ -178,14 +155,14 @@ static void commit_batch(knoop_journal_t *j, knoop_jop_t *head)
     for (knoop_jop_t *op = head; op; op = op->next) {
         uint64_t seq_op = tx->seq;
         rc = exec_simple(tx->db, "BEGIN IMMEDIATE");
-        op->status = rc == SQLITE_OK ? apply_status(tx, op->apply(tx, op)) : knoop_sqlite_errno(rc);
+        op->status = rc == SQLITE_OK ? apply_status(tx, op->apply(tx, op)) : knoop_sql_errno(rc);
         if (op->status == 0) {
             rc = exec_simple(tx->db, "COMMIT");
             if (rc == SQLITE_OK) {
                 atomic_store(&j->committed_seq, tx->seq);
                 continue;
             }
-            op->status = knoop_sqlite_errno(rc);
+            op->status = knoop_sql_errno(rc);
         }
         knoop_log_error("journal.op_failed", "status=%d error=\"%s\" sqlite=\"%s\"", op->status, strerror(-op->status),
                         sqlite3_errmsg(tx->db));
@@ -324,7 +301,7 @@ static int open_db(const char *path, int flags, sqlite3 **db, const char *pragma
         snprintf(errbuf, errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
         sqlite3_close(*db); /* a failed open still allocates a handle; closing it frees it, whatever it returns */
         *db = NULL;
-        return knoop_sqlite_errno(rc);
+        return knoop_sql_errno(rc);
     }
     return 0;
 }
@@ -364,7 +341,7 @@ static int open_writer(knoop_journal_t *j, char *errbuf, size_t errlen)
     }
     if (rc != SQLITE_OK) {
         snprintf(errbuf, errlen, "%s: reading the last seq: %s", j->path, sqlite3_errmsg(j->tx.db));
-        return rc == SQLITE_DONE ? -EIO : knoop_sqlite_errno(rc);
+        return rc == SQLITE_DONE ? -EIO : knoop_sql_errno(rc);
     }
     atomic_store(&j->committed_seq, j->tx.seq);
     if (chmod(j->path, 0600) != 0) {

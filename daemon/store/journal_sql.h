@@ -13,9 +13,8 @@ sqlite3 *knoop_jtx_db(knoop_jtx_t *tx);
 uint64_t knoop_jtx_next_seq(knoop_jtx_t *tx);       /* assigns the next message seq inside this transaction */
 uint64_t knoop_jtx_peek_seq(const knoop_jtx_t *tx); /* the seq next_seq would assign, without assigning it */
 
-/* A SQLite result code as the negative errno journal.h documents for done(status): 0 for SQLITE_OK, SQLITE_ROW and
- * SQLITE_DONE; -ENOSPC, -EIO, -EROFS, -EUCLEAN, -ENOMEM, -EBUSY, else -EIO. Extended codes are accepted. */
-int knoop_sqlite_errno(int rc);
+/* A SQLite result code as a negative errno: store/sql_errno.h (knoop_sql_errno). */
+#include "store/sql_errno.h"
 
 /* The read connection (loop thread only). */
 sqlite3 *knoop_journal_reader(knoop_journal_t *j);

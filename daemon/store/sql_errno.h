@@ -17,6 +17,9 @@ static inline int knoop_sql_errno(int rc)
         return -ENOSPC;
     case SQLITE_READONLY:
         return -EROFS;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return -EUCLEAN;
     case SQLITE_NOMEM:
         return -ENOMEM;
     case SQLITE_BUSY:

@@ -213,7 +213,7 @@ static void sqlite_codes_map_to_errno(void **state)
         {SQLITE_CONSTRAINT_UNIQUE, -EIO},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        assert_int_equal(knoop_sqlite_errno(map[i].sqlite), map[i].errnum);
+        assert_int_equal(knoop_sql_errno(map[i].sqlite), map[i].errnum);
 }
 
 static void newer_schema_is_refused(void **state)
