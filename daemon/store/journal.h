@@ -22,7 +22,10 @@ typedef struct knoop_jop knoop_jop_t;
  *   SQLITE_CORRUPT_*, NOTADB    -> -EUCLEAN  the database file is damaged
  *   SQLITE_NOMEM                -> -ENOMEM
  *   SQLITE_BUSY_*, SQLITE_LOCKED_* -> -EBUSY another connection holds the lock beyond the busy timeout
+ *   SQLITE_CONSTRAINT_*         -> -EEXIST   a row broke a uniqueness or other constraint
+ *   SQLITE_TOOBIG               -> -EMSGSIZE a value is larger than SQLite takes
  *   anything else               -> -EIO
+ * (store/sql_errno.h, the one mapping every store file uses.)
  * Any other negative errno an apply returns (-EINVAL: a row the op refused) reaches done unchanged. */
 struct knoop_jop {
     knoop_jop_t *next;

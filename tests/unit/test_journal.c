@@ -210,7 +210,8 @@ static void sqlite_codes_map_to_errno(void **state)
         {SQLITE_NOMEM, -ENOMEM},
         {SQLITE_BUSY_SNAPSHOT, -EBUSY},
         {SQLITE_LOCKED, -EBUSY},
-        {SQLITE_CONSTRAINT_UNIQUE, -EIO},
+        {SQLITE_CONSTRAINT_UNIQUE, -EEXIST},
+        {SQLITE_TOOBIG, -EMSGSIZE},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         assert_int_equal(knoop_sql_errno(map[i].sqlite), map[i].errnum);
