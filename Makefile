@@ -71,6 +71,8 @@ TOOL_LIBS_knoop-tail  := $(LIB_CLIENT) $(LIB_BASE)
 TOOL_LIBS_knoop-bench := $(LIB_CLIENT) $(LIB_BASE)
 TOOL_LIBS_knoop-files := $(LIB_ADAPT) $(LIB_CLIENT) $(LIB_BASE)
 TOOL_LIBS_knoop-xml   := $(LIB_ADAPT) $(LIB_BASE)
+TOOL_LIBS_knoop-floor := $(LIB_CLIENT) $(LIB_BASE)
+TOOL_LIBS_knoop-nats-bench := $(LIB_BASE)
 
 .PHONY: all build deps run check asan bench fuzz torture format clean
 .SECONDARY:
@@ -156,7 +158,11 @@ asan: deps
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run.sh build/asan
 
+# The bench also runs NATS JetStream as a peer (Debian's nats-server): installed here when missing (as root).
+BENCH_PACKAGES := nats-server
 bench: build
+	@command -v nats-server >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq $(BENCH_PACKAGES) >/dev/null; } || echo "bench: nats-server not installed; the peer is skipped"
 	tools/bench.sh $(BUILD)
 
 # The long fault runs: the crash loop (SIGKILL at random moments under load) and torn snapshots, at full length.

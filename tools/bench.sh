@@ -21,10 +21,37 @@ start_daemon() {  # $1: extra YAML (the network for the routing cases)
 stop_daemon() { kill "$pid"; wait "$pid"; pid=; }
 mkdir -p "$BUILD/bench"
 seconds=${KNOOP_BENCH_SECONDS:-3}
+# The floor: knoop-floor (tools/knoop-floor.c), the simplest broker with knoopd's durability promise, driven by the
+# same client and publish cases. Its figures are what every knoopd publish case is compared with ("x floor").
+mkdir -p "$tmp/floor"
+"$BUILD/knoop-floor" -e "tcp://127.0.0.1:$port" -d "$tmp/floor" 2>"$tmp/floor.log" &
+pid=$!
+sleep 0.3
+echo "== the floor: knoop-floor (ROUTER + one SQLite table, WAL, synchronous=FULL, group commit) =="
+"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -o "$BUILD/bench/floor.json" -c publish -s "$seconds" \
+  | sed -n '/^case/,$p' | grep -vE '^written|absolute target' | awk '{printf "%-20s %8s %6s %10s %9s %9s\n", $1, $2, $3, $4, $5, $6}' || true
+stop_daemon
+# The peer: NATS JetStream with file storage (Debian's nats-server), which acknowledges before fsync.
+peer_opt=()
+if command -v nats-server >/dev/null; then
+  natsport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  nats-server -js -sd "$tmp/nats" -a 127.0.0.1 -p "$natsport" >"$tmp/nats.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$natsport") 2>/dev/null && break; sleep 0.1; done
+  echo "== the peer: NATS JetStream $(nats-server --version | awk '{print $2}'), file storage, acks BEFORE fsync =="
+  "$BUILD/knoop-nats-bench" -a "127.0.0.1:$natsport" -s "$seconds" -o "$BUILD/bench/nats.json" | tail -n +2
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=   # nats-server exits non-zero on SIGTERM
+  peer_opt=(--peer "$BUILD/bench/nats.json")
+else
+  echo "== the peer: NATS JetStream: skipped: nats-server not installed (make bench installs it as root) =="
+  rm -f "$BUILD/bench/nats.json"
+fi
+echo "== knoopd =="
 # Plain publish: no network, routed by receiver. Then fan-out. Then the same daemon build with the whole demo network
 # (18 financiers, 8 members) for white-label dispatch of 10,000 clients; its ratio is to plain publish at the same W.
 start_daemon ""
-"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -o "$tmp/plain.json" -c publish,xml -s "$seconds"
+"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -o "$tmp/plain.json" -c publish,xml -s "$seconds" \
+  --floor "$BUILD/bench/floor.json" "${peer_opt[@]}"
 stop_daemon
 # Fan-out on a fresh daemon: 8 subscribers (distinct names) on one stream, each acking every delivery; live at W=64
 # (publish -> deliver latency) and draining what was published (deliveries/s).

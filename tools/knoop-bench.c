@@ -530,18 +530,48 @@ static const bench_case_t cases[] = {
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
+/* msgs/s of the case of that name in a knoop-bench / knoop-nats-bench JSON document; 0 when absent. */
+static double case_rate(json_t *doc, const char *name)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(doc, "cases"), i, c)
+    {
+        const char *n = json_string_value(json_object_get(c, "name"));
+        if (n && strcmp(n, name) == 0)
+            return json_number_value(json_object_get(c, "msgs_per_s"));
+    }
+    return 0;
+}
+
+typedef struct ratio_text {
+    char s[16];
+} ratio_text_t;
+
+static ratio_text_t fmt_ratio(double rate, double against)
+{
+    ratio_text_t t;
+    if (against > 0)
+        snprintf(t.s, sizeof t.s, "%.2f", rate / against);
+    else
+        snprintf(t.s, sizeof t.s, "-");
+    return t;
+}
+
 int main(int argc, char **argv)
 {
     const char *endpoint = "tcp://127.0.0.1:5570", *dir = ".", *out_path = "build/bench/latest.json";
     const char *groups = "publish", *baseline = NULL, *xml_path = "tools/bench-data/WMO301.xml";
+    const char *floor_path = NULL, *peer_path = NULL; /* same cases run against knoop-floor and NATS JetStream */
     double seconds = 3.0, ceiling_seconds = 2.0;
     static const struct option opts[] = {
         {"endpoint", required_argument, 0, 'e'}, {"dir", required_argument, 0, 'd'},
         {"out", required_argument, 0, 'o'},      {"seconds", required_argument, 0, 's'},
         {"cases", required_argument, 0, 'c'},    {"baseline", required_argument, 0, 'b'},
-        {"xml", required_argument, 0, 'x'},      {0, 0, 0, 0}};
+        {"xml", required_argument, 0, 'x'},      {"floor", required_argument, 0, 'F'},
+        {"peer", required_argument, 0, 'P'},     {0, 0, 0, 0}};
     int o;
-    while ((o = getopt_long(argc, argv, "e:d:o:s:c:b:x:", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "e:d:o:s:c:b:x:F:P:", opts, NULL)) != -1) {
         switch (o) {
         case 'e':
             endpoint = optarg;
@@ -564,9 +594,15 @@ int main(int argc, char **argv)
         case 'x':
             xml_path = optarg;
             break;
+        case 'F':
+            floor_path = optarg;
+            break;
+        case 'P':
+            peer_path = optarg;
+            break;
         default:
             fprintf(stderr, "usage: knoop-bench [-e ENDPOINT] [-d DIR for ceilings] [-o JSON] [-s SECONDS] "
-                            "[-c publish,xml,routing,fanout] [-x WMO301.xml]\n");
+                            "[-c publish,xml,routing,fanout] [-x WMO301.xml] [--floor JSON] [--peer JSON]\n");
             return 2;
         }
     }
@@ -624,6 +660,8 @@ int main(int argc, char **argv)
         }
         json_decref(prev);
     }
+    json_t *floor_doc = floor_path ? json_load_file(floor_path, 0, NULL) : NULL;
+    json_t *peer_doc = peer_path ? json_load_file(peer_path, 0, NULL) : NULL;
     char tag[8];
     snprintf(tag, sizeof tag, "%04x", (unsigned)(time(NULL) & 0xffff));
     int failures = 0;
@@ -655,19 +693,34 @@ int main(int argc, char **argv)
             ceiling = ceil[bc->payload == 1024 ? 0 : 1][bc->ceiling];
         }
         double ratio = ceiling > 0 ? r.msgs_per_s / ceiling : 0;
-        printf("%-20s %8zu %6d %10.0f %9.0f %9.0f %12.0f %7.2f %7.2f%s\n", bc->name, bc->payload, bc->window,
+        double floor_rate = case_rate(floor_doc, bc->name), peer_rate = case_rate(peer_doc, bc->name);
+        char vs[64] = "";
+        if (floor_rate > 0 || peer_rate > 0)
+            snprintf(vs, sizeof vs, "  x floor %s  x nats %s", fmt_ratio(r.msgs_per_s, floor_rate).s,
+                     fmt_ratio(r.msgs_per_s, peer_rate).s);
+        printf("%-20s %8zu %6d %10.0f %9.0f %9.0f %12.0f %7.2f %7.2f%s%s\n", bc->name, bc->payload, bc->window,
                r.msgs_per_s, r.p50_us, r.p99_us, ceiling, ratio, bc->target,
-               ratio >= bc->target ? "" : "  (below target)");
-        json_array_append_new(results,
-                              json_pack("{s:s, s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "name", bc->name,
-                                        "payload", (json_int_t)bc->payload, "window", bc->window, "msgs_per_s",
-                                        r.msgs_per_s, "p50_us", r.p50_us, "p99_us", r.p99_us, "ceiling_msgs_per_s",
-                                        ceiling, "ratio", ratio, "target", bc->target, "absolute_target_msgs_per_s",
-                                        bc->absolute_target, "accepted", (json_int_t)r.accepted));
+               ratio >= bc->target ? "" : "  (below target)", vs);
+        json_t *row =
+            json_pack("{s:s, s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "name", bc->name, "payload",
+                      (json_int_t)bc->payload, "window", bc->window, "msgs_per_s", r.msgs_per_s, "p50_us", r.p50_us,
+                      "p99_us", r.p99_us, "ceiling_msgs_per_s", ceiling, "ratio", ratio, "target", bc->target,
+                      "absolute_target_msgs_per_s", bc->absolute_target, "accepted", (json_int_t)r.accepted);
+        if (floor_rate > 0) {
+            json_object_set_new(row, "floor_msgs_per_s", json_real(floor_rate));
+            json_object_set_new(row, "ratio_to_floor", json_real(r.msgs_per_s / floor_rate));
+        }
+        if (peer_rate > 0) {
+            json_object_set_new(row, "nats_msgs_per_s", json_real(peer_rate));
+            json_object_set_new(row, "ratio_to_nats", json_real(r.msgs_per_s / peer_rate));
+        }
+        json_array_append_new(results, row);
         if (bc->absolute_target > 0)
             printf("%-20s absolute target %.0f msgs/s: %s\n", "", bc->absolute_target,
                    r.msgs_per_s >= bc->absolute_target ? "met" : "not met");
     }
+    json_decref(floor_doc);
+    json_decref(peer_doc);
     json_t *ceilings = json_object();
     for (int s = 0; s < 2; s++)
         for (int k = 0; k < 3; k++)
