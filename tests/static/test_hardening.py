@@ -7,7 +7,9 @@ import subprocess
 import sys
 
 BUILD = os.environ.get("KNOOP_BUILD") or os.path.join(os.path.dirname(__file__), "..", "..", "build")
-BINARIES = ["knoopd", "knoopctl", "knoop-send", "knoop-tail", "knoop-files", "knoop-xml", "knoop-bench"]
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# knoopd and every tool (tools/<name>.c -> BUILD/<name>)
+BINARIES = ["knoopd"] + sorted(f[:-2] for f in os.listdir(os.path.join(REPO, "tools")) if f.endswith(".c"))
 
 
 def readelf(flag, path):
