@@ -21,7 +21,7 @@ void knoop_handle_hello(knoop_broker_t *b, knoop_peer_t *p, Knoop__Hello *m)
     }
     if (!knoop_code_is_party(m->party)) {
         knoop_send_error(b, p, KNOOP__ERROR_CODE__INVALID_PARTY,
-                         "party '%.32s' is not a party code (CBS or UZOVI: "
+                         "party '%s' is not a party code (CBS or UZOVI: "
                          "4 digits, AGB: 8 digits)",
                          m->party);
         return;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/textfmt.h"
 #include "istd/istd.h"
 #include "istd/ledger.h"
 #include "legacy/expectations.h"
@@ -129,11 +130,11 @@ static void refuse_level1(knoop_facts_t *f, const knoop_istd_errors_t *errs, int
     if (first && first->line)
         snprintf(where, sizeof where, " at line %d", first->line);
     f->refused = KNOOP__ERROR_CODE__INVALID_FIELD;
-    snprintf(f->reason, sizeof f->reason,
-             "%s%s: %s (%zu error%s in all; a message "
-             "that fails level 1 gets no retour)",
-             parse ? "XML not accepted" : "XSD validation failed", where, first ? first->message : strerror(-rc),
-             errs->n, errs->n == 1 ? "" : "s");
+    knoop_textfmtf(f->reason, sizeof f->reason, KNOOP_TEXT_WIRE,
+                   "%s%s: %s (%zu error%s in all; a message "
+                   "that fails level 1 gets no retour)",
+                   parse ? "XML not accepted" : "XSD validation failed", where, first ? first->message : strerror(-rc),
+                   errs->n, errs->n == 1 ? "" : "s");
 }
 
 /* An envelope field the sender left empty takes the XML's value (a copy in buf); one it filled must agree. */
@@ -203,17 +204,17 @@ void knoop_xml_step(knoop_broker_t *b, const char *publisher, Knoop__Envelope *e
     /* The envelope may leave these to the XML; what it does say must agree with it. */
     const char *given_sender = env->sender, *given_receiver = env->receiver, *given_type = env->message_type;
     if (!same_or_fill(&env->sender, xml_sender, s->sender, sizeof s->sender))
-        snprintf(f->reason, sizeof f->reason, "envelope.sender %.16s differs from the XML's sender %s", given_sender,
-                 xml_sender);
+        knoop_textfmtf(f->reason, sizeof f->reason, KNOOP_TEXT_WIRE,
+                       "envelope.sender: %s differs from the XML's sender %s", given_sender, xml_sender);
     else if (!same_or_fill(&env->receiver, xml_receiver, s->receiver, sizeof s->receiver))
-        snprintf(f->reason, sizeof f->reason, "envelope.receiver %.16s differs from the XML's receiver %s",
-                 given_receiver, xml_receiver);
+        knoop_textfmtf(f->reason, sizeof f->reason, KNOOP_TEXT_WIRE,
+                       "envelope.receiver: %s differs from the XML's receiver %s", given_receiver, xml_receiver);
     else if (!same_or_fill(&env->message_type, t->name, s->message_type, sizeof s->message_type))
-        snprintf(f->reason, sizeof f->reason, "envelope.message_type %.32s differs from the XML's message %s",
-                 given_type, t->name);
+        knoop_textfmtf(f->reason, sizeof f->reason, KNOOP_TEXT_WIRE,
+                       "envelope.message_type: %s differs from the XML's message %s", given_type, t->name);
     else if (!same_or_fill(&env->identificatie, knoop_istd_msg_identificatie(s->msg), s->identificatie,
                            sizeof s->identificatie))
-        snprintf(f->reason, sizeof f->reason, "envelope.identificatie differs from the XML's Identificatie");
+        snprintf(f->reason, sizeof f->reason, "envelope.identificatie: differs from the XML's Identificatie");
     if (f->reason[0]) {
         f->refused = KNOOP__ERROR_CODE__INVALID_FIELD;
         return;
