@@ -334,5 +334,27 @@ def log_values_are_escaped_one_line_each():
         check(hello.count("\\\\") >= 1, "the backslash is escaped", hello)
 
 
+@test(timeout=30)
+def a_long_nack_reason_in_utf8_stays_readable():
+    """A nack reason of multi-byte characters longer than the broker keeps is cut between characters: the dead
+    letter it makes shows in `knoopctl dlq list` with valid text."""
+    with Daemon(settings={"redelivery_max_attempts": 1}) as d:
+        c = Client(d, "99990001")
+        c.subscribe("inbox.99990001", credit=4, start=pb.EARLIEST)
+        p = Client(d, "99990000")
+        acc = p.publish_ok(1, good_envelope(sender="99990000", receiver="99990001"))
+        dv = c.deliveries(1, 3)
+        check(dv and dv[0].seq == acc.seq, "delivery to nack", dv)
+        c.nack(dv[0].stream, dv[0].seq, reason="\u00f6" * 40)
+        rows = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not rows:
+            rows = d.table("dlq", "list")
+            time.sleep(0.05)
+        check_eq(len(rows), 1, "dead letters listed")
+        check(rows[0]["reason"] and set(rows[0]["reason"]) == {"\u00f6"}, "reason as listed", rows[0])
+        d.stop()
+
+
 if __name__ == "__main__":
     run()
