@@ -88,8 +88,9 @@ static void dead(knoop_broker_t *b, knoop_route_result_t *route, const char *fmt
     knoop_textfmt(reason, sizeof reason, KNOOP_TEXT_WIRE, NULL, fmt, ap);
     va_end(ap);
     streams_text(route, streams, sizeof streams);
-    snprintf(explain, sizeof explain, "dead-letter: %s (not appended to %s; the router said: %s)", reason, streams,
-             route->explain);
+    knoop_textfmtf(explain, sizeof explain, KNOOP_TEXT_WIRE,
+                   "dead-letter: %s (not appended to %s; the router said: %s)", reason, streams,
+                   route->explain); /* cut, if at all, between characters */
     knoop_log_warn("whitelabel.dead_letter", "streams=%s reason=%s", streams, reason);
     knoop_stream_t *dl = knoop_stream_get(b, "deadletters", true);
     route->nstreams = 0;
