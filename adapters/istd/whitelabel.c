@@ -132,7 +132,8 @@ static int rewrite_out(wl_out_t *w, xmlNode *parent, xmlNode *first)
                    (next->type == XML_COMMENT_NODE || next->type == XML_PI_NODE || next->type == XML_TEXT_NODE)) {
                 xmlNode *after = next->next;
                 if (next->type == XML_TEXT_NODE) {
-                    xmlTextMerge(n, next); /* frees next */
+                    if (!xmlTextMerge(n, next)) /* frees next; refuses two kinds of text: next is seen on its own */
+                        break;
                 } else {
                     xmlUnlinkNode(next);
                     xmlFreeNode(next);
