@@ -248,8 +248,8 @@ def dlq_retry_rewrites_like_publishing():
 
 @test(timeout=60)
 def refused_native_values_reach_the_sender_not_the_log():
-    """A native outcome report refused for its values: the Rejected reason names field and value for the sender;
-    the log line names the field only."""
+    """A native outcome report and an iWmo 315 refused for their values: the Rejected reason names field and value
+    for the sender; the log line names where only."""
     with start() as d:
         team = party(d, TEAM_HEERLEN)
         refer(team, BSN_A, "schuldhulpverlening")
@@ -263,12 +263,19 @@ def refused_native_values_reach_the_sender_not_the_log():
                             payload=rep.SerializeToString())
         check_eq(code_name(f.rejected.code), "INVALID_FIELD", "answer to the bad report")
         check("geheimgeluk" in f.rejected.reason, "the sender is told the value", f.rejected.reason)
+        # The same for an iWmo message refused at level 1: the XSD's message repeats the value to the sender only.
+        xml = L.set_tag(wmo315("WLX1", SCHULD, BSN_A), "Datum", "Geheimnaam")
+        f = m7.publish_wait(next(_refs), sender=SCHULD, content_type="application/xml; iwmo-3.2; WMO315",
+                            payload=xml.encode())
+        check_eq(code_name(f.rejected.code), "INVALID_FIELD", "answer to the bad 315")
+        check("Geheimnaam" in f.rejected.reason, "the sender is told the value", f.rejected.reason)
         time.sleep(0.2)
         d.stop()
         log = d.log()
         check("event=publish.rejected" in log and "OutcomeReport.values[0].indicator" in log,
               "the log names the field", log[-1500:])
-        check("geheimgeluk" not in log, "the log holds a payload value")
+        check("geheimgeluk" not in log and "Geheimnaam" not in log, "the log holds a payload value")
+        check("XSD validation failed" in log, "the log says where the 315 failed", log[-1500:])
 
 
 if __name__ == "__main__":
