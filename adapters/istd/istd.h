@@ -188,5 +188,13 @@ int knoop_istd_declaratie_antwoord(const knoop_istd_schemas_t *s, const knoop_is
  * `from` set to `to`. Member -> cooperative on the way to a white-label financier, and the reverse for
  * what comes back. *out owned by the caller; *n (may be NULL) = fields rewritten. 0, -EINVAL, -ENOMEM. */
 int knoop_istd_whitelabel(const xmlDoc *doc, const char *from, const char *to, xmlDoc **out, size_t *n);
+/* The outbound rewrite towards a white-label financier: a copy of doc without comments and processing instructions,
+ * in which every code of members[0..n_members) (AGB codes) in a provider-code field or in free text (Commentaar,
+ * ReferentieAanbieder) is replaced by `to`, also inside a longer text. A member code anywhere else (another element's
+ * text, an attribute, a namespace) cannot be rewritten without changing what the field says: -EPERM, with where it
+ * stands in *where ("element Naam"). *out owned by the caller; *n (may be NULL) = codes replaced. 0, -EINVAL
+ * (a code that is not an AGB code), -EPERM, -ENOMEM. */
+int knoop_istd_whitelabel_out(const xmlDoc *doc, const char *const *members, size_t n_members, const char *to,
+                              xmlDoc **out, size_t *n, char *where, size_t wherelen);
 
 #endif

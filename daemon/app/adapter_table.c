@@ -6,6 +6,6 @@
 
 const knoop_adapter_t knoop_adapter_table[] = {
     /* iWmo 3.2 / iJw 3.2 XML: level 1 and 2, ledger, retour, white label (legacy/xml_ingest.c) */
-    {"istd", knoop_xml_is_istd, knoop_xml_step, knoop_xml_finish, knoop_xml_release},
-    {NULL, NULL, NULL, NULL, NULL},
+    {"istd", knoop_xml_is_istd, knoop_xml_step, knoop_xml_finish, knoop_xml_release, knoop_xml_whitelabel},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
 };

@@ -42,3 +42,24 @@ bool knoop_bsn_is_valid(const char *s)
     /* 000000000 passes the arithmetic but is not a citizen number. */
     return sum % 11 == 0 && strcmp(s, "000000000") != 0;
 }
+
+long knoop_agb_find(const char *s, size_t len, const char *const *codes, size_t n, size_t *which)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            run = 0;
+            continue;
+        }
+        if (++run < 8)
+            continue;
+        const char *w = s + i - 7; /* every 8-digit window of a digit run: "1999900012" holds 99990001 */
+        for (size_t k = 0; k < n; k++)
+            if (memcmp(w, codes[k], 8) == 0) {
+                if (which)
+                    *which = k;
+                return (long)(i - 7);
+            }
+    }
+    return -1;
+}

@@ -11,4 +11,7 @@ bool knoop_code_is_uzovi(const char *s);            /* care office / insurer, 4 
 bool knoop_code_is_agb(const char *s);              /* provider, 8 digits */
 bool knoop_code_is_party(const char *s);            /* any of the above */
 bool knoop_bsn_is_valid(const char *s);             /* 9 digits and the elfproef */
+/* Where the first of n AGB codes (each 8 digits) occurs in s[0..len), also inside a longer digit run: its offset, or
+ * -1; *which (may be NULL) says which code. One pass; the white-label rewrite and its last check use it. */
+long knoop_agb_find(const char *s, size_t len, const char *const *codes, size_t n, size_t *which);
 #endif

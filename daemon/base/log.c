@@ -1,6 +1,8 @@
 /* log.c — writes one line per event: `ts=... level=... event=... key=value...` to stderr, one write(2) per
- * line so lines from the writer thread and the loop thread never interleave. */
+ * line so lines from the writer thread and the loop thread never interleave. The values are formatted by
+ * base/textfmt.c in log mode: escaped and quoted there, so no value can end the line or forge a key. */
 #include "base/log.h"
+#include "base/textfmt.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,7 +39,7 @@ void knoop_log(knoop_log_level_t level, const char *event, const char *fmt, ...)
 {
     if (level > log_threshold)
         return;
-    char line[1024];
+    char line[4096];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
@@ -49,10 +51,13 @@ void knoop_log(knoop_log_level_t level, const char *event, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    bool truncated = false;
+    size_t len = (size_t)n + knoop_textfmt(line + n, sizeof line - (size_t)n - 16, KNOOP_TEXT_LOG, &truncated, fmt, ap);
     va_end(ap);
-    size_t len =
-        (size_t)n + (m < 0 ? 0 : ((size_t)m < sizeof line - (size_t)n - 1 ? (size_t)m : sizeof line - (size_t)n - 2));
+    if (truncated) {
+        memcpy(line + len, " truncated=1", 12);
+        len += 12;
+    }
     line[len++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, len);
     (void)w;

@@ -14,7 +14,9 @@ void knoop_log_set_level(knoop_log_level_t level);
 int knoop_log_level_parse(const char *name, knoop_log_level_t *out); /* "error".."debug" */
 const char *knoop_log_level_name(knoop_log_level_t level);
 
-/* event is a short dotted name ("journal.open"); fmt adds key=value pairs ("seq=%llu party=%s"). */
+/* event is a short dotted name ("journal.open"); fmt adds key=value pairs ("seq=%llu party=%s stream=%s"). Every %s
+ * value is escaped and, where needed, quoted by the module (base/textfmt.h): write `key=%s` (or `key=\"%s\"`) and
+ * pass the value as it is, client-supplied or not; a run of nine or more digits in a value is withheld. */
 void knoop_log(knoop_log_level_t level, const char *event, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #define knoop_log_error(ev, ...) knoop_log(KNOOP_LOG_ERROR, ev, __VA_ARGS__)

@@ -1,6 +1,6 @@
 /* control_dlq.c — the operator's dead-letter commands: list, show, retry, discard. A delivery dead letter is retried
  * by handing its seq back to its group; a routing dead letter by routing the stored envelope again with the running
- * configuration. Every action changes the row's state and writes an audit row in the same transaction. The rows are
+ * configuration, through the same white-label step as publishing (ingest/whitelabel.h: rewrite and last check). Every action changes the row's state and writes an audit row in the same transaction. The rows are
  * read and moved by store/dlq.h, the message behind one by store/decisions.h. */
 #include <errno.h>
 #include <stddef.h>
@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "route/route.h"
 #include "ingest/route_step.h"
+#include "ingest/whitelabel.h"
 #include "base/clock.h"
 #include "deliver/delivery.h"
 #include "deliver/streams.h"
@@ -258,9 +259,16 @@ static int prepare_routing(knoop_broker_t *b, dlq_op_t *d, char *why, size_t why
     const uint8_t *client_ref = env->client_ref.len == 32 ? env->client_ref.data : NULL;
     Knoop__ErrorCode code = knoop_route_message(b, env, client_ref, &route, reason, sizeof reason);
     int rc = 0;
+    bool routed = code == KNOOP__ERROR_CODE__OK && !route.dead_letter;
+    knoop_wl_out_t wl = {0}; /* the same white-label step as publishing: rewrite, last check */
+    if (routed)
+        knoop_whitelabel_out(b, env, &route, &wl);
     if (code != KNOOP__ERROR_CODE__OK) {
         snprintf(why, whylen, "refused: %s", reason);
         rc = -EINVAL;
+    } else if (routed && route.dead_letter) {
+        snprintf(why, whylen, "still not deliverable: %s", route.reason);
+        rc = -EAGAIN;
     } else if (route.dead_letter) {
         snprintf(why, whylen, "still no route: %s", route.reason);
         rc = -EAGAIN;
@@ -276,9 +284,16 @@ static int prepare_routing(knoop_broker_t *b, dlq_op_t *d, char *why, size_t why
         d->route_row = route.row;
         knoop_stream_t *dl = knoop_stream_get(b, "deadletters", false);
         d->deadletters_id = dl ? dl->id : 0;
-        if (route.sender_as_seen[0]) { /* white label: receivers see the cooperative */
+        if (route.sender_as_seen[0] ||
+            wl.payload) { /* white label: receivers see the cooperative, in the payload too */
             char *saved = env->sender;
-            env->sender = route.sender_as_seen;
+            ProtobufCBinaryData saved_payload = env->payload;
+            if (route.sender_as_seen[0])
+                env->sender = route.sender_as_seen;
+            if (wl.payload) {
+                env->payload.data = wl.payload;
+                env->payload.len = wl.payload_len;
+            }
             d->envelope_len = knoop__envelope__get_packed_size(env);
             d->envelope = malloc(d->envelope_len ? d->envelope_len : 1);
             if (d->envelope)
@@ -288,6 +303,7 @@ static int prepare_routing(knoop_broker_t *b, dlq_op_t *d, char *why, size_t why
                 rc = -ENOMEM;
             }
             env->sender = saved;
+            env->payload = saved_payload; /* the unpacked envelope frees its own */
         }
         char streams[256] = "";
         for (int i = 0; i < route.nstreams; i++)
@@ -296,6 +312,7 @@ static int prepare_routing(knoop_broker_t *b, dlq_op_t *d, char *why, size_t why
         snprintf(d->detail + strlen(d->detail), sizeof d->detail - strlen(d->detail), " routed_to=%s", streams);
         snprintf(why, whylen, "routed to %s", streams);
     }
+    free(wl.payload);
     knoop__envelope__free_unpacked(env, NULL);
     return rc;
 }

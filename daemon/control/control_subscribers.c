@@ -81,7 +81,9 @@ json_t *knoop_cmd_subscriber_rewind(knoop_broker_t *b, int argc, const char *con
     snprintf(detail, sizeof detail, "stream=%s subscriber=%s from_cursor=%" PRIu64 " to_cursor=%" PRIu64 "%s%s", stream,
              name, before, first - 1, to ? " to=" : "", to ? to : "");
     (void)knoop_audit_submit(b, "subscriber rewind", detail); /* logs its own failure */
-    knoop_log_info("subscriber.rewind", "%s actor=\"%s\"", detail, b->control_actor);
+    knoop_log_info("subscriber.rewind",
+                   "stream=%s subscriber=%s from_cursor=%" PRIu64 " to_cursor=%" PRIu64 " to=%s actor=%s", stream, name,
+                   before, first - 1, to ? to : "", b->control_actor); /* each value escaped by the log */
     return json_pack("{s:s, s:s, s:I, s:I}", "stream", stream, "subscriber", name, "cursor_before", (json_int_t)before,
                      "cursor", (json_int_t)(first - 1));
 }

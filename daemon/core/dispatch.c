@@ -2,6 +2,7 @@
  * POLLIN, and re-check after every loop iteration since sends can swallow the edge. Each frame goes to its row of
  * the frame-handler table app/ put in the context (b->frame_handlers); core knows no handler by name but Heartbeat. */
 #include "core/dispatch.h"
+#include "core/frame_text.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <zmq.h>
@@ -87,11 +88,10 @@ static void handle_message(knoop_broker_t *b, knoop_peer_t *p, const uint8_t *da
                          "frame has no known body (case %d); this broker "
                          "speaks protocol %d",
                          (int)f->body_case, KNOOP_PROTOCOL_VERSION);
+    } else if (knoop_frame_text_refused(b, p, f, data, len)) {
+        /* answered: a string field that is not UTF-8 text (core/frame_text.c) */
     } else if (h->needs_hello && p->party[0] == '\0') {
-        if (f->body_case == KNOOP__FRAME__BODY_PUBLISH)
-            knoop_send_rejected(b, p, f->publish->ref, KNOOP__ERROR_CODE__NO_HELLO, "send Hello first");
-        else
-            knoop_send_error(b, p, KNOOP__ERROR_CODE__NO_HELLO, "%s before Hello: send Hello first", h->name);
+        knoop_send_no_hello(b, p, f, h->name);
     } else {
         h->fn(b, p, f);
     }

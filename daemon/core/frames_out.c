@@ -1,5 +1,7 @@
 /* frames_out.c — everything knoopd sends goes through here: a routing-id frame then one packed knoop.Frame.
- * Deliver frames are assembled by hand from the stored envelope bytes, so delivery never unpacks a payload. */
+ * Deliver frames are assembled by hand from the stored envelope bytes, so delivery never unpacks a payload.
+ * Reasons are formatted by base/textfmt.c in wire mode: valid UTF-8 whatever the client sent, and no value that
+ * could be a BSN repeated; Error.stream is the stream as the client named it, whole, unless it could hold a BSN. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include "core/broker.h"
 #include "base/log.h"
 #include "core/frames.h"
+#include "base/textfmt.h"
 
 static int send_raw(knoop_broker_t *b, knoop_peer_t *p, const void *data, size_t len)
 {
@@ -37,19 +40,29 @@ int knoop_send_frame(knoop_broker_t *b, knoop_peer_t *p, const Knoop__Frame *f)
     return rc;
 }
 
+/* A reason for the wire (textfmt.h, wire mode). */
+static void reason_v(char *out, size_t cap, const char *fmt, va_list ap)
+{
+    knoop_textfmt(out, cap, KNOOP_TEXT_WIRE, NULL, fmt, ap);
+}
+
+/* Error.stream: the name as the client sent it, whole, or left out when it is not UTF-8 or could hold a BSN. */
+static bool stream_echoable(const char *stream)
+{
+    size_t n = stream ? strlen(stream) : 0;
+    return n > 0 && knoop_utf8_valid(stream, n) && !knoop_text_may_hold_bsn(stream, n);
+}
+
 static int send_error_v(knoop_broker_t *b, knoop_peer_t *p, Knoop__ErrorCode code, const char *stream, const char *fmt,
                         va_list ap)
 {
     char reason[512];
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    reason_v(reason, sizeof reason, fmt, ap);
     Knoop__Error e = KNOOP__ERROR__INIT;
     e.code = code;
     e.reason = reason;
-    char stream_copy[64];
-    if (stream) { /* a stream name as the client sent it: bounded, it may be invalid */
-        snprintf(stream_copy, sizeof stream_copy, "%s", stream);
-        e.stream = stream_copy;
-    }
+    if (stream_echoable(stream))
+        e.stream = (char *)stream;
     Knoop__Frame f = KNOOP__FRAME__INIT;
     f.body_case = KNOOP__FRAME__BODY_ERROR;
     f.error = &e;
@@ -80,7 +93,7 @@ int knoop_send_rejected(knoop_broker_t *b, knoop_peer_t *p, uint64_t ref, Knoop_
     char reason[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    reason_v(reason, sizeof reason, fmt, ap);
     va_end(ap);
     Knoop__Rejected r = KNOOP__REJECTED__INIT;
     r.ref = ref;
@@ -91,6 +104,32 @@ int knoop_send_rejected(knoop_broker_t *b, knoop_peer_t *p, uint64_t ref, Knoop_
     f.rejected = &r;
     b->stats.rejected++;
     return knoop_send_frame(b, p, &f);
+}
+
+const char *knoop_frame_stream(const Knoop__Frame *f)
+{
+    switch (f->body_case) {
+    case KNOOP__FRAME__BODY_SUBSCRIBE:
+        return f->subscribe->stream;
+    case KNOOP__FRAME__BODY_UNSUBSCRIBE:
+        return f->unsubscribe->stream;
+    case KNOOP__FRAME__BODY_CREDIT:
+        return f->credit->stream;
+    case KNOOP__FRAME__BODY_ACK:
+        return f->ack->stream;
+    case KNOOP__FRAME__BODY_NACK:
+        return f->nack->stream;
+    default:
+        return NULL;
+    }
+}
+
+int knoop_send_no_hello(knoop_broker_t *b, knoop_peer_t *p, const Knoop__Frame *f, const char *frame_name)
+{
+    if (f->body_case == KNOOP__FRAME__BODY_PUBLISH)
+        return knoop_send_rejected(b, p, f->publish->ref, KNOOP__ERROR_CODE__NO_HELLO, "send Hello first");
+    return knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__NO_HELLO, knoop_frame_stream(f),
+                                   "%s before Hello: send Hello first", frame_name);
 }
 
 /* Protocol Buffers wire format, the little we need to write by hand. */

@@ -2,6 +2,7 @@
  * for settling and returning an entry. The cursor only moves over a settled prefix, so an ack out of order waits in
  * the ring until everything below it is settled too. */
 #include "deliver/inflight.h"
+#include "base/textfmt.h"
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -97,7 +98,10 @@ bool knoop_ring_return(knoop_group_t *g, knoop_inflight_t *e, uint64_t max_attem
     if (e->member)
         e->member->in_flight--;
     e->member = NULL;
-    snprintf(e->reason, sizeof e->reason, "%s", why);
+    /* kept to the buffer between characters: a cut one would make the dead letter's row unreadable as JSON */
+    size_t n = knoop_utf8_whole(why, strnlen(why, sizeof e->reason - 1));
+    memcpy(e->reason, why, n);
+    e->reason[n] = '\0';
     if (e->attempt - e->attempt_floor >= max_attempts) {
         e->state = INFLIGHT_ACKED;
         return true;

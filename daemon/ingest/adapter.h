@@ -10,7 +10,10 @@
  *            the client reference (keyed BSN hash), whether the message is delivered or only journaled for the record
  *   finish   after routing, with the op built: the payload as the receivers see it (white label), companion messages
  *            (the retour knoopd sends back) and extra rows written in the same transaction (ledger, expectations)
- *   release  after the commit (or its failure): undo what finish did to memory if the rows were not stored; free */
+ *   release  after the commit (or its failure): undo what finish did to memory if the rows were not stored; free
+ *   whitelabel  the payload as a white-label financier may see it (ingest/whitelabel.c calls it on every outbound path:
+ *            publish and `dlq retry`): member codes replaced by the cooperative's where the format allows, or a refusal
+ *            that makes the message a dead letter */
 #ifndef KNOOP_INGEST_ADAPTER_H
 #define KNOOP_INGEST_ADAPTER_H
 #include <stdbool.h>
@@ -47,6 +50,11 @@ typedef struct knoop_adapter {
                    struct knoop_msg_op *m);
     /* stored: the op committed and wrote its rows (not a duplicate, not refused by the journal). Frees f->state. */
     void (*release)(knoop_broker_t *b, knoop_facts_t *f, bool stored);
+    /* payload -> *out (malloc'd, *out_len bytes) with every code of members[0..n) (AGB codes) replaced by `to` or the
+     * payload's own format rid of it; 0, or a negative errno with why (no member code, no payload value in it).
+     * NULL: the adapter's payloads are checked as they are. */
+    int (*whitelabel)(knoop_broker_t *b, const uint8_t *payload, size_t len, const char *const *members, size_t n,
+                      const char *to, uint8_t **out, size_t *out_len, char *why, size_t whylen);
 } knoop_adapter_t;
 
 /* The table of app/adapter_table.c (the last row has name NULL); start-up sets b->adapters to it. */

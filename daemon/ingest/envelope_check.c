@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "base/codes.h"
+#include "base/textfmt.h"
 #include "route/access.h"
 
 typedef struct check_ctx {
@@ -91,11 +92,11 @@ static const char *v_receiver(const Knoop__Envelope *e)
 static const envelope_rule_t rules[] = {
     {has_sender, KNOOP__ERROR_CODE__MISSING_FIELD, "envelope.sender is required", NULL},
     {sender_shape, KNOOP__ERROR_CODE__INVALID_PARTY,
-     "envelope.sender '%.32s' is not a party code (CBS/UZOVI 4 digits, AGB 8 digits)", v_sender},
+     "envelope.sender '%s' is not a party code (CBS/UZOVI 4 digits, AGB 8 digits)", v_sender},
     {sender_is_publisher, KNOOP__ERROR_CODE__NOT_AUTHORISED,
-     "envelope.sender '%.32s' is not the party of this connection: publish only as yourself", v_sender},
+     "envelope.sender '%s' is not the party of this connection: publish only as yourself", v_sender},
     {receiver_shape, KNOOP__ERROR_CODE__INVALID_PARTY,
-     "envelope.receiver '%.32s' is not a party code (CBS/UZOVI 4 digits, AGB 8 digits)", v_receiver},
+     "envelope.receiver '%s' is not a party code (CBS/UZOVI 4 digits, AGB 8 digits)", v_receiver},
     {receiver_known, KNOOP__ERROR_CODE__INVALID_PARTY, "envelope.receiver %s is not in this broker's network",
      v_receiver},
     {has_kind, KNOOP__ERROR_CODE__MISSING_FIELD, "envelope.kind is required", NULL},
@@ -119,8 +120,8 @@ Knoop__ErrorCode knoop_envelope_check(const knoop_broker_t *b, const char *publi
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         if (rules[i].ok(&c))
             continue;
-        if (rules[i].value)
-            snprintf(reason, len, rules[i].reason, rules[i].value(env));
+        if (rules[i].value) /* wire mode: a value that could be a BSN is withheld, the text stays UTF-8 */
+            knoop_textfmtf(reason, len, KNOOP_TEXT_WIRE, rules[i].reason, rules[i].value(env));
         else
             snprintf(reason, len, "%s", rules[i].reason);
         return rules[i].code;

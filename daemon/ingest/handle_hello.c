@@ -6,6 +6,7 @@
 #include "core/broker.h"
 #include "base/codes.h"
 #include "base/log.h"
+#include "base/textfmt.h"
 #include "route/access.h"
 #include "ingest/handlers.h"
 #include "core/frames.h"
@@ -21,7 +22,7 @@ void knoop_handle_hello(knoop_broker_t *b, knoop_peer_t *p, Knoop__Hello *m)
     }
     if (!knoop_code_is_party(m->party)) {
         knoop_send_error(b, p, KNOOP__ERROR_CODE__INVALID_PARTY,
-                         "party '%.32s' is not a party code (CBS or UZOVI: "
+                         "party '%s' is not a party code (CBS or UZOVI: "
                          "4 digits, AGB: 8 digits)",
                          m->party);
         return;
@@ -38,7 +39,10 @@ void knoop_handle_hello(knoop_broker_t *b, knoop_peer_t *p, Knoop__Hello *m)
         return;
     }
     snprintf(p->party, sizeof p->party, "%s", m->party);
-    snprintf(p->client_name, sizeof p->client_name, "%s", m->client_name);
+    /* kept to the buffer, cut between characters (a name is UTF-8 text: core/frame_text.c) */
+    size_t name_len = knoop_utf8_whole(m->client_name, strnlen(m->client_name, sizeof p->client_name - 1));
+    memcpy(p->client_name, m->client_name, name_len);
+    p->client_name[name_len] = '\0';
     if (!p->session[0]) {
         uint8_t raw[16];
         randombytes_buf(raw, sizeof raw);

@@ -14,6 +14,12 @@ void knoop_handle_publish(knoop_broker_t *b, knoop_peer_t *p, Knoop__Publish *m)
                             "again after it restarts");
         return;
     }
+    if (m->ref == 0) { /* 0 is proto3's "not set": the answer could not be told from another unset one */
+        knoop_send_rejected(b, p, 0, KNOOP__ERROR_CODE__MISSING_FIELD,
+                            "publish.ref is required: a number other than 0, chosen by the client, that the answer "
+                            "carries back");
+        return;
+    }
     if (!m->envelope) {
         knoop_send_rejected(b, p, m->ref, KNOOP__ERROR_CODE__MISSING_FIELD, "publish.envelope is required");
         return;

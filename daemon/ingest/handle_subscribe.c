@@ -40,22 +40,22 @@ void knoop_handle_subscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Subscribe
         return;
     }
     if (!knoop_may_read(b, p->party, m->stream)) {
-        knoop_log_warn("subscribe.refused", "party=%s stream=%.64s", p->party, m->stream);
-        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__NOT_AUTHORISED, m->stream,
-                                "party %s may not read stream '%.64s'", p->party, m->stream);
+        knoop_log_warn("subscribe.refused", "party=%s stream=%s", p->party, m->stream);
+        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__NOT_AUTHORISED, m->stream, "party %s may not read stream '%s'",
+                                p->party, m->stream);
         return;
     }
     if (knoop_sub_for(p, m->stream)) {
         knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__INVALID_FIELD, m->stream,
-                                "already subscribed to '%.64s' on this connection; "
+                                "already subscribed to '%s' on this connection; "
                                 "Unsubscribe first",
                                 m->stream);
         return;
     }
     knoop_stream_t *s = knoop_stream_get(b, m->stream, true);
     if (!s) {
-        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, m->stream,
-                                "'%.64s' is not a valid stream name", m->stream);
+        knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__UNKNOWN_STREAM, m->stream, "'%s' is not a valid stream name",
+                                m->stream);
         return;
     }
     /* Without a name the subscription is ephemeral: its cursor is never stored. */

@@ -42,7 +42,9 @@ static int apply_message(knoop_jtx_t *tx, knoop_jop_t *op)
         if (rc < 0)
             return rc;
         if (rc == 1) {
-            bool same = same_payload(found.envelope, found.envelope_len, m->source, m->source_len);
+            /* against the envelope as journaled (a white-label payload is stored rewritten, and rewriting the same
+             * published payload gives the same bytes): a retry stays a retry */
+            bool same = same_payload(found.envelope, found.envelope_len, m->blob, m->blob_len);
             free(found.envelope);
             if (!same) {
                 m->reused = true; /* the same message again is a retry, left to deduplication below */

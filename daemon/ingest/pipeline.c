@@ -6,8 +6,10 @@
  *   3. client         the adapter's client reference, or the envelope's client_bsn pseudonymised (and wiped)
  *   4. route          the router's plan resolved to streams (route_step.c); a message the adapter marks undelivered
  *                     (refused at iWmo level 2) is journaled for the record and routed to nobody
- *   5. finish         the adapter's payload rewrite (white label), companion messages and extra rows onto the op
- *   6. journal        message_op.c: one transaction holds the message, its stream entries, the route-state row, the
+ *   5. white label    towards a white-label financier: the payload rewritten and the last check (whitelabel.c); a
+ *                     failure makes the message a dead letter, never sends the original
+ *   6. finish         the adapter's companion messages and extra rows onto the op
+ *   7. journal        message_op.c: one transaction holds the message, its stream entries, the route-state row, the
  *                     extras and the companions; the publisher is answered after the commit
  *
  * The pipeline works on a shallow copy of the published envelope, so an adapter may point fields at its own memory
@@ -24,6 +26,7 @@
 #include "ingest/envelope_check.h"
 #include "ingest/message_op.h"
 #include "ingest/route_step.h"
+#include "ingest/whitelabel.h"
 
 const knoop_adapter_t *knoop_adapter_find(const knoop_adapter_t *table, const char *content_type)
 {
@@ -37,8 +40,20 @@ static void again(knoop_broker_t *b, knoop_msg_op_t *first);
 
 static void refuse(knoop_broker_t *b, knoop_peer_t *p, uint64_t ref, Knoop__ErrorCode code, const char *reason)
 {
-    knoop_log_info("publish.rejected", "party=%s ref=%llu code=%d reason=\"%s\"", p->party, (unsigned long long)ref,
+    knoop_log_info("publish.rejected", "party=%s ref=%llu code=%d reason=%s", p->party, (unsigned long long)ref,
                    (int)code, reason);
+    knoop_send_rejected(b, p, ref, code, "%s", reason);
+}
+
+/* A refusal whose reason comes from the payload (the adapter's level 1, a native message's checks): the sender gets
+ * the whole reason, the log only its part before ": ", which names the message and field and never a value (the
+ * payload is never logged; see route/domain_check.c). */
+static void refuse_payload(knoop_broker_t *b, knoop_peer_t *p, uint64_t ref, Knoop__ErrorCode code, const char *reason)
+{
+    const char *colon = strstr(reason, ": ");
+    int where = colon ? (int)(colon - reason) : (int)strlen(reason);
+    knoop_log_info("publish.rejected", "party=%s ref=%llu code=%d field=%.*s details=not_logged", p->party,
+                   (unsigned long long)ref, (int)code, where, reason);
     knoop_send_rejected(b, p, ref, code, "%s", reason);
 }
 
@@ -65,7 +80,7 @@ static void run(knoop_broker_t *b, knoop_peer_t *p, uint64_t ref, Knoop__Envelop
         f->identity_reused = identity_reused;
         a->step(b, p->party, env, f);
         if (f->refused != KNOOP__ERROR_CODE__OK) {
-            refuse(b, p, ref, f->refused, f->reason);
+            refuse_payload(b, p, ref, f->refused, f->reason);
             drop_facts(b, a, f);
             return;
         }
@@ -90,14 +105,17 @@ static void run(knoop_broker_t *b, knoop_peer_t *p, uint64_t ref, Knoop__Envelop
         knoop_route_to(b, NULL, f->explain, &route);
     } else {
         code = knoop_route_message(b, env, has_client ? client_ref : NULL, &route, reason, sizeof reason);
-        if (code != KNOOP__ERROR_CODE__OK) {
-            refuse(b, p, ref, code, reason);
+        if (code != KNOOP__ERROR_CODE__OK) { /* INVALID_FIELD: the native payload's checks (route/domain_check.c) */
+            (code == KNOOP__ERROR_CODE__INVALID_FIELD ? refuse_payload : refuse)(b, p, ref, code, reason);
             drop_facts(b, a, f);
             return;
         }
     }
+    knoop_wl_out_t wl; /* the payload as a white-label financier sees it (or the route became a dead letter) */
+    knoop_whitelabel_out(b, env, &route, &wl);
     knoop_msg_op_t *m = knoop_message_new(b, p, ref, env, has_client ? client_ref : NULL, &route, NULL, NULL);
     if (!m) {
+        free(wl.payload);
         refuse(b, p, ref, KNOOP__ERROR_CODE__INTERNAL, "out of memory; publish again");
         drop_facts(b, a, f);
         return;
@@ -126,12 +144,17 @@ static void run(knoop_broker_t *b, knoop_peer_t *p, uint64_t ref, Knoop__Envelop
             }
         }
     }
-    /* The adapter's payload rewrite lives in its state until release; the envelope copy only borrows it. */
+    /* The envelope copy borrows the rewritten payload for packing; the identity check above kept the published one. */
     ProtobufCBinaryData payload = env->payload;
     if (!no_memory && a && a->finish)
         a->finish(b, f, env, &route, m);
+    if (wl.payload) {
+        env->payload.data = wl.payload;
+        env->payload.len = wl.payload_len;
+    }
     int rc = no_memory ? -ENOMEM : knoop_message_pack(m, env, &route);
     env->payload = payload;
+    free(wl.payload);
     if (rc != 0) {
         drop_facts(b, a, m->facts); /* undoes what finish did to memory */
         m->facts = NULL;

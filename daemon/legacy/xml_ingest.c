@@ -5,7 +5,8 @@
  * for a 323) on the sender's inbox, in the same transaction (a 323 is answered with a 325 only when knoopd refuses
  * it; an accepted 323 goes to the financier, whose 325 is routed back). Accepted messages are routed on; refused ones
  * are journaled but not delivered. A white-label member's message is rewritten to the cooperative's AGB before it
- * reaches the financier.
+ * reaches the financier: by the pipeline's one white-label step (ingest/whitelabel.c), through knoop_xml_whitelabel
+ * below, so that `dlq retry` rewrites exactly as publishing does.
  *
  * No SQL here, and none on the loop thread per message:
  * - the ledger is in memory, loaded once at start-up (xml_ledger.c, store/ledger.c); a 301's rows are an extra of
@@ -26,6 +27,7 @@
 #include <unistd.h>
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/textfmt.h"
 #include "istd/istd.h"
 #include "istd/ledger.h"
 #include "legacy/expectations.h"
@@ -104,7 +106,6 @@ typedef struct xml_state {
     char summary[200];
     /* the envelope fields the XML filled in (the pipeline's envelope copy points here until the op is packed) */
     char sender[64], receiver[64], message_type[64], identificatie[64];
-    char *rewritten;               /* owned: the white-label payload */
     knoop_xml_ledger_undo_t *undo; /* an accepted 301's change to the ledger */
 } xml_state_t;
 
@@ -114,7 +115,6 @@ static void state_free(xml_state_t *s)
         return;
     knoop_istd_msg_destroy(&s->msg);
     knoop_istd_errors_clear(&s->errs);
-    free(s->rewritten);
     knoop_xml_ledger_undo_free(s->undo);
     free(s);
 }
@@ -129,11 +129,11 @@ static void refuse_level1(knoop_facts_t *f, const knoop_istd_errors_t *errs, int
     if (first && first->line)
         snprintf(where, sizeof where, " at line %d", first->line);
     f->refused = KNOOP__ERROR_CODE__INVALID_FIELD;
-    snprintf(f->reason, sizeof f->reason,
-             "%s%s: %s (%zu error%s in all; a message "
-             "that fails level 1 gets no retour)",
-             parse ? "XML not accepted" : "XSD validation failed", where, first ? first->message : strerror(-rc),
-             errs->n, errs->n == 1 ? "" : "s");
+    knoop_textfmtf(f->reason, sizeof f->reason, KNOOP_TEXT_WIRE,
+                   "%s%s: %s (%zu error%s in all; a message "
+                   "that fails level 1 gets no retour)",
+                   parse ? "XML not accepted" : "XSD validation failed", where, first ? first->message : strerror(-rc),
+                   errs->n, errs->n == 1 ? "" : "s");
 }
 
 /* An envelope field the sender left empty takes the XML's value (a copy in buf); one it filled must agree. */
@@ -203,17 +203,17 @@ void knoop_xml_step(knoop_broker_t *b, const char *publisher, Knoop__Envelope *e
     /* The envelope may leave these to the XML; what it does say must agree with it. */
     const char *given_sender = env->sender, *given_receiver = env->receiver, *given_type = env->message_type;
     if (!same_or_fill(&env->sender, xml_sender, s->sender, sizeof s->sender))
-        snprintf(f->reason, sizeof f->reason, "envelope.sender %.16s differs from the XML's sender %s", given_sender,
-                 xml_sender);
+        knoop_textfmtf(f->reason, sizeof f->reason, KNOOP_TEXT_WIRE,
+                       "envelope.sender: %s differs from the XML's sender %s", given_sender, xml_sender);
     else if (!same_or_fill(&env->receiver, xml_receiver, s->receiver, sizeof s->receiver))
-        snprintf(f->reason, sizeof f->reason, "envelope.receiver %.16s differs from the XML's receiver %s",
-                 given_receiver, xml_receiver);
+        knoop_textfmtf(f->reason, sizeof f->reason, KNOOP_TEXT_WIRE,
+                       "envelope.receiver: %s differs from the XML's receiver %s", given_receiver, xml_receiver);
     else if (!same_or_fill(&env->message_type, t->name, s->message_type, sizeof s->message_type))
-        snprintf(f->reason, sizeof f->reason, "envelope.message_type %.32s differs from the XML's message %s",
-                 given_type, t->name);
+        knoop_textfmtf(f->reason, sizeof f->reason, KNOOP_TEXT_WIRE,
+                       "envelope.message_type: %s differs from the XML's message %s", given_type, t->name);
     else if (!same_or_fill(&env->identificatie, knoop_istd_msg_identificatie(s->msg), s->identificatie,
                            sizeof s->identificatie))
-        snprintf(f->reason, sizeof f->reason, "envelope.identificatie differs from the XML's Identificatie");
+        snprintf(f->reason, sizeof f->reason, "envelope.identificatie: differs from the XML's Identificatie");
     if (f->reason[0]) {
         f->refused = KNOOP__ERROR_CODE__INVALID_FIELD;
         return;
@@ -312,18 +312,8 @@ void knoop_xml_finish(knoop_broker_t *b, knoop_facts_t *f, Knoop__Envelope *env,
     xml_state_t *s = f->state;
     const knoop_istd_type_t *t = s->msg->type;
     int number = t->number;
-    /* White label: the financier sees the cooperative in the XML too, not only in the envelope. */
-    if (s->accepted && route->sender_as_seen[0]) {
-        xmlDoc *wl = NULL;
-        size_t len = 0;
-        if (knoop_istd_whitelabel(s->msg->doc, knoop_istd_msg_sender(s->msg), route->sender_as_seen, &wl, NULL) == 0 &&
-            wl && knoop_istd_encode_doc(wl, &s->rewritten, &len) == 0) {
-            env->payload.data = (uint8_t *)s->rewritten;
-            env->payload.len = len;
-        }
-        if (wl)
-            xmlFreeDoc(wl);
-    }
+    (void)env,
+        (void)route; /* the white-label rewrite is the pipeline's (ingest/whitelabel.c -> knoop_xml_whitelabel) */
     /* Every heen message gets its technical retour from knoopd. A 323 is different: its answer, the 325, is the
      * financier's decision on the claim; knoopd answers it only when it refuses the claim itself (ledger, rules). */
     if (t->answer && (number != 323 || !s->accepted))
@@ -339,7 +329,7 @@ void knoop_xml_finish(knoop_broker_t *b, knoop_facts_t *f, Knoop__Envelope *env,
         knoop_expectations_on_message(b, m, s->msg, m->companion != NULL);
     knoop_log_info("xml.ingest", "party=%s type=%s accepted=%d codes=\"%s\"%s", m->publisher, t->name, s->accepted,
                    s->summary, f->identity_reused ? " identificatie_reused=1" : "");
-    /* The decoded document is no longer needed: the envelope points at s's copies and s->rewritten. */
+    /* The decoded document is no longer needed: the envelope points at s's copies. */
     knoop_istd_msg_destroy(&s->msg);
     knoop_istd_errors_clear(&s->errs);
 }
@@ -355,4 +345,39 @@ void knoop_xml_release(knoop_broker_t *b, knoop_facts_t *f, bool stored)
     }
     state_free(s);
     f->state = NULL;
+}
+
+/* ---- white label ------------------------------------------------------------------------------------------------ */
+
+int knoop_xml_whitelabel(knoop_broker_t *b, const uint8_t *payload, size_t len, const char *const *members, size_t n,
+                         const char *to, uint8_t **out, size_t *out_len, char *why, size_t whylen)
+{
+    knoop_istd_limits_t lim = {.max_bytes = b->config->settings.max_message_bytes, .max_depth = XML_MAX_DEPTH};
+    knoop_istd_errors_t errs = {0};
+    xmlDoc *doc = NULL, *wl = NULL;
+    char where[96] = "";
+    int rc = knoop_istd_parse((const char *)payload, len, &lim, &doc, &errs);
+    knoop_istd_errors_clear(&errs);
+    if (rc != 0) {
+        snprintf(why, whylen, "the XML does not parse");
+        return rc;
+    }
+    rc = knoop_istd_whitelabel_out(doc, members, n, to, &wl, NULL, where, sizeof where);
+    xmlFreeDoc(doc);
+    if (rc == -EPERM) {
+        snprintf(why, whylen, "a member's AGB code stands in %s, which is neither a provider code nor free text",
+                 where);
+        return rc;
+    }
+    char *xml = NULL;
+    if (rc == 0)
+        rc = knoop_istd_encode_doc(wl, &xml, out_len);
+    if (wl)
+        xmlFreeDoc(wl);
+    if (rc != 0) {
+        snprintf(why, whylen, "the XML could not be rewritten (%s)", strerror(-rc));
+        return rc;
+    }
+    *out = (uint8_t *)xml;
+    return 0;
 }

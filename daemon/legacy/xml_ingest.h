@@ -17,10 +17,13 @@ void knoop_xml_close(knoop_broker_t *b);
 
 /* The adapter's steps (ingest/adapter.h). step: level 1 (a failure is a refusal: Rejected, no retour), the envelope
  * fields from the XML, level 2 and the ledger check (a failure makes the message undelivered: journaled for the
- * record with a retour naming the codes). finish: the white-label rewrite, the retour (a companion), the ledger rows
+ * record with a retour naming the codes). finish: the retour (a companion), the ledger rows
  * of an accepted 301 and the expectations. release: takes an unstored 301 back out of the ledger. */
 void knoop_xml_step(knoop_broker_t *b, const char *publisher, Knoop__Envelope *env, knoop_facts_t *f);
 void knoop_xml_finish(knoop_broker_t *b, knoop_facts_t *f, Knoop__Envelope *env, const knoop_route_result_t *route,
                       knoop_msg_op_t *m);
 void knoop_xml_release(knoop_broker_t *b, knoop_facts_t *f, bool stored);
+/* The adapter's white-label rewrite (ingest/adapter.h): parse, knoop_istd_whitelabel_out, encode. */
+int knoop_xml_whitelabel(knoop_broker_t *b, const uint8_t *payload, size_t len, const char *const *members, size_t n,
+                         const char *to, uint8_t **out, size_t *out_len, char *why, size_t whylen);
 #endif

@@ -1,7 +1,11 @@
 /* domain_check.c — one check function per native message, chosen from a table by content type; each returns
- * 0 or a negative code with a reason naming the field, the value and what is allowed. */
+ * 0 or a negative code with a reason "Message.field: what is wrong" for the sender. The part before the first ": "
+ * names the message and field and never holds a payload value: it is all ingest logs of a refused payload
+ * (ingest/pipeline.c), while the sender gets the whole reason. Reasons are composed in wire mode (base/textfmt.h):
+ * a payload string that is not UTF-8 or could be a BSN is not repeated. */
 #include "route/domain_check.h"
 #include "base/civil.h"
+#include "base/textfmt.h"
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -16,7 +20,7 @@ static int fail(int code, char *reason, size_t n, const char *fmt, ...)
     if (reason != NULL && n > 0) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(reason, n, fmt, ap);
+        knoop_textfmt(reason, n, KNOOP_TEXT_WIRE, NULL, fmt, ap);
         va_end(ap);
     }
     return code;
@@ -47,7 +51,8 @@ static int check_version(uint32_t v, const char *what, char *reason, size_t n)
 {
     if (v == KNOOP_DOMAIN_SCHEMA_VERSION)
         return 0;
-    return fail(-ENOTSUP, reason, n, "%s: schema_version %u is not supported; this knoopd speaks version %d", what, v,
+    return fail(-ENOTSUP, reason, n,
+                "%s.schema_version: schema_version %u is not supported; this knoopd speaks version %d", what, v,
                 KNOOP_DOMAIN_SCHEMA_VERSION);
 }
 
@@ -72,21 +77,21 @@ int knoop_domain_check_referral(const knoop_network_t *net, const knoop_contract
     if (rc != 0)
         return rc;
     if (!empty(m->product) && knoop_network_product(net, m->product) == NULL)
-        return fail(-EINVAL, reason, n, "Referral: product '%s' is not a product of this network", m->product);
+        return fail(-EINVAL, reason, n, "Referral.product: '%s' is not a product of this network", m->product);
     if (m->urgency < KNOOP__DOMAIN__URGENCY__URGENCY_UNSPECIFIED || m->urgency > KNOOP__DOMAIN__URGENCY__CRISIS)
-        return fail(-EINVAL, reason, n, "Referral: urgency %d is not one of ROUTINE, SOON, URGENT, CRISIS", m->urgency);
+        return fail(-EINVAL, reason, n, "Referral.urgency: %d is not one of ROUTINE, SOON, URGENT, CRISIS", m->urgency);
     if (!empty(m->preferred_provider) && !provider_fits(net, c, m->preferred_provider))
-        return fail(-EINVAL, reason, n, "Referral: preferred provider %s does not take part in contract '%s'",
+        return fail(-EINVAL, reason, n, "Referral.preferred_provider: %s does not take part in contract '%s'",
                     m->preferred_provider, c ? c->name : "(any)");
     if (!empty(m->start_date) && knoop_domain_parse_date(m->start_date, NULL) != 0)
-        return fail(-EINVAL, reason, n, "Referral: start_date '%s' is not a date (YYYY-MM-DD)", m->start_date);
+        return fail(-EINVAL, reason, n, "Referral.start_date: '%s' is not a date (YYYY-MM-DD)", m->start_date);
     if (!empty(m->referral_id) && strlen(m->referral_id) > 12)
-        return fail(-EINVAL, reason, n, "Referral: referral_id '%s' is longer than 12 characters", m->referral_id);
+        return fail(-EINVAL, reason, n, "Referral.referral_id: '%s' is longer than 12 characters", m->referral_id);
     const knoop_indicator_set_t *set = c ? c->indicator_set : NULL;
     for (size_t i = 0; set && i < m->n_domains; i++)
         if (knoop_indicator_set_find(set, m->domains[i]) == NULL)
-            return fail(-EINVAL, reason, n, "Referral: domain '%s' is not in indicator set '%s'", m->domains[i],
-                        set->name);
+            return fail(-EINVAL, reason, n, "Referral.domains[%zu]: '%s' is not in indicator set '%s'", i,
+                        m->domains[i], set->name);
     return 0;
 }
 
@@ -114,30 +119,30 @@ int knoop_domain_check_plan_update(const knoop_network_t *net, const knoop_contr
         a++;
     if (a == na)
         return fail(-EINVAL, reason, n,
-                    "PlanUpdate: action %d is not one of CREATED, CHANGED, STARTED, STOPPED, "
+                    "PlanUpdate.action: %d is not one of CREATED, CHANGED, STARTED, STOPPED, "
                     "PROVIDER_CHANGED",
                     m->action);
     if (plan_actions[a].needs_date && empty(m->effective_date))
-        return fail(-EINVAL, reason, n, "PlanUpdate %s: effective_date is required", plan_actions[a].name);
+        return fail(-EINVAL, reason, n, "PlanUpdate.effective_date: required for %s", plan_actions[a].name);
     if (!empty(m->effective_date) && knoop_domain_parse_date(m->effective_date, NULL) != 0)
-        return fail(-EINVAL, reason, n, "PlanUpdate: effective_date '%s' is not a date (YYYY-MM-DD)",
+        return fail(-EINVAL, reason, n, "PlanUpdate.effective_date: '%s' is not a date (YYYY-MM-DD)",
                     m->effective_date);
     if (!empty(m->product) && knoop_network_product(net, m->product) == NULL)
-        return fail(-EINVAL, reason, n, "PlanUpdate: product '%s' is not a product of this network", m->product);
+        return fail(-EINVAL, reason, n, "PlanUpdate.product: '%s' is not a product of this network", m->product);
     if (plan_actions[a].needs_provider) {
         if (empty(m->new_provider))
-            return fail(-EINVAL, reason, n, "PlanUpdate PROVIDER_CHANGED: new_provider is required");
+            return fail(-EINVAL, reason, n, "PlanUpdate.new_provider: required for PROVIDER_CHANGED");
         if (!m->at_client_request)
             return fail(-EINVAL, reason, n,
-                        "PlanUpdate PROVIDER_CHANGED: a move happens only at the client's "
-                        "request (at_client_request must be true)");
+                        "PlanUpdate.at_client_request: must be true for PROVIDER_CHANGED (a move happens only at "
+                        "the client's request)");
         if (!provider_fits(net, c, m->new_provider))
             return fail(-EINVAL, reason, n,
-                        "PlanUpdate PROVIDER_CHANGED: new provider %s does not take part in "
+                        "PlanUpdate.new_provider: %s does not take part in "
                         "contract '%s'",
                         m->new_provider, c ? c->name : "(any)");
     } else if (!empty(m->new_provider)) {
-        return fail(-EINVAL, reason, n, "PlanUpdate %s: new_provider is only for PROVIDER_CHANGED",
+        return fail(-EINVAL, reason, n, "PlanUpdate.new_provider: only for PROVIDER_CHANGED, not %s",
                     plan_actions[a].name);
     }
     return 0;
@@ -169,14 +174,14 @@ static int check_value(const knoop_indicator_set_t *set, const Knoop__Domain__In
 {
     const knoop_indicator_t *ind = knoop_indicator_set_find(set, v->indicator);
     if (ind == NULL)
-        return fail(-EINVAL, reason, n, "OutcomeReport values[%zu]: indicator '%s' is not in indicator set '%s'", i,
+        return fail(-EINVAL, reason, n, "OutcomeReport.values[%zu].indicator: '%s' is not in indicator set '%s'", i,
                     v->indicator, set->name);
     for (size_t r = 0; r < sizeof value_rules / sizeof value_rules[0]; r++) {
         if (value_rules[r].type != ind->type)
             continue;
         if ((int)v->value_case != value_rules[r].value_case)
             return fail(-EINVAL, reason, n,
-                        "OutcomeReport values[%zu]: indicator '%s' is a %s and needs a %s value, "
+                        "OutcomeReport.values[%zu]: indicator '%s' is a %s and needs a %s value, "
                         "not %s",
                         i, ind->name, knoop_value_type_name(ind->type), case_name(value_rules[r].value_case),
                         case_name(v->value_case));
@@ -186,14 +191,14 @@ static int check_value(const knoop_indicator_set_t *set, const Knoop__Domain__In
         if (!isfinite(x) || x < ind->min || x > ind->max) {
             if (ind->type == KNOOP_VALUE_SCALE || ind->type == KNOOP_VALUE_PERCENTAGE)
                 return fail(-EINVAL, reason, n,
-                            "OutcomeReport values[%zu]: indicator '%s' scored %g, outside its "
+                            "OutcomeReport.values[%zu]: indicator '%s' scored %g, outside its "
                             "range %g..%g",
                             i, ind->name, x, ind->min, ind->max);
-            return fail(-EINVAL, reason, n, "OutcomeReport values[%zu]: indicator '%s' (%s) cannot be %g", i, ind->name,
+            return fail(-EINVAL, reason, n, "OutcomeReport.values[%zu]: indicator '%s' (%s) cannot be %g", i, ind->name,
                         knoop_value_type_name(ind->type), x);
         }
         if (value_rules[r].integer && x != floor(x))
-            return fail(-EINVAL, reason, n, "OutcomeReport values[%zu]: indicator '%s' is a count; %g is not whole", i,
+            return fail(-EINVAL, reason, n, "OutcomeReport.values[%zu]: indicator '%s' is a count; %g is not whole", i,
                         ind->name, x);
         return 0;
     }
@@ -209,10 +214,11 @@ int knoop_domain_check_outcome(const knoop_network_t *net, const knoop_contract_
     if (!empty(m->contract)) {
         const knoop_contract_t *named = knoop_network_contract(net, m->contract);
         if (named == NULL)
-            return fail(-EINVAL, reason, n, "OutcomeReport: unknown contract '%s'", m->contract);
+            return fail(-EINVAL, reason, n, "OutcomeReport.contract: unknown contract '%s'", m->contract);
         if (c != NULL && named != c)
-            return fail(-EINVAL, reason, n, "OutcomeReport names contract '%s' but travels under contract '%s'",
-                        m->contract, c->name);
+            return fail(-EINVAL, reason, n,
+                        "OutcomeReport.contract: names '%s' but the report travels under contract '%s'", m->contract,
+                        c->name);
         c = named;
     }
     const knoop_indicator_set_t *set = c ? c->indicator_set : knoop_network_indicator_set(net, m->indicator_set);
@@ -221,34 +227,34 @@ int knoop_domain_check_outcome(const knoop_network_t *net, const knoop_contract_
     /* With neither a contract (the router has not decided yet) nor a set named, only the shape can be checked
      * now; the values are checked when the contract is known. */
     if (set == NULL && !empty(m->indicator_set))
-        return fail(-EINVAL, reason, n, "OutcomeReport: unknown indicator set '%s'", m->indicator_set);
+        return fail(-EINVAL, reason, n, "OutcomeReport.indicator_set: unknown indicator set '%s'", m->indicator_set);
     if (set != NULL && !empty(m->indicator_set) && strcmp(m->indicator_set, set->name) != 0)
-        return fail(-EINVAL, reason, n, "OutcomeReport: indicator set '%s' is not the contract's ('%s')",
+        return fail(-EINVAL, reason, n, "OutcomeReport.indicator_set: '%s' is not the contract's ('%s')",
                     m->indicator_set, set->name);
     if (m->level < KNOOP__DOMAIN__OUTCOME_LEVEL__CLIENT || m->level > KNOOP__DOMAIN__OUTCOME_LEVEL__POPULATION)
-        return fail(-EINVAL, reason, n, "OutcomeReport: level must be CLIENT, CONTRACT or POPULATION");
+        return fail(-EINVAL, reason, n, "OutcomeReport.level: the level must be CLIENT, CONTRACT or POPULATION");
     if (m->level == KNOOP__DOMAIN__OUTCOME_LEVEL__POPULATION && empty(m->area))
-        return fail(-EINVAL, reason, n, "OutcomeReport: a POPULATION report names its area");
+        return fail(-EINVAL, reason, n, "OutcomeReport.area: a POPULATION report names its area");
     int32_t from, to;
     if (knoop_domain_parse_date(m->period_start, &from) != 0)
-        return fail(-EINVAL, reason, n, "OutcomeReport: period_start '%s' is not a date (YYYY-MM-DD)", m->period_start);
+        return fail(-EINVAL, reason, n, "OutcomeReport.period_start: '%s' is not a date (YYYY-MM-DD)", m->period_start);
     if (knoop_domain_parse_date(m->period_end, &to) != 0)
-        return fail(-EINVAL, reason, n, "OutcomeReport: period_end '%s' is not a date (YYYY-MM-DD)", m->period_end);
+        return fail(-EINVAL, reason, n, "OutcomeReport.period_end: '%s' is not a date (YYYY-MM-DD)", m->period_end);
     if (to < from)
-        return fail(-EINVAL, reason, n, "OutcomeReport: period ends (%s) before it starts (%s)", m->period_end,
-                    m->period_start);
+        return fail(-EINVAL, reason, n, "OutcomeReport.period_end: the period ends (%s) before it starts (%s)",
+                    m->period_end, m->period_start);
     if (to - from + 1 > KNOOP_DOMAIN_MAX_PERIOD_DAYS)
-        return fail(-EINVAL, reason, n, "OutcomeReport: a period of %d days (%s..%s) is longer than %d days",
+        return fail(-EINVAL, reason, n, "OutcomeReport.period_end: a period of %d days (%s..%s) is longer than %d days",
                     to - from + 1, m->period_start, m->period_end, KNOOP_DOMAIN_MAX_PERIOD_DAYS);
     if (m->n_values == 0)
-        return fail(-EINVAL, reason, n, "OutcomeReport: no values");
+        return fail(-EINVAL, reason, n, "OutcomeReport.values: no values");
     for (size_t i = 0; i < m->n_values; i++) {
         const Knoop__Domain__IndicatorValue *v = m->values[i];
         if (set != NULL && (rc = check_value(set, v, i, reason, n)) != 0)
             return rc;
         for (size_t j = 0; j < i; j++)
             if (strcmp(m->values[j]->indicator, v->indicator) == 0 && strcmp(m->values[j]->group, v->group) == 0)
-                return fail(-EINVAL, reason, n, "OutcomeReport values[%zu]: indicator '%s'%s%s%s given twice", i,
+                return fail(-EINVAL, reason, n, "OutcomeReport.values[%zu]: indicator '%s'%s%s%s given twice", i,
                             v->indicator, *v->group ? " (group '" : "", v->group, *v->group ? "')" : "");
     }
     return 0;
@@ -263,14 +269,14 @@ int knoop_domain_check_retour(const knoop_network_t *net, const knoop_contract_t
     if (rc != 0)
         return rc;
     if (empty(m->correlation_id))
-        return fail(-EINVAL, reason, n, "Retour: correlation_id names the answered message and is required");
+        return fail(-EINVAL, reason, n, "Retour.correlation_id: required (it names the answered message)");
     if (m->status != KNOOP__DOMAIN__RETOUR_STATUS__ACCEPTED && m->status != KNOOP__DOMAIN__RETOUR_STATUS__REJECTED)
-        return fail(-EINVAL, reason, n, "Retour: status must be ACCEPTED or REJECTED");
+        return fail(-EINVAL, reason, n, "Retour.status: must be ACCEPTED or REJECTED");
     if (m->status == KNOOP__DOMAIN__RETOUR_STATUS__REJECTED && m->n_codes == 0 && empty(m->reason))
         return fail(-EINVAL, reason, n, "Retour: a rejection gives at least one code or a reason");
     for (size_t i = 0; i < m->n_codes; i++)
         if (empty(m->codes[i]->code))
-            return fail(-EINVAL, reason, n, "Retour: codes[%zu] has no code", i);
+            return fail(-EINVAL, reason, n, "Retour.codes[%zu].code: required", i);
     return 0;
 }
 
@@ -346,6 +352,12 @@ static size_t find_message(const char *content_type)
     return N_MESSAGES;
 }
 
+const ProtobufCMessageDescriptor *knoop_domain_descriptor(const char *content_type)
+{
+    size_t i = find_message(content_type);
+    return i < N_MESSAGES ? messages[i].desc : NULL;
+}
+
 bool knoop_domain_is_native(const char *content_type)
 {
     return find_message(content_type) < N_MESSAGES;
@@ -360,12 +372,12 @@ int knoop_domain_check(const knoop_network_t *net, const knoop_contract_t *contr
         memset(facts, 0, sizeof *facts);
     size_t i = find_message(content_type);
     if (i == N_MESSAGES)
-        return fail(-ENOTSUP, reason, reason_len, "content type '%s' is not a knoop.domain message",
+        return fail(-ENOTSUP, reason, reason_len, "envelope.content_type: '%s' is not a knoop.domain message",
                     content_type ? content_type : "");
     /* protobuf-c's default allocator; the decoded message is freed before returning. */
     ProtobufCMessage *msg = protobuf_c_message_unpack(messages[i].desc, NULL, len, payload);
     if (msg == NULL)
-        return fail(-EBADMSG, reason, reason_len, "payload does not decode as %s (%zu bytes)", messages[i].name, len);
+        return fail(-EBADMSG, reason, reason_len, "payload: does not decode as %s (%zu bytes)", messages[i].name, len);
     int rc = messages[i].check(net, contract, msg, reason, reason_len);
     if (rc == 0 && facts) {
         snprintf(facts->message, sizeof facts->message, "%s", messages[i].name);

@@ -23,6 +23,19 @@ typedef struct knoop_domain_facts {
 
 /* True for "application/x-protobuf; knoop.domain.<Message>" with a message this module knows. */
 bool knoop_domain_is_native(const char *content_type);
+/* The message descriptor of such a content type, or NULL. */
+const ProtobufCMessageDescriptor *knoop_domain_descriptor(const char *content_type);
+
+/* The white-label rewrite of a native payload (domain_whitelabel.c): decoded with the content type's descriptor,
+ * every code of members[0..n) (AGB codes) in a free-text or provider-code string field (Referral.need,
+ * Referral.preferred_provider, Goal.description, PlanUpdate.reason, PlanUpdate.new_provider, IndicatorValue.text,
+ * RetourCode.message, Retour.reason) replaced by `to`, and the message packed again. Returns 0 with *out = NULL when
+ * no string field holds a member code (the payload goes as it is), 0 with *out (malloc'd, *out_len bytes) when one was
+ * rewritten, -EPERM when another field holds one (its name in where, "knoop.domain.PlanUpdate.plan_id"), -EBADMSG
+ * when the payload does not decode, -ENOTSUP for an unknown content type, -ENOMEM. Fields protobuf-c does not know
+ * are kept as they are: the caller's byte check sees them. */
+int knoop_domain_whitelabel(const char *content_type, const uint8_t *payload, size_t len, const char *const *members,
+                            size_t n, const char *to, uint8_t **out, size_t *out_len, char *where, size_t wherelen);
 
 /* Decodes and checks one native payload. contract may be NULL before routing: then the checks that need it use
  * the contract (or indicator set) the payload names, or are left for a second call with the routed contract;

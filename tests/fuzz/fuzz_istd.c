@@ -35,6 +35,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         xmlDoc *rewritten = NULL;
         if (knoop_istd_whitelabel(msg->doc, knoop_istd_msg_sender(msg), "99990000", &rewritten, NULL) == 0)
             xmlFreeDoc(rewritten);
+        static const char *const members[] = {"42420001", "99990001"}; /* the outbound rewrite, with its refusals */
+        char where[64];
+        if (knoop_istd_whitelabel_out(msg->doc, members, 2, "99990000", &rewritten, NULL, where, sizeof where) == 0)
+            xmlFreeDoc(rewritten);
         char *out = NULL;
         size_t len = 0;
         if (knoop_istd_encode(msg, &out, &len) == 0)

@@ -177,7 +177,7 @@ static void test_unknown_indicator(void **state)
     Knoop__Domain__OutcomeReport *r = zrm_report();
     r->values[12]->indicator = "geluk";
     expect(check_packed(&r->base, "knoop.domain.OutcomeReport", heerlen, NULL), -EINVAL,
-           "values[12]: indicator 'geluk' is not in indicator set 'zrm-13'");
+           "values[12].indicator: 'geluk' is not in indicator set 'zrm-13'");
     /* Brunssum's indicators are not Heerlen's. */
     r = zrm_report();
     r->values[0]->indicator = "synergie";
@@ -210,7 +210,7 @@ static void test_outcome_periods_and_contracts(void **state)
            "contract 'beek' has no outcome reporting");
     r->contract = "brunssum";
     expect(knoop_domain_check_outcome(net, heerlen, r, reason, sizeof reason), -EINVAL,
-           "names contract 'brunssum' but travels under contract 'heerlen'");
+           "contract: names 'brunssum' but the report travels under contract 'heerlen'");
     r = zrm_report();
     r->indicator_set = "brunssum-7";
     expect(knoop_domain_check_outcome(net, heerlen, r, reason, sizeof reason), -EINVAL, "is not the contract's");
@@ -269,14 +269,14 @@ static void test_referral(void **state)
     assert_string_equal(f.new_provider, "");
     m.product = "tuinonderhoud";
     expect(check_packed(&m.base, "knoop.domain.Referral", brunssum, &f), -EINVAL,
-           "product 'tuinonderhoud' is not a product of this network");
+           "product: 'tuinonderhoud' is not a product of this network");
     m.product = "";
     m.preferred_provider = "99990002"; /* a member, but not one of Brunssum's partners */
     expect(knoop_domain_check_referral(net, brunssum, &m, reason, sizeof reason), -EINVAL,
-           "preferred provider 99990002 does not take part in contract 'brunssum'");
+           "preferred_provider: 99990002 does not take part in contract 'brunssum'");
     m.preferred_provider = "";
     m.start_date = "2026-13-01";
-    expect(knoop_domain_check_referral(net, brunssum, &m, reason, sizeof reason), -EINVAL, "start_date '2026-13-01'");
+    expect(knoop_domain_check_referral(net, brunssum, &m, reason, sizeof reason), -EINVAL, "start_date: '2026-13-01'");
     m.start_date = "";
     char *domains[] = {"financien", "huisvesting"};
     m.domains = domains;
@@ -285,7 +285,7 @@ static void test_referral(void **state)
            NULL);
     domains[1] = "woonplezier";
     expect(knoop_domain_check_referral(net, knoop_network_contract(net, "heerlen"), &m, reason, sizeof reason), -EINVAL,
-           "domain 'woonplezier' is not in indicator set 'zrm-13'");
+           "domains[1]: 'woonplezier' is not in indicator set 'zrm-13'");
 }
 
 static void test_plan_update(void **state)
@@ -305,19 +305,19 @@ static void test_plan_update(void **state)
     assert_string_equal(f.new_provider, "99990006");
     m.new_provider = "99990101"; /* a subcontractor is never dispatched to */
     expect(knoop_domain_check_plan_update(net, heerlen, &m, reason, sizeof reason), -EINVAL,
-           "new provider 99990101 does not take part");
+           "new_provider: 99990101 does not take part");
     m.new_provider = "";
     expect(knoop_domain_check_plan_update(net, heerlen, &m, reason, sizeof reason), -EINVAL,
-           "new_provider is required");
+           "new_provider: required for PROVIDER_CHANGED");
     m.action = KNOOP__DOMAIN__PLAN_ACTION__STOPPED;
     m.effective_date = "";
     expect(knoop_domain_check_plan_update(net, heerlen, &m, reason, sizeof reason), -EINVAL,
-           "STOPPED: effective_date is required");
+           "effective_date: required for STOPPED");
     m.action = KNOOP__DOMAIN__PLAN_ACTION__CREATED;
     expect(check_packed(&m.base, "knoop.domain.PlanUpdate", heerlen, &f), 0, NULL);
     assert_string_equal(f.new_provider, "");
     m.action = 9;
-    expect(knoop_domain_check_plan_update(net, heerlen, &m, reason, sizeof reason), -EINVAL, "action 9");
+    expect(knoop_domain_check_plan_update(net, heerlen, &m, reason, sizeof reason), -EINVAL, "action: 9");
 }
 
 static void test_retour_and_envelope_errors(void **state)

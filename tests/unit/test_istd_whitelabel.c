@@ -99,12 +99,74 @@ static void test_only_provider_code_fields_are_rewritten(void **state)
     knoop_istd_msg_destroy(&m);
 }
 
+/* Outbound towards a white-label financier: comments and processing instructions go (also one splitting a code),
+ * provider codes and free text name the cooperative, a member code anywhere else makes the rewrite refuse. */
+static void test_outbound_strips_and_refuses(void **state)
+{
+    (void)state;
+    static const char *const members[] = {MEMBER, "65656056"};
+    static char doc[16384], buf[16384]; /* the example as text, edited in place */
+    knoop_istd_msg_t *m = istd_decode_conf(S, "iwmo-3.2/examples/WMO305.xml");
+    char *xml = encode(m->doc);
+    snprintf(doc, sizeof doc, "%s", xml);
+    free(xml);
+    knoop_istd_msg_destroy(&m);
+    /* a comment and a processing instruction naming the member */
+    size_t cut = (size_t)(strstr(doc, "<wmo305:Header>") - doc) + strlen("<wmo305:Header>");
+    snprintf(buf, sizeof buf, "%.*s<!-- " MEMBER " --><?agb " MEMBER "?>%s", (int)cut, doc, doc + cut);
+    m = istd_decode_buf(S, buf, strlen(buf));
+    xmlDoc *out = NULL;
+    size_t n = 0;
+    char where[64];
+    assert_int_equal(knoop_istd_whitelabel_out(m->doc, members, 2, COOP, &out, &n, where, sizeof where), 0);
+    char *after = encode(out);
+    assert_null(strstr(after, MEMBER));
+    assert_null(strstr(after, "<!--"));
+    assert_null(strstr(after, "<?agb"));
+    assert_int_equal(n, 1); /* the Afzender */
+    knoop_istd_msg_t *again = istd_decode_buf(S, after, strlen(after));
+    assert_string_equal(again->afzender, COOP);
+    knoop_istd_msg_destroy(&again);
+    free(after);
+    xmlFreeDoc(out);
+    knoop_istd_msg_destroy(&m);
+
+    /* a 315: Commentaar and ReferentieAanbieder are rewritten, a referrer's name is not */
+    m = istd_decode_conf(S, "iwmo-3.2/examples/WMO315.xml");
+    xml = encode(m->doc);
+    snprintf(doc, sizeof doc, "%s", xml);
+    free(xml);
+    knoop_istd_msg_destroy(&m);
+    size_t at = (size_t)(strstr(doc, "Commentaar client") - doc);
+    memcpy(doc + at, "Com 65656056 ent", 16); /* same length: another member's code in free text */
+    at = (size_t)(strstr(doc, ">42420001</wmo315:ReferentieAanbieder") - doc);
+    memcpy(doc + at + 1, MEMBER, 8);
+    m = istd_decode_buf(S, doc, strlen(doc));
+    assert_int_equal(knoop_istd_whitelabel_out(m->doc, members, 2, COOP, &out, &n, where, sizeof where), 0);
+    after = encode(out);
+    assert_null(strstr(after, MEMBER));
+    assert_null(strstr(after, "65656056"));
+    assert_non_null(strstr(after, "Com " COOP " ent"));
+    assert_non_null(strstr(after, ">" COOP "</wmo315:ReferentieAanbieder"));
+    free(after);
+    xmlFreeDoc(out);
+    knoop_istd_msg_destroy(&m);
+    at = (size_t)(strstr(doc, "Verwijzer Naam") - doc);
+    memcpy(doc + at, "Dr. " MEMBER "xx", 14);
+    m = istd_decode_buf(S, doc, strlen(doc));
+    assert_int_equal(knoop_istd_whitelabel_out(m->doc, members, 2, COOP, &out, &n, where, sizeof where), -EPERM);
+    assert_null(out);
+    assert_string_equal(where, "element Naam");
+    knoop_istd_msg_destroy(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_member_code_appears_nowhere_after_rewrite),
         cmocka_unit_test(test_round_trip_through_the_retour),
         cmocka_unit_test(test_only_provider_code_fields_are_rewritten),
+        cmocka_unit_test(test_outbound_strips_and_refuses),
     };
     return cmocka_run_group_tests(tests, istd_group_setup, istd_group_teardown);
 }
