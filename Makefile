@@ -17,12 +17,12 @@
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libprotobuf-c-dev protobuf-c-compiler \
   protobuf-compiler libuv1-dev libsqlite3-dev sqlite3 libxml2-dev libxml2-utils libcyaml-dev libyaml-dev \
   libjansson-dev libsodium-dev libcmocka-dev python3 python3-zmq python3-protobuf clang-format binutils \
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev libmicrohttpd-dev libsystemd-dev
 
 BUILD   ?= build
 GEN     := $(BUILD)/gen
 CC      ?= cc
-PKGS    := libzmq libprotobuf-c libuv sqlite3 libxml-2.0 libcyaml jansson libsodium yaml-0.1
+PKGS    := libzmq libprotobuf-c libuv sqlite3 libxml-2.0 libcyaml jansson libsodium yaml-0.1 libmicrohttpd libsystemd
 OPT     ?= -O2 -g
 SAN     ?=
 # Recursively expanded on purpose (see above): evaluated per recipe, after `deps`.
