@@ -243,9 +243,9 @@ const knoop_metric_def_t knoop_metric_table[] = {
      "Compare with knoop_messages_in_total: out lagging in for long means subscribers fall behind (see "
      "knoop_subscriber_lag).",
      emit_out},
-    {"knoop_publishes_total", COUNTER, "", "Publish frames taken into the ingest pipeline.",
-     "in + duplicates + rejections after the pipeline; a gap to knoop_messages_in_total that grows is refused "
-     "traffic.",
+    {"knoop_publishes_total", COUNTER, "", "Publishes that passed the checks and were queued to the journal.",
+     "New messages plus duplicates plus the few the journal refused; what the checks refused is in "
+     "knoop_rejections_total.",
      emit_published},
     {"knoop_duplicates_total", COUNTER, "", "Publishes answered as duplicates (same sender, type and Identificatie).",
      "A steady rate is normal for clients that retry; a jump means a client resends everything.", emit_duplicates},
