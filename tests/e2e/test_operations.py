@@ -414,5 +414,24 @@ def drain_cancel_takes_publishes_again():
         d.stop()
 
 
+# ---- upgrades ------------------------------------------------------------------------------------------------
+
+@test
+def a_journal_newer_than_the_binary_is_refused():
+    """Migrations run forward at start-up; a journal a newer knoopd migrated is never opened by an older one."""
+    with Daemon() as d:
+        version = d.query("PRAGMA user_version")[0][0]
+        check(version >= 1, "the journal records its schema version")
+        d.stop()
+        con = d.db()
+        con.execute("PRAGMA user_version = %d" % (version + 1))
+        con.commit()
+        con.close()
+        rc, out = d.start_expect_exit()
+        check_eq(rc, 1, "start-up on a newer journal")
+        check("newer than this knoopd" in out, "the reason", out[-600:])
+        check_eq(d.query("PRAGMA user_version")[0][0], version + 1, "the journal is left as it was")
+
+
 if __name__ == "__main__":
     run()
