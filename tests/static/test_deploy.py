@@ -136,6 +136,8 @@ def runtime_packages_exist_and_hold_every_linked_library():
         out = subprocess.run(["readelf", "-d", os.path.join(BUILD, binary)], capture_output=True, text=True,
                              check=True).stdout
         for lib in re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", out):
+            if re.match(r"lib(a|ub|l|t)san\.", lib):
+                continue  # make asan runs this test on its sanitizer build; the image has the plain one
             owner = subprocess.run(["dpkg", "-S", "*/" + lib], capture_output=True, text=True)
             assert owner.returncode == 0, "%s: no Debian package holds %s" % (binary, lib)
             names = {line.split(":")[0] for line in owner.stdout.splitlines()}
