@@ -145,8 +145,8 @@ static int copy(knoop_backup_t *bk, const char *dest, char *err, size_t errlen)
             result = knoop_sqlite_errno(rc);
             break;
         }
-        if (bk->pause_ms)
-            sleep_ms(bk->pause_ms);
+        for (uint64_t slept = 0; slept < bk->pause_ms && !atomic_load(&bk->cancel); slept += 50)
+            sleep_ms(bk->pause_ms - slept < 50 ? bk->pause_ms - slept : 50); /* a stop does not wait for the pause */
     }
     if (b && (rc = sqlite3_backup_finish(b)) != SQLITE_OK && result == 0) {
         snprintf(err, errlen, "finishing the copy: %s", sqlite3_errmsg(dst));

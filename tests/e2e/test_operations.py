@@ -331,6 +331,25 @@ def backup_while_publishing_then_restore():
             fresh.stop()
 
 
+@test(timeout=60)
+def a_stop_cancels_a_running_backup_and_removes_its_file():
+    with Daemon(settings={"backup_step_pause_ms": 5000}) as d:
+        pub = Client(d)
+        pub.hello(MEMBER)
+        payload = os.urandom(6000)
+        answers = pub.publish_window([(i + 1, referral("SB%d" % i, payload)) for i in range(400)], window=64)
+        check(all(body(f) == "accepted" for f in answers.values()), "publishes")
+        out = os.path.join(d.dir, "partial.db")
+        check_eq(d.control("backup", out)["state"], "running", "backup started")
+        time.sleep(0.3)
+        check_eq(d.control("backup", "status")["state"], "running", "still running (pausing between steps)")
+        started = time.monotonic()
+        d.stop()
+        check(time.monotonic() - started < 4, "the stop did not wait for the backup's pause")
+        check(not os.path.exists(out), "the partial copy is removed")
+        check("backup.failed" in d.log() and "cancelled" in d.log(), "the log says the backup was cancelled")
+
+
 # ---- drain --------------------------------------------------------------------------------------------------
 
 @test(timeout=120)
