@@ -14,15 +14,17 @@
 # pkg-config is asked when a recipe runs, not when make reads this file: on a fresh machine `make run` installs the
 # packages first (deps), and only then does a second make (the $(MAKE) below) compile with their include paths.
 
+# libmicrohttpd-dev and libsystemd-dev: the metrics endpoint and sd_notify; systemd: systemd-analyze, which
+# tests/static/test_deploy.py runs on deploy/knoopd.service.
 DEBIAN_PACKAGES := gcc make pkg-config libc6-dev libzmq3-dev libprotobuf-c-dev protobuf-c-compiler \
   protobuf-compiler libuv1-dev libsqlite3-dev sqlite3 libxml2-dev libxml2-utils libcyaml-dev libyaml-dev \
   libjansson-dev libsodium-dev libcmocka-dev python3 python3-zmq python3-protobuf clang-format binutils \
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev libmicrohttpd-dev libsystemd-dev systemd
 
 BUILD   ?= build
 GEN     := $(BUILD)/gen
 CC      ?= cc
-PKGS    := libzmq libprotobuf-c libuv sqlite3 libxml-2.0 libcyaml jansson libsodium yaml-0.1
+PKGS    := libzmq libprotobuf-c libuv sqlite3 libxml-2.0 libcyaml jansson libsodium yaml-0.1 libmicrohttpd libsystemd
 OPT     ?= -O2 -g
 SAN     ?=
 # Recursively expanded on purpose (see above): evaluated per recipe, after `deps`.

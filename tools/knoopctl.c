@@ -2,7 +2,9 @@
  * prints the answer as a table or key: value lines (--json: raw). knoopctl's own options may stand anywhere on the
  * line; a command's options are read from its usage in the command table (control/commands.def, compiled in as
  * data), so a typo is refused here with exit 2 and everything else goes to the daemon, which checks it again.
- * `help` and `-h` work without a running daemon. */
+ * `help` and `-h` work without a running daemon. An answer with "follow" (a backup, a drain) is asked again with
+ * the words it names until it has none, printing its "progress" as it changes; an answer that is one "text" is printed
+ * as it is (`metrics`). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -11,11 +13,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include "base/cmdwords.h"
 
 #define EXIT_USAGE 2
-#define WORDS_MAX  64 /* the daemon takes at most 64 words per request */
+#define WORDS_MAX  64  /* the daemon takes at most 64 words per request */
+#define FOLLOW_MS  250 /* how often a long operation is asked again */
 
 /* The daemon's command table as data (control/commands.def): names, usage and help, without the handlers. */
 typedef struct ctl_command {
@@ -214,6 +218,11 @@ static void print_table(json_t *cols, json_t *rows)
 
 static void print_result(json_t *result)
 {
+    json_t *text = json_object_get(result, "text");
+    if (json_is_string(text) && json_object_size(result) == 1) {
+        fputs(json_string_value(text), stdout);
+        return;
+    }
     json_t *cols = json_object_get(result, "columns"), *rows = json_object_get(result, "rows");
     if (json_is_array(cols) && json_is_array(rows)) {
         print_table(cols, rows);
@@ -318,6 +327,37 @@ static json_t *ask(const char *path, int nwords, char **words)
     return r;
 }
 
+/* While the answer names a command to follow with, asks it every FOLLOW_MS and prints each new progress line (on
+ * stderr, so stdout holds the final answer only). Returns the last answer (NULL when the daemon went away). */
+static json_t *follow(const char *socket, json_t *r)
+{
+    char last[512] = "";
+    for (;;) {
+        json_t *result = json_object_get(r, "result");
+        json_t *words = json_object_get(result, "follow");
+        if (!json_is_true(json_object_get(r, "ok")) || !json_is_array(words))
+            break;
+        const char *progress = json_string_value(json_object_get(result, "progress"));
+        if (progress && strcmp(progress, last) != 0) {
+            fprintf(stderr, "%s\n", progress);
+            snprintf(last, sizeof last, "%s", progress);
+        }
+        char *argv[WORDS_MAX];
+        int n = 0;
+        for (size_t i = 0; i < json_array_size(words) && n < WORDS_MAX; i++)
+            if (json_is_string(json_array_get(words, i)))
+                argv[n++] = (char *)json_string_value(json_array_get(words, i));
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = FOLLOW_MS * 1000000L};
+        nanosleep(&ts, NULL);
+        json_t *next = ask(socket, n, argv);
+        json_decref(r);
+        if (!next)
+            return NULL;
+        r = next;
+    }
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     ctl_line_t l = {.socket = getenv("KNOOP_CONTROL") ? getenv("KNOOP_CONTROL") : "./var/knoopd.sock"};
@@ -337,6 +377,8 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     json_t *r = ask(l.socket, l.nwords, l.words);
+    if (r && !l.json)
+        r = follow(l.socket, r);
     if (!r)
         return 1;
     int ok = json_is_true(json_object_get(r, "ok"));

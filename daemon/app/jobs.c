@@ -1,15 +1,24 @@
 /* jobs.c — every periodic job of the daemon is a row here; a job that is not in the table does not run. Core's tick
  * (every KNOOP_TICK_MS) runs a row when it is due; each job has an end-to-end test of its effect. */
 #include "app/jobs.h"
+#include "app/metrics_http.h"
+#include "app/sd_notify.h"
+#include "core/health.h"
 #include "deliver/delivery.h"
 #include "deliver/retention.h"
 #include "legacy/expectations.h"
 
 #define EXPECTATIONS_FIRST_MS 1000 /* once shortly after start-up: what fell due while knoopd was down */
+#define METRICS_SNAPSHOT_MS   1000 /* how old what /metrics and /healthz serve may be */
 
 static uint64_t deadline_check_interval(const knoop_settings_t *s)
 {
     return s->deadline_check_interval_ms;
+}
+
+static uint64_t health_check_interval(const knoop_settings_t *s)
+{
+    return s->health_check_interval_ms;
 }
 
 const knoop_job_t knoop_job_table[] = {
@@ -22,5 +31,15 @@ const knoop_job_t knoop_job_table[] = {
      .interval_setting = deadline_check_interval,
      .first_ms = EXPECTATIONS_FIRST_MS,
      .fn = knoop_expectations_tick},
+    /* readiness: a small write proves the journal takes writes, also when nobody publishes (core/health.h) */
+    {.name = "health", .interval_setting = health_check_interval, .first_ms = 1, .fn = knoop_health_tick},
+    /* the snapshot /metrics and /healthz serve from their own thread; while stopping too, so /healthz says so */
+    {.name = "metrics",
+     .interval_ms = METRICS_SNAPSHOT_MS,
+     .first_ms = 1,
+     .while_stopping = true,
+     .fn = knoop_metrics_http_publish},
+    /* systemd: STOPPING=1 once the stop begins, WATCHDOG=1 at half of WATCHDOG_USEC (app/sd_notify.c) */
+    {.name = "systemd", .interval_ms = 0, .while_stopping = true, .fn = knoop_sd_tick},
 };
 const size_t knoop_job_table_len = sizeof knoop_job_table / sizeof knoop_job_table[0];

@@ -11,11 +11,15 @@
 #include <unistd.h>
 #include "app/frame_table.h"
 #include "app/jobs.h"
+#include "app/metrics_http.h"
+#include "app/metrics_table.h"
+#include "app/sd_notify.h"
 #include "base/log.h"
 #include "control/control.h"
 #include "deliver/delivery.h"
 #include "deliver/streams.h"
 #include "ingest/adapter.h"
+#include "store/backup.h"
 #include "store/entries.h"
 #include "legacy/xml_ingest.h"
 #include "route/route.h"
@@ -33,6 +37,8 @@ static void detach_subscriptions(knoop_broker_t *b, knoop_peer_t *p)
  * returns its deliveries to its group. Safe on a start-up that stopped half-way. */
 static void release_layers(knoop_broker_t *b)
 {
+    knoop_metrics_http_stop(b);       /* its thread reads only its snapshot; stopped before anything else goes */
+    knoop_backup_destroy(&b->backup); /* a copy still running is cancelled; its thread ends before the journal */
     knoop_control_destroy(&b->control);
     knoop_store_entries_close(&b->entries_reader); /* delivery's reader statements, before their connection closes */
     knoop_journal_close(&b->journal);
@@ -41,6 +47,7 @@ static void release_layers(knoop_broker_t *b)
         knoop_streams_free(b);
     knoop_route_state_destroy(&b->route_state);
     knoop_xml_close(b);
+    knoop_metrics_free(&b->metrics);
 }
 
 /* Parse into a new configuration, check it, carry the route state over, swap: a failed reload keeps the running
@@ -145,7 +152,11 @@ int knoop_app_start(knoop_broker_t *b, uv_loop_t *loop, knoop_config_t *config, 
     b->jobs = knoop_job_table;
     b->n_jobs = knoop_job_table_len;
     b->hooks = hooks;
-    b->adapters = knoop_adapter_table; /* the ingest pipeline's protocol adapters (app/adapter_table.c) */
+    b->adapters = knoop_adapter_table;    /* the ingest pipeline's protocol adapters (app/adapter_table.c) */
+    b->metric_table = knoop_metric_table; /* what /metrics and knoopctl metrics serve (app/metrics_table.c) */
+    b->n_metrics = knoop_metric_table_len;
+    if (step(rc = knoop_metrics_init(&b->metrics), "daemon.metrics", err) != 0)
+        return rc;
     const knoop_settings_t *s = &config->settings;
     if (step(rc = load_pseudonym_key(b, err, sizeof err), "daemon.pseudonym_key", err) != 0)
         return rc;
@@ -164,13 +175,15 @@ int knoop_app_start(knoop_broker_t *b, uv_loop_t *loop, knoop_config_t *config, 
     if ((rc = knoop_broker_listen(b)) != 0) /* logs its own failures */
         return rc;
     if (step(rc = knoop_control_new(b, s->control_socket, (int)s->control_socket_mode, &b->control, err, sizeof err),
-             "control.listen", err) != 0)
+             "control.listen", err) != 0 ||
+        step(rc = knoop_metrics_http_start(b, err, sizeof err), "metrics.listen", err) != 0)
         return rc;
     knoop_log_info("daemon.ready",
                    "version=%s listen=\"%s\" control=\"%s\" data_dir=\"%s\" last_seq=%" PRIu64
                    " streams=%zu config=\"%s\"",
                    KNOOP_VERSION, s->listen, s->control_socket, s->data_dir, knoop_journal_last_seq(b->journal),
                    knoop_strmap_size(b->streams), config->source);
+    knoop_sd_ready(b); /* systemd (Type=notify): start-up is done */
     return 0;
 }
 

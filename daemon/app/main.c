@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <uv.h>
 #include "app/lifecycle.h"
+#include "app/metrics_table.h"
 #include "core/broker.h"
 #include "config/config.h"
 #include "base/fsutil.h"
@@ -21,6 +22,7 @@ static void usage(FILE *out)
                  "  -c FILE   configuration file (default: the embedded demo network, data in ./var)\n"
                  "  -t        check the configuration and exit: 0 valid, 1 invalid\n"
                  "  --settings-markdown  print the reference of every daemon setting (docs/configuration.md)\n"
+                 "  --metrics-markdown   print the reference of every metric (docs/metrics.md)\n"
                  "  -V        print the version\n");
 }
 
@@ -62,6 +64,11 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--settings-markdown") == 0) {
             char *md = knoop_settings_markdown();
+            fputs(md ? md : "", stdout);
+            free(md);
+            return md ? 0 : 1;
+        } else if (strcmp(argv[i], "--metrics-markdown") == 0) {
+            char *md = knoop_metrics_markdown(knoop_metric_table, knoop_metric_table_len);
             fputs(md ? md : "", stdout);
             free(md);
             return md ? 0 : 1;

@@ -2,6 +2,7 @@
  * reload rules, JSON for `knoopctl config` and the Markdown reference in docs/configuration.md. */
 #include "config/settings.h"
 #include "config/retention_spec.h"
+#include "base/hostport.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -53,6 +54,19 @@ static const knoop_setting_def_t settings_table[] = {
      "Directory with iwmo-3.2/ and ijw-3.2/ XSDs; empty: adapters/istd/schemas beside the binary's source tree, "
      "else /usr/share/knoop/schemas."},
     {"log_level", KNOOP_SETTING_STRING, S(log_level), "info", 4, 5, true, "error, warn, info or debug."},
+    {"metrics_listen", KNOOP_SETTING_STRING, S(metrics_listen), "", 0, 64, false,
+     "HOST:PORT of the HTTP endpoint with /metrics (Prometheus) and /healthz, e.g. 127.0.0.1:9570; empty: off. "
+     "Loopback only unless metrics_allow_remote is 1 (docs/metrics.md)."},
+    {"metrics_allow_remote", KNOOP_SETTING_UINT, S(metrics_allow_remote), "0", 0, 1, false,
+     "1: metrics_listen may be a non-loopback address (the endpoint has no authentication)."},
+    {"health_min_free_mb", KNOOP_SETTING_UINT, S(health_min_free_mb), "256", 0, 100000000, true,
+     "Free space the data_dir's file system must have for knoopd to report ready (0: not checked)."},
+    {"health_max_wal_mb", KNOOP_SETTING_UINT, S(health_max_wal_mb), "1024", 1, 10000000, true,
+     "A write-ahead log larger than this (checkpoints falling behind) reports not ready."},
+    {"health_check_interval_ms", KNOOP_SETTING_UINT, S(health_check_interval_ms), "5000", 100, 3600000, true,
+     "How often a small write proves the journal writable (the health check)."},
+    {"backup_step_pause_ms", KNOOP_SETTING_UINT, S(backup_step_pause_ms), "0", 0, 10000, true,
+     "Pause between steps of 1 MiB of `knoopctl backup`, to leave the disk to the journal on a busy system."},
 };
 #define SETTINGS_COUNT (sizeof settings_table / sizeof settings_table[0])
 
@@ -168,6 +182,21 @@ int knoop_settings_from_doc(void *const *slots, knoop_settings_t *out, knoop_cfg
         char why[256];
         if (knoop_retention_parse(out->retention_per_kind, out->retention_days, kinds, why, sizeof why) != 0)
             rc = knoop_cfg_fail(err, "daemon.retention_per_kind", "%s", why);
+    }
+    if (rc == 0 && out->metrics_listen[0]) {
+        struct sockaddr_storage addr;
+        socklen_t alen;
+        bool loopback;
+        if (knoop_hostport_parse(out->metrics_listen, &addr, &alen, &loopback) != 0)
+            rc = knoop_cfg_fail(err, "daemon.metrics_listen",
+                                "metrics_listen: '%s' is not HOST:PORT (an IPv4 address, [IPv6] or localhost, "
+                                "port 1 to 65535)",
+                                out->metrics_listen);
+        else if (!loopback && !out->metrics_allow_remote)
+            rc = knoop_cfg_fail(err, "daemon.metrics_listen",
+                                "metrics_listen: %s is not a loopback address and the endpoint has no "
+                                "authentication; set metrics_allow_remote: 1 to serve it beyond this host",
+                                out->metrics_listen);
     }
     if (rc == 0 && out->peer_timeout_ms < 2 * out->heartbeat_ms)
         rc = knoop_cfg_fail(err, "daemon.peer_timeout_ms",

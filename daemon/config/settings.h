@@ -29,6 +29,13 @@ typedef struct knoop_settings {
     uint64_t deadline_check_interval_ms;
     char *log_level;   /* owned; error | warn | info | debug */
     char *schemas_dir; /* owned; "" = found beside the binary */
+    /* operations (docs/operations.md): the metrics and health endpoint, readiness thresholds */
+    char *metrics_listen; /* owned; "" = off, else HOST:PORT */
+    uint64_t metrics_allow_remote;
+    uint64_t health_min_free_mb;
+    uint64_t health_max_wal_mb;
+    uint64_t health_check_interval_ms;
+    uint64_t backup_step_pause_ms;
 } knoop_settings_t;
 
 typedef enum knoop_setting_type {

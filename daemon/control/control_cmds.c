@@ -7,6 +7,7 @@
 #include <string.h>
 #include "core/broker.h"
 #include "control/control.h"
+#include "control/control_ops.h"
 #include "control/control_table.h"
 #include "store/journal.h"
 #include "store/status.h"
@@ -62,6 +63,7 @@ static json_t *cmd_status(knoop_broker_t *b, int argc, const char *const *argv, 
     json_object_set_new(o, "nacked", json_integer((json_int_t)b->stats.nacked));
     json_object_set_new(o, "dead_lettered", json_integer((json_int_t)b->stats.dead_lettered));
     json_object_set_new(o, "journal_queue", json_integer((json_int_t)knoop_journal_pending(b->journal)));
+    knoop_ops_status_fields(b, o); /* draining, in flight, safe_to_stop */
     return o;
 }
 

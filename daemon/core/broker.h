@@ -16,6 +16,8 @@
 #include "base/clock.h"
 #include "base/pseudonym.h"
 #include "base/strmap.h"
+#include "core/health.h"
+#include "core/metrics.h"
 
 #define KNOOP_VERSION          "0.1.0"
 #define KNOOP_PROTOCOL_VERSION 1
@@ -182,6 +184,17 @@ struct knoop_broker {
     uint64_t instance_id, message_counter;
     uint64_t started_us;
     knoop_broker_stats_t stats;
+    /* operations (docs/operations.md): counters and readiness (core/metrics.h, core/health.h), the metric table app/
+     * puts here (static), the HTTP endpoint and systemd's watchdog (app/), the online backup (store/backup.h) */
+    knoop_metrics_t metrics;
+    knoop_health_t health;
+    const knoop_metric_def_t *metric_table;
+    size_t n_metrics;
+    struct knoop_metrics_http *metrics_http; /* owned by app/metrics_http.c; NULL when metrics_listen is off */
+    struct knoop_backup *backup;             /* owned: the running or last online backup */
+    uint64_t watchdog_us, watchdog_due_ms;   /* app/sd_notify.c: WATCHDOG_USEC, when WATCHDOG=1 is next due */
+    bool notified_stopping;
+    bool draining; /* knoopctl drain: publishes are refused, the rest goes on */
     bool stopping, reading_stopped;
     int exit_code;
     char config_path[4096]; /* "" = embedded demo */

@@ -103,6 +103,7 @@ int knoop_send_rejected(knoop_broker_t *b, knoop_peer_t *p, uint64_t ref, Knoop_
     f.body_case = KNOOP__FRAME__BODY_REJECTED;
     f.rejected = &r;
     b->stats.rejected++;
+    knoop_metrics_count_rejected(&b->metrics, (int)code);
     return knoop_send_frame(b, p, &f);
 }
 

@@ -250,6 +250,7 @@ static int send_entry(knoop_broker_t *b, knoop_group_t *g, knoop_sub_t *m, knoop
     m->in_flight++;
     g->delivered++;
     b->stats.delivered++;
+    knoop_metrics_count_out(&b->metrics, m->peer->party, env, env_len, e->attempt);
     if (e->attempt > 1)
         g->redeliveries++;
     if (e->seq > g->delivered_seq)

@@ -20,6 +20,11 @@ void knoop_handle_publish(knoop_broker_t *b, knoop_peer_t *p, Knoop__Publish *m)
                             "carries back");
         return;
     }
+    if (b->draining) { /* knoopctl drain: what was accepted still commits and is delivered */
+        knoop_send_rejected(b, p, m->ref, KNOOP__ERROR_CODE__SHUTTING_DOWN,
+                            "broker is draining before a stop; publish again after it restarts");
+        return;
+    }
     if (!m->envelope) {
         knoop_send_rejected(b, p, m->ref, KNOOP__ERROR_CODE__MISSING_FIELD, "publish.envelope is required");
         return;

@@ -186,6 +186,9 @@ static void done_message(void *ctx, knoop_jop_t *op, int status)
     knoop_broker_t *b = ctx;
     knoop_msg_op_t *m = (knoop_msg_op_t *)op;
     bool stored = status == 0 && !m->duplicate && !m->identity_taken && !m->reused;
+    knoop_health_journal_result(b, status); /* a storage error makes knoopd not ready until a write succeeds */
+    if (stored)
+        knoop_metrics_count_in(&b->metrics, m->publisher, m->kind);
     if (status == 0 && !m->identity_taken && !m->reused) {
         if (m->duplicate)
             b->stats.duplicates++;

@@ -14,4 +14,8 @@ typedef struct knoop_store_span {
 
 /* Loop thread (reader connection). Returns 0, or -EIO with err set. */
 int knoop_store_message_span(knoop_journal_t *j, knoop_store_span_t *out, char *err, size_t errlen);
+/* Open iWmo/iJw expectations whose due day (YYYY-MM-DD) is before today, alerted or not: a range count on the index
+ * of open expectations (closed_seq, due), so it costs what is overdue, not what is open. Loop thread; the count or a
+ * negative errno. */
+int64_t knoop_store_overdue_count(knoop_journal_t *j, const char *today);
 #endif

@@ -1,0 +1,16 @@
+#!/bin/sh
+# container-config.sh — writes knoopd.yaml for the container image (deploy/Dockerfile): the network of the given file
+# (default deploy/knoopd.yaml) with the daemon settings a container needs: listen on every interface of the container,
+# the data in the volume /var/lib/knoop, the metrics endpoint reachable through a published port.
+set -eu
+in=${1:-deploy/knoopd.yaml}
+cat <<'YAML'
+daemon:
+  listen: tcp://0.0.0.0:5570
+  data_dir: /var/lib/knoop
+  control_socket: /var/lib/knoop/knoopd.sock
+  metrics_listen: 0.0.0.0:9570
+  metrics_allow_remote: 1
+YAML
+# Everything but the file's own daemon: mapping (which ends at the next top-level key).
+awk '/^daemon:/ { skip = 1; next } skip && /^[^ #]/ { skip = 0 } !skip' "$in"
