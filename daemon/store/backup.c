@@ -104,7 +104,7 @@ static int open_source(knoop_backup_t *bk, sqlite3 **src, uint64_t *last_seq, ch
     }
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "reading %s: %s", bk->src, *src ? sqlite3_errmsg(*src) : sqlite3_errstr(rc));
-        return knoop_sqlite_errno(rc) ? knoop_sqlite_errno(rc) : -EIO;
+        return knoop_sql_errno(rc) ? knoop_sql_errno(rc) : -EIO;
     }
     return 0;
 }
@@ -118,7 +118,7 @@ static int copy(knoop_backup_t *bk, const char *dest, char *err, size_t errlen)
     if (result == 0 &&
         (rc = sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)) != SQLITE_OK) {
         snprintf(err, errlen, "opening %s: %s", dest, dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
-        result = knoop_sqlite_errno(rc);
+        result = knoop_sql_errno(rc);
     }
     sqlite3_backup *b = result == 0 ? sqlite3_backup_init(dst, "main", src, "main") : NULL;
     if (result == 0 && !b) {
@@ -142,7 +142,7 @@ static int copy(knoop_backup_t *bk, const char *dest, char *err, size_t errlen)
         }
         if (rc != SQLITE_OK) {
             snprintf(err, errlen, "copying: %s", sqlite3_errstr(rc));
-            result = knoop_sqlite_errno(rc);
+            result = knoop_sql_errno(rc);
             break;
         }
         for (uint64_t slept = 0; slept < bk->pause_ms && !atomic_load(&bk->cancel); slept += 50)
@@ -150,7 +150,7 @@ static int copy(knoop_backup_t *bk, const char *dest, char *err, size_t errlen)
     }
     if (b && (rc = sqlite3_backup_finish(b)) != SQLITE_OK && result == 0) {
         snprintf(err, errlen, "finishing the copy: %s", sqlite3_errmsg(dst));
-        result = knoop_sqlite_errno(rc);
+        result = knoop_sql_errno(rc);
     }
     if (src) {
         (void)sqlite3_exec(src, "COMMIT", NULL, NULL, NULL); /* ends the read transaction; it wrote nothing */

@@ -32,10 +32,10 @@ int64_t knoop_store_overdue_count(knoop_journal_t *j, const char *today)
     int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM expectations WHERE closed_seq IS NULL AND due < ?1", -1, &st,
                                 NULL);
     if (rc != SQLITE_OK)
-        return knoop_sqlite_errno(rc);
+        return knoop_sql_errno(rc);
     sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : knoop_sqlite_errno(rc);
+    int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : knoop_sql_errno(rc);
     sqlite3_finalize(st);
     return n;
 }
