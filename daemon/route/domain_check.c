@@ -29,18 +29,7 @@ static bool empty(const char *s)
 
 int knoop_domain_parse_date(const char *s, int32_t *days)
 {
-    if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return -EINVAL;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return -EINVAL;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > knoop_days_in_month(y, m))
-        return -EINVAL;
-    if (days)
-        *days = (int)knoop_days_from_civil(y, m, d);
-    return 0;
+    return knoop_civil_parse(s, days);
 }
 
 static int check_version(uint32_t v, const char *what, char *reason, size_t n)
