@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "base/clock.h"
 #include "base/log.h"
+#include "finance/terms.h"
 #include "istd/istd.h"
 #include "istd/ledger.h"
 #include "legacy/expectations.h"
@@ -214,6 +215,11 @@ void knoop_xml_step(knoop_broker_t *b, const char *publisher, Knoop__Envelope *e
     else if (!same_or_fill(&env->identificatie, knoop_istd_msg_identificatie(s->msg), s->identificatie,
                            sizeof s->identificatie))
         snprintf(f->reason, sizeof f->reason, "envelope.identificatie differs from the XML's Identificatie");
+    /* The financing model allows this message under the parties' contract (no 301 without a beschikking, no 323
+     * under a lump sum), or the sender is told so, naming the contract. */
+    if (!f->reason[0] && b->config->network)
+        knoop_terms_check_istd(knoop_terms_contract_of(b->config->network, xml_sender, xml_receiver), t->number,
+                               t->name, f->reason, sizeof f->reason);
     if (f->reason[0]) {
         f->refused = KNOOP__ERROR_CODE__INVALID_FIELD;
         return;
