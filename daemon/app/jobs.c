@@ -4,6 +4,7 @@
 #include "deliver/delivery.h"
 #include "deliver/retention.h"
 #include "legacy/expectations.h"
+#include "legacy/finance_job.h"
 
 #define EXPECTATIONS_FIRST_MS 1000 /* once shortly after start-up: what fell due while knoopd was down */
 
@@ -22,5 +23,10 @@ const knoop_job_t knoop_job_table[] = {
      .interval_setting = deadline_check_interval,
      .first_ms = EXPECTATIONS_FIRST_MS,
      .fn = knoop_expectations_tick},
+    /* each contract period's report and each financier signal, once (docs/finance.md) */
+    {.name = "finance",
+     .interval_setting = deadline_check_interval,
+     .first_ms = EXPECTATIONS_FIRST_MS,
+     .fn = knoop_finance_tick},
 };
 const size_t knoop_job_table_len = sizeof knoop_job_table / sizeof knoop_job_table[0];

@@ -31,6 +31,7 @@
 #include "istd/ledger.h"
 #include "legacy/expectations.h"
 #include "legacy/workdays.h"
+#include "legacy/xml_budget.h"
 #include "legacy/xml_ledger.h"
 #include "route/access.h"
 
@@ -343,6 +344,8 @@ void knoop_xml_finish(knoop_broker_t *b, knoop_facts_t *f, Knoop__Envelope *env,
     }
     if (s->accepted)
         knoop_expectations_on_message(b, m, s->msg, m->companion != NULL);
+    if (s->accepted && (number == 305 || number == 307 || number == 323))
+        knoop_xml_budget_rows(b, s->msg, route->contract, m);
     knoop_log_info("xml.ingest", "party=%s type=%s accepted=%d codes=\"%s\"%s", m->publisher, t->name, s->accepted,
                    s->summary, f->identity_reused ? " identificatie_reused=1" : "");
     /* The decoded document is no longer needed: the envelope points at s's copies and s->rewritten. */
