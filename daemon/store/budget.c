@@ -66,7 +66,8 @@ int knoop_store_budget_change(knoop_jtx_t *tx, const knoop_store_episode_t *e, u
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         snprintf(was, sizeof was, "%s", (const char *)sqlite3_column_text(st, 0));
-    else if (rc != SQLITE_DONE)
+    (void)sqlite3_reset(st); /* a cached statement left on a row keeps its read open until it is used again */
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return knoop_sql_errno(rc);
     if (from)
         snprintf(from, from_len, "%s", was);
