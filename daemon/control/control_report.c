@@ -32,11 +32,13 @@ static int resolve_period(const knoop_contract_t *c, const char *text, int32_t t
 
 json_t *knoop_cmd_report(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
 {
-    const char *contract = NULL, *period = NULL, *format = "json";
+    const char *contract = NULL, *period = NULL, *format = NULL;
     const knoop_ctl_opt_t opts[] = {
         {"--contract", &contract, NULL}, {"--period", &period, NULL}, {"--format", &format, NULL}, {NULL, NULL, NULL}};
     if (knoop_ctl_args(argc, argv, opts, NULL, 0, error, errlen) != 0)
         return NULL;
+    if (!format) /* the parser clears every option it is given */
+        format = "json";
     const knoop_network_t *net = b->config->network;
     if (!net) {
         snprintf(error, errlen, "this knoopd has no network configured, so no contracts to report on");

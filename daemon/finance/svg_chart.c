@@ -2,13 +2,14 @@
  * included), labels every period, a legend; all geometry computed here, nothing left to a browser's script. */
 #include "finance/svg_chart.h"
 #include <math.h>
+#include <string.h>
 
 #define W      640.0
-#define H      260.0
+#define H      290.0
 #define LEFT   70.0
 #define RIGHT  20.0
 #define TOP    30.0
-#define BOTTOM 60.0
+#define BOTTOM 90.0
 
 void knoop_svg_escape(FILE *out, const char *s)
 {
@@ -66,7 +67,12 @@ void knoop_svg_chart(FILE *out, const char *title, const char *const *labels, si
         fprintf(out,
                 "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-35 %.1f %.1f)\">",
                 X(i), TOP + ph + 16, X(i), TOP + ph + 16);
-        knoop_svg_escape(out, labels[i]);
+        /* a 4-weekly period is named by its first day along the axis; the point's title gives both */
+        const char *dots = strstr(labels[i], "..");
+        if (dots)
+            fprintf(out, "%.*s", (int)(dots - labels[i]), labels[i]);
+        else
+            knoop_svg_escape(out, labels[i]);
         fputs("</text>\n", out);
     }
     for (size_t s = 0; s < ns; s++) {

@@ -1,7 +1,7 @@
 /* test_finance.c — the finance layer against a real journal: the reporting calendar's periods, what the financing model
  * allows (Heerlen: no 301, no 323), the Goeree band (+6 % one signal, -9 % none, -11 % one), tariff x units for a
- * hand-made month, the year-end recalculation against a golden file worked out by hand below, and the renderings
- * printing the JSON's numbers. */
+ * hand-made month, 80 % and 100 % of a budget used, the year-end recalculation against a golden file worked out by
+ * hand below, Brunssum's reach falling and a report overdue, and the renderings printing the JSON's numbers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +21,7 @@
 #include "finance/render.h"
 #include "finance/signals.h"
 #include "finance/terms.h"
+#include "store/finance.h"
 #include "store/journal.h"
 
 static const char *src_dir(void)
@@ -373,6 +374,117 @@ static void test_ledger_month_and_recalculation(void **state)
     json_decref(want);
     json_decref(fig);
 
+    /* 80 % and 100 % of the year's 52,000: 2823.00 so far is 5.43 %; 200 more units light (42,000.00) make 86.20 %,
+     * 40 more (8,400.00) 102.35 %. */
+    knoop_signal_t sig[4];
+    int32_t june = day("2025-06-10");
+    assert_int_equal(knoop_signal_use(j, g, june, sig, 4, err, sizeof err), 0);
+    l[0] = line(323, 1, "02A11", "2025-06-02", "2025-06-29", 200, 4200000);
+    write_rows(&loop, j, knoop_budget_istd(net, "g", "99991304", "1924", l, 1), 5);
+    assert_int_equal(knoop_signal_use(j, g, june, sig, 4, err, sizeof err), 1);
+    assert_string_equal(sig[0].kind, "budget-80");
+    assert_string_equal(sig[0].period, "2025-01-06");
+    assert_non_null(strstr(sig[0].text, "86.20 % of the budget for 2025-01-06..2026-01-05 used (EUR 44823.00 of EUR "
+                                        "52000.00)"));
+    l[0] = line(323, 2, "02A11", "2025-06-02", "2025-06-29", 40, 840000);
+    write_rows(&loop, j, knoop_budget_istd(net, "g", "99991304", "1924", l, 1), 6);
+    assert_int_equal(knoop_signal_use(j, g, june, sig, 4, err, sizeof err), 2);
+    assert_string_equal(sig[1].kind, "budget-100");
+    /* the next budget year starts from nothing */
+    assert_int_equal(knoop_signal_use(j, g, day("2026-02-01"), sig, 4, err, sizeof err), 0);
+
+    knoop_journal_close(&j);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    knoop_config_destroy(&cfg);
+}
+
+/* ---- Brunssum watches its reach; a report not in is overdue ---- */
+
+typedef struct outcome_arg {
+    const char *contract, *indicator;
+    const char *start, *end;
+    double value;
+} outcome_arg_t;
+
+typedef struct outcome_op {
+    knoop_jop_t op;
+    outcome_arg_t a;
+    bool done;
+    int status;
+} outcome_op_t;
+
+static int put_outcome(knoop_jtx_t *tx, knoop_jop_t *op)
+{
+    outcome_arg_t *a = &((outcome_op_t *)op)->a;
+    knoop_store_outcome_t o = {.contract = a->contract,
+                               .start_day = day(a->start),
+                               .end_day = day(a->end),
+                               .level = 2,
+                               .indicator = a->indicator,
+                               .grp = "",
+                               .total = a->value,
+                               .has_number = true,
+                               .text = ""};
+    return knoop_store_finance_outcome_put(tx, &o, 1);
+}
+
+static void outcome_done(void *ctx, knoop_jop_t *op, int status)
+{
+    (void)ctx;
+    ((outcome_op_t *)op)->done = true;
+    ((outcome_op_t *)op)->status = status;
+}
+
+static void report_value(uv_loop_t *loop, knoop_journal_t *j, const char *start, const char *end, double bereik)
+{
+    outcome_op_t o = {.op = {.apply = put_outcome, .done = outcome_done},
+                      .a = {"brunssum", "bereik", start, end, bereik}};
+    knoop_journal_submit(j, &o.op);
+    for (int i = 0; i < 100000 && !o.done; i++)
+        uv_run(loop, UV_RUN_ONCE);
+    assert_true(o.done);
+    assert_int_equal(o.status, 0);
+}
+
+static void test_reach_falling_and_overdue(void **state)
+{
+    (void)state;
+    knoop_config_t *cfg = NULL;
+    char err[512], dir[] = "/tmp/knoop-finance-XXXXXX", path[512];
+    assert_int_equal(knoop_config_load_demo(&cfg, err, sizeof err), 0);
+    const knoop_contract_t *b = knoop_network_contract(cfg->network, "brunssum");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/knoop.db", dir);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    knoop_journal_options_t opt = {.path = path, .batch_max = 64, .checkpoint_pages = 1000};
+    knoop_journal_t *j = NULL;
+    if (knoop_journal_open(&opt, &loop, NULL, &j, err, sizeof err) != 0)
+        fail_msg("open: %s", err);
+    knoop_signal_t sig[8];
+    int32_t since = day("2024-01-01"), today = day("2026-02-15");
+    /* nothing reported for 2024 and 2025, both over for more than due_days (30): two overdue reports */
+    assert_int_equal(knoop_signal_outcomes(j, b, since, today, sig, 8, err, sizeof err), 2);
+    assert_string_equal(sig[0].kind, "report-overdue");
+    assert_string_equal(sig[0].period, "2025-01-01");
+    assert_non_null(strstr(sig[0].text, "the yearly report for 2025 was due 2026-01-30 and has not arrived"));
+    assert_string_equal(sig[1].period, "2024-01-01");
+    /* a report is due 30 days after its year: on 2026-01-30 the 2025 report is not late yet */
+    assert_int_equal(knoop_signal_outcomes(j, b, day("2025-01-01"), day("2026-01-30"), sig, 8, err, sizeof err), 0);
+    /* reach 412 in 2024, 380 in 2025: one signal, for 2025 */
+    report_value(&loop, j, "2024-01-01", "2024-12-31", 412);
+    report_value(&loop, j, "2025-01-01", "2025-12-31", 380);
+    assert_int_equal(knoop_signal_outcomes(j, b, since, today, sig, 8, err, sizeof err), 1);
+    assert_string_equal(sig[0].kind, "falling:bereik");
+    assert_string_equal(sig[0].period, "2025-01-01");
+    assert_non_null(strstr(sig[0].text, "contract 'brunssum': bereik fell from 412 (2024) to 380 (2025)"));
+    /* only periods that ended after knoopd first saw the contract raise signals (the one before may be compared) */
+    assert_int_equal(knoop_signal_outcomes(j, b, day("2025-06-01"), today, sig, 8, err, sizeof err), 1);
+    assert_int_equal(knoop_signal_outcomes(j, b, day("2026-01-01"), today, sig, 8, err, sizeof err), 0);
     knoop_journal_close(&j);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -389,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_terms),
         cmocka_unit_test(test_band),
         cmocka_unit_test(test_ledger_month_and_recalculation),
+        cmocka_unit_test(test_reach_falling_and_overdue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
