@@ -167,7 +167,7 @@ char *knoop_render_html(const json_t *fig)
     if (!f)
         return NULL;
     const json_t *c = json_object_get(fig, "contract"), *p = json_object_get(fig, "period");
-    fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"nl\">\n<head>\n"
+    fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
           "<meta charset=\"utf-8\"/>\n<title>",
           f);
     esc(f, str(c, "name"));

@@ -188,6 +188,13 @@ def heerlen_refuses_household_help_taxi_and_aids():
         a = accepted(team, native("99980001", ok, "REFERRAL", receiver="99990000", bsn="999990019"))
         got = members["99990007"].deliveries(1, 5)
         check_eq([x.seq for x in got], [a.seq], "the referral within the scope reached its member")
+        for c in list(members.values()) + [team]:
+            c.close()
+        d.restart()
+        team = party(d, "99980001")
+        ref = dpb.Referral(schema_version=1, referral_id="HH-R", product="huishoudelijke-hulp", urgency=dpb.ROUTINE)
+        refused(team, native("99980001", ref, "REFERRAL", receiver="99990000", bsn="999990020"), "huishoudelijke-hulp",
+                "contract 'heerlen'")
 
 
 @test(timeout=60)
@@ -204,6 +211,12 @@ def heerlen_refuses_an_assignment_and_a_declaration():
                 "contract 'heerlen'", "declarations")
         check_eq(d.control("status")["messages_journaled"], before, "messages journaled for the refused ones")
         accepted(sittard, xml_env(L.SITTARD, L.wmo301("S301", a)))
+        for c in (gem, member, sittard):
+            c.close()
+        d.restart()
+        member = party(d, L.MEMBER)
+        refused(member, xml_env(L.MEMBER, L.wmo323("H323B", a, sender=L.MEMBER, receiver="0917")), "WMO323",
+                "contract 'heerlen'")
 
 
 @test(timeout=60)
@@ -229,6 +242,16 @@ def brunssum_contract_report_needs_all_seven_indicators():
         # the ledger keeps its values for the yearly calendar (bereik is what Brunssum watches)
         check_eq(d.query("SELECT total FROM finance_outcomes WHERE contract = 'brunssum' AND indicator = 'bereik'"),
                  [(412.0,)], "bereik kept for the report")
+        coop.close()
+        bru.close()
+        d.restart()
+        coop = party(d, "99990000")
+        rep.ClearField("values")
+        rep.report_id = "BAFTER"
+        rep.values.extend([dpb.IndicatorValue(indicator="bereik", number=400)])
+        refused(coop, native("99990000", rep, "OUTCOME_REPORT", receiver="0899"), "'synergie' is missing")
+        check_eq(d.query("SELECT total FROM finance_outcomes WHERE contract = 'brunssum' AND indicator = 'bereik'"),
+                 [(412.0,)], "bereik kept across a restart")
 
 
 @test(timeout=60)
