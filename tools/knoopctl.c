@@ -223,6 +223,12 @@ static void print_result(json_t *result)
         fputs(json_string_value(text), stdout);
         return;
     }
+    /* A document (a report as JSON, CSV or HTML) is printed as it is, so it can be redirected to a file. */
+    const char *doc = json_string_value(json_object_get(result, "document"));
+    if (doc) {
+        fputs(doc, stdout);
+        return;
+    }
     json_t *cols = json_object_get(result, "columns"), *rows = json_object_get(result, "rows");
     if (json_is_array(cols) && json_is_array(rows)) {
         print_table(cols, rows);

@@ -7,6 +7,7 @@
 #include "deliver/delivery.h"
 #include "deliver/retention.h"
 #include "legacy/expectations.h"
+#include "legacy/finance_job.h"
 
 #define EXPECTATIONS_FIRST_MS 1000 /* once shortly after start-up: what fell due while knoopd was down */
 #define METRICS_SNAPSHOT_MS   1000 /* how old what /metrics and /healthz serve may be */
@@ -41,5 +42,10 @@ const knoop_job_t knoop_job_table[] = {
      .fn = knoop_metrics_http_publish},
     /* systemd: STOPPING=1 once the stop begins, WATCHDOG=1 at half of WATCHDOG_USEC (app/sd_notify.c) */
     {.name = "systemd", .interval_ms = 0, .while_stopping = true, .fn = knoop_sd_tick},
+    /* each contract period's report and each financier signal, once (docs/finance.md) */
+    {.name = "finance",
+     .interval_setting = deadline_check_interval,
+     .first_ms = EXPECTATIONS_FIRST_MS,
+     .fn = knoop_finance_tick},
 };
 const size_t knoop_job_table_len = sizeof knoop_job_table / sizeof knoop_job_table[0];

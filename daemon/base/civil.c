@@ -1,6 +1,9 @@
 /* civil.c — day counts and calendar dates (civil.h). Years are shifted to start in March so the leap day is the
  * year's last; eras of 400 years make the arithmetic exact for negative years too. */
 #include "base/civil.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 int64_t knoop_days_from_civil(int64_t y, int m, int d)
 {
@@ -36,4 +39,28 @@ int knoop_days_in_month(int64_t y, int m)
     if (m < 1 || m > 12)
         return 0;
     return mdays[m - 1] + (m == 2 && knoop_is_leap_year(y));
+}
+
+int knoop_civil_parse(const char *s, int32_t *days)
+{
+    if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return -EINVAL;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return -EINVAL;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > knoop_days_in_month(y, m))
+        return -EINVAL;
+    if (days)
+        *days = (int32_t)knoop_days_from_civil(y, m, d);
+    return 0;
+}
+
+void knoop_civil_format(int32_t days, char buf[11])
+{
+    int64_t y;
+    int m, d;
+    knoop_civil_from_days(days, &y, &m, &d);
+    snprintf(buf, 11, "%04d-%02d-%02d", (int)(y % 10000), m, d);
 }

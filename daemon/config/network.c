@@ -2,6 +2,7 @@
  * reported with its YAML path and the party or contract it concerns. Everything kept is copied out of the document. */
 #include "config/network.h"
 #include "base/codes.h"
+#include "config/network_terms.h"
 #include <errno.h>
 #include <float.h>
 #include <stdlib.h>
@@ -332,6 +333,8 @@ static int build_products(knoop_network_t *net, const knoop_network_doc_t *doc, 
         p->name = dup_or_null(d->name);
         p->group = dup_or_null(d->group);
         p->level = d->level;
+        if (d->istd_code)
+            snprintf(p->istd_code, sizeof p->istd_code, "%s", d->istd_code); /* shape: network_terms.c */
         if (!p->code || (d->name && !p->name) || (d->group && !p->group))
             return -ENOMEM;
     }
@@ -522,8 +525,11 @@ static int check_contract(knoop_network_t *net, const knoop_network_doc_contract
                                   "contract '%s': a budget needs amount > 0 and bands between 0 "
                                   "and 100 %%",
                                   cn);
-        c->budget = (knoop_budget_t){true, d->budget->amount, d->budget->band_above_pct, d->budget->band_below_pct,
-                                     d->budget->period};
+        c->budget = (knoop_budget_t){.present = true,
+                                     .amount = d->budget->amount,
+                                     .band_above_pct = d->budget->band_above_pct,
+                                     .band_below_pct = d->budget->band_below_pct,
+                                     .period = d->budget->period}; /* model, volume, shares: network_terms.c */
     }
     for (unsigned k = 0; k < d->tariffs_count; k++) {
         c->tariffs[k].product = knoop_network_product(net, d->tariffs[k].product);
@@ -537,7 +543,7 @@ static int check_contract(knoop_network_t *net, const knoop_network_doc_contract
         c->tariffs[k].unit = d->tariffs[k].unit;
     }
 #undef AT
-    return 0;
+    return knoop_network_check_terms(net, d, c, i, err);
 }
 
 static int add_contract_to(knoop_party_t *p, const knoop_contract_t *c, bool count_only)
@@ -629,6 +635,8 @@ int knoop_network_build(const knoop_network_doc_t *doc, knoop_network_t **out, k
     if (rc == 0)
         rc = build_products(net, doc, err);
     if (rc == 0)
+        rc = knoop_network_check_istd_codes(net, doc, err);
+    if (rc == 0)
         rc = build_contracts(net, doc, err);
     if (rc == -ENOMEM)
         knoop_cfg_fail(err, "network", "out of memory while building the network");
@@ -670,6 +678,7 @@ void knoop_network_destroy(knoop_network_t **pnet)
         free(net->contracts[i].members);
         free(net->contracts[i].subcontractors);
         free(net->contracts[i].tariffs);
+        knoop_network_free_terms(&net->contracts[i]);
     }
     free(net->parties);
     free(net->by_code);

@@ -12,6 +12,8 @@
 #define KNOOP_MAX_CO_FINANCIERS 6  /* a contract fans outcomes out to at most this many co-financiers */
 #define KNOOP_MAX_COOP_MEMBERS  64 /* the route state keeps a member's history as a 64-bit set */
 #define KNOOP_NAME_MAX          64 /* contract and indicator set names, NUL included */
+#define KNOOP_MAX_EXTENSIONS    8  /* options to extend a contract's period */
+#define KNOOP_ISTD_CODE_MAX     6  /* an iWmo/iJw ProductCode: 5 characters + NUL */
 
 /* ---- enumerations (also the YAML spellings, see knoop_network_fields) ---- */
 typedef enum knoop_party_kind {
@@ -64,7 +66,16 @@ typedef enum knoop_price_unit {
     KNOOP_UNIT_4_WEEKS,
     KNOOP_UNIT_MONTH,
     KNOOP_UNIT_YEAR,
+    KNOOP_UNIT_RIDE, /* a tariff per ride (transport); not a budget period */
 } knoop_price_unit_t;
+/* How a contract's budget is spent (contract.budget.model): what the budget ledger counts and what its report shows. */
+typedef enum knoop_budget_model {
+    KNOOP_MODEL_NONE = 0,     /* no budget */
+    KNOOP_MODEL_LUMP_SUM,     /* one amount per period, divided over the parties that carry it (shares) */
+    KNOOP_MODEL_VOLUME_PRICE, /* a tariff per product (group x intensity) times the units delivered; an agreed
+                                 volume of clients with a band around it (Goeree-Overflakkee) */
+    KNOOP_MODEL_ARRANGEMENT,  /* a tariff per arrangement; use per client, per arrangement and in total */
+} knoop_budget_model_t;
 
 const char *knoop_party_kind_name(knoop_party_kind_t k);
 const char *knoop_identity_name(knoop_identity_t v);
@@ -72,6 +83,9 @@ const char *knoop_financing_name(knoop_financing_t v);
 const char *knoop_protocol_name(knoop_protocol_t v);
 const char *knoop_cadence_name(knoop_cadence_t v);
 const char *knoop_value_type_name(knoop_value_type_t v);
+const char *knoop_price_unit_name(knoop_price_unit_t v);
+const char *knoop_level_name(knoop_level_t v);
+const char *knoop_budget_model_name(knoop_budget_model_t v);
 bool knoop_party_kind_is_financier(knoop_party_kind_t k);
 bool knoop_party_kind_is_provider(knoop_party_kind_t k); /* cooperative, member, provider, subcontractor */
 
@@ -102,17 +116,43 @@ typedef struct knoop_network_doc_indicator_set {
 typedef struct knoop_network_doc_product {
     char *code, *name, *group;
     knoop_level_t level;
+    char *istd_code; /* the iWmo/iJw ProductCode that stands for it in 301/305/307/323 lines, or NULL */
 } knoop_network_doc_product_t;
 
 typedef struct knoop_network_doc_outcomes {
     char *indicator_set;
     knoop_cadence_t cadence;
+    char **required; /* indicators a contract-level report must hold; absent: all of the set */
+    unsigned required_count;
+    char **watch; /* indicators whose fall from one period to the next is signalled (Brunssum: bereik) */
+    unsigned watch_count;
+    unsigned *due_days; /* a period's report is due this many days after the period ends; absent: 30 */
 } knoop_network_doc_outcomes_t;
+typedef struct knoop_network_doc_share {
+    char *party;
+    double amount;
+} knoop_network_doc_share_t;
 typedef struct knoop_network_doc_budget {
+    knoop_budget_model_t model;
     double amount; /* euros per period */
     knoop_price_unit_t period;
     double band_above_pct, band_below_pct; /* alert when spending leaves [-below %, +above %] */
+    unsigned volume;                       /* volume-price: the contracted number of clients */
+    knoop_network_doc_share_t *shares;     /* lump-sum: how the amount is divided */
+    unsigned shares_count;
 } knoop_network_doc_budget_t;
+typedef struct knoop_network_doc_period {
+    char *start, *end;         /* YYYY-MM-DD, both days included */
+    unsigned *extension_years; /* the options to extend, in years each */
+    unsigned extension_years_count;
+    unsigned extended; /* how many of the options were taken */
+} knoop_network_doc_period_t;
+typedef struct knoop_network_doc_scope {
+    char **included; /* absent: every product of the network except the excluded ones */
+    unsigned included_count;
+    char **excluded;
+    unsigned excluded_count;
+} knoop_network_doc_scope_t;
 typedef struct knoop_network_doc_tariff {
     char *product;
     double price;
@@ -135,6 +175,11 @@ typedef struct knoop_network_doc_contract {
     knoop_network_doc_budget_t *budget;
     knoop_network_doc_tariff_t *tariffs;
     unsigned tariffs_count;
+    knoop_network_doc_period_t *period;
+    knoop_network_doc_scope_t *scope;
+    bool *assignments;           /* NULL: true */
+    bool *declarations;          /* NULL: true unless the budget is a lump sum */
+    bool *personal_contribution; /* NULL: true */
 } knoop_network_doc_contract_t;
 
 typedef struct knoop_network_doc {
@@ -172,7 +217,8 @@ struct knoop_indicator_set {
 typedef struct knoop_product {
     char *code, *name, *group; /* owned; name/group may be NULL */
     knoop_level_t level;
-    uint64_t offered_by; /* set of cooperative member slots offering it */
+    uint64_t offered_by;                 /* set of cooperative member slots offering it */
+    char istd_code[KNOOP_ISTD_CODE_MAX]; /* the iWmo/iJw ProductCode it is known by, or "" */
 } knoop_product_t;
 
 struct knoop_party {
@@ -193,10 +239,18 @@ struct knoop_party {
                                                           co-financier or subcontractor; borrowed contracts */
 };
 
+typedef struct knoop_share {
+    const knoop_party_t *party;
+    double amount; /* euros per budget period */
+} knoop_share_t;
 typedef struct knoop_budget {
     bool present;
     double amount, band_above_pct, band_below_pct;
     knoop_price_unit_t period;
+    knoop_budget_model_t model;
+    unsigned volume; /* volume-price: the contracted number of clients (0: none agreed) */
+    knoop_share_t *shares;
+    size_t n_shares; /* owned by the contract: lump-sum division over its parties */
 } knoop_budget_t;
 typedef enum knoop_budget_state {
     KNOOP_BUDGET_NONE = 0, /* the contract has no budget */
@@ -212,6 +266,15 @@ typedef struct knoop_tariff {
     double price;
     knoop_price_unit_t unit;
 } knoop_tariff_t;
+/* The contract's period: start .. end (both included), moved by the extension options that were taken. */
+typedef struct knoop_contract_period {
+    bool present;
+    int32_t start, end; /* days since 1970-01-01 (base/civil.h); end includes the options taken */
+    int32_t signed_end; /* the end before any option */
+    unsigned extension_years[KNOOP_MAX_EXTENSIONS];
+    size_t n_extensions;
+    unsigned extended; /* options taken */
+} knoop_contract_period_t;
 
 struct knoop_contract {
     size_t index;
@@ -235,6 +298,21 @@ struct knoop_contract {
     knoop_budget_t budget;
     knoop_tariff_t *tariffs;
     size_t n_tariffs; /* owned */
+    /* The terms the financier pays for (network_terms.c): period, product scope, what the financing model allows,
+     * and the reporting calendar's required and watched indicators. */
+    knoop_contract_period_t period;
+    const knoop_product_t **scope_included;
+    size_t n_scope_included; /* owned array; 0: every product but the excluded ones */
+    const knoop_product_t **scope_excluded;
+    size_t n_scope_excluded;    /* owned array */
+    bool assignments;           /* iWmo/iJw 301 (a beschikking) exists under it */
+    bool declarations;          /* iWmo/iJw 323 exists under it (not under a lump sum) */
+    bool personal_contribution; /* the client pays an eigen bijdrage (CAK) */
+    const knoop_indicator_t **required;
+    size_t n_required; /* owned array: what a contract-level report must hold */
+    const knoop_indicator_t **watch;
+    size_t n_watch;    /* owned array: a fall from one period to the next is signalled */
+    unsigned due_days; /* a period's report is due this many days after the period ends */
 };
 
 typedef struct knoop_network knoop_network_t;
@@ -284,6 +362,13 @@ bool knoop_contract_is_co_financier(const knoop_contract_t *c, const knoop_party
 const knoop_party_t *knoop_party_financier(const knoop_party_t *p);
 const knoop_party_t *knoop_party_main_contractor(const knoop_party_t *p);
 bool knoop_party_offers(const knoop_party_t *p, const char *product);
+/* Contract terms (network_terms.c). Is the product within the contract's scope? An empty or unknown product is
+ * (the network's own checks refuse unknown ones). */
+bool knoop_contract_covers(const knoop_contract_t *c, const char *product);
+/* The product a contract's tariff names for a product code, or NULL. */
+const knoop_tariff_t *knoop_contract_tariff(const knoop_contract_t *c, const knoop_product_t *product);
+/* The product of the network known by an iWmo/iJw ProductCode, or NULL. */
+const knoop_product_t *knoop_network_product_by_istd(const knoop_network_t *net, const char *istd_code);
 /* Neighbourhood teams of a municipality. Fills up to cap, returns how many exist. */
 size_t knoop_network_buurtteams_of(const knoop_network_t *net, const knoop_party_t *gemeente, const knoop_party_t **out,
                                    size_t cap);

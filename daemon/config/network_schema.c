@@ -49,8 +49,13 @@ static const cyaml_strval_t levels[] = {
     {"heavy", KNOOP_LEVEL_HEAVY},
 };
 static const cyaml_strval_t units[] = {
-    {"hour", KNOOP_UNIT_HOUR},       {"day", KNOOP_UNIT_DAY},     {"week", KNOOP_UNIT_WEEK},
-    {"4-weeks", KNOOP_UNIT_4_WEEKS}, {"month", KNOOP_UNIT_MONTH}, {"year", KNOOP_UNIT_YEAR},
+    {"hour", KNOOP_UNIT_HOUR},   {"day", KNOOP_UNIT_DAY},   {"week", KNOOP_UNIT_WEEK}, {"4-weeks", KNOOP_UNIT_4_WEEKS},
+    {"month", KNOOP_UNIT_MONTH}, {"year", KNOOP_UNIT_YEAR}, {"ride", KNOOP_UNIT_RIDE},
+};
+static const cyaml_strval_t budget_models[] = {
+    {"lump-sum", KNOOP_MODEL_LUMP_SUM},
+    {"volume-price", KNOOP_MODEL_VOLUME_PRICE},
+    {"arrangement", KNOOP_MODEL_ARRANGEMENT},
 };
 
 static const char *strval_name(const cyaml_strval_t *t, size_t n, int64_t v)
@@ -84,6 +89,18 @@ const char *knoop_value_type_name(knoop_value_type_t v)
 {
     return strval_name(value_types, N(value_types), v);
 }
+const char *knoop_price_unit_name(knoop_price_unit_t v)
+{
+    return strval_name(units, N(units), v);
+}
+const char *knoop_level_name(knoop_level_t v)
+{
+    return v == KNOOP_LEVEL_NONE ? "" : strval_name(levels, N(levels), v);
+}
+const char *knoop_budget_model_name(knoop_budget_model_t v)
+{
+    return v == KNOOP_MODEL_NONE ? "none" : strval_name(budget_models, N(budget_models), v);
+}
 
 #define OPT                 (CYAML_FLAG_OPTIONAL)
 #define PTR                 (CYAML_FLAG_POINTER)
@@ -92,6 +109,7 @@ const char *knoop_value_type_name(knoop_value_type_t v)
 #define STR_OPT(key, st, m) CYAML_FIELD_STRING_PTR(key, PTR | OPT, st, m, 0, CYAML_UNLIMITED)
 
 static const cyaml_schema_value_t string_entry = {CYAML_VALUE_STRING(PTR, char, 1, CYAML_UNLIMITED)};
+static const cyaml_schema_value_t uint_entry = {CYAML_VALUE_UINT(CYAML_FLAG_DEFAULT, unsigned)};
 
 static const cyaml_schema_field_t party_fields[] = {
     STR_REQ("code", knoop_network_doc_party_t, code),
@@ -123,20 +141,46 @@ static const cyaml_schema_value_t indicator_set_entry = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, knoop_network_doc_indicator_set_t, indicator_set_fields)};
 
 static const cyaml_schema_field_t product_fields[] = {
-    STR_REQ("code", knoop_network_doc_product_t, code), STR_OPT("name", knoop_network_doc_product_t, name),
+    STR_REQ("code", knoop_network_doc_product_t, code),
+    STR_OPT("name", knoop_network_doc_product_t, name),
     STR_OPT("group", knoop_network_doc_product_t, group),
-    CYAML_FIELD_ENUM("level", STRICT | OPT, knoop_network_doc_product_t, level, levels, N(levels)), CYAML_FIELD_END};
+    CYAML_FIELD_ENUM("level", STRICT | OPT, knoop_network_doc_product_t, level, levels, N(levels)),
+    STR_OPT("istd_code", knoop_network_doc_product_t, istd_code),
+    CYAML_FIELD_END};
 static const cyaml_schema_value_t product_entry = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, knoop_network_doc_product_t, product_fields)};
 
 static const cyaml_schema_field_t outcomes_fields[] = {
     STR_REQ("indicator_set", knoop_network_doc_outcomes_t, indicator_set),
-    CYAML_FIELD_ENUM("cadence", STRICT, knoop_network_doc_outcomes_t, cadence, cadences, N(cadences)), CYAML_FIELD_END};
+    CYAML_FIELD_ENUM("cadence", STRICT, knoop_network_doc_outcomes_t, cadence, cadences, N(cadences)),
+    CYAML_FIELD_SEQUENCE("required", PTR | OPT, knoop_network_doc_outcomes_t, required, &string_entry, 0,
+                         CYAML_UNLIMITED),
+    CYAML_FIELD_SEQUENCE("watch", PTR | OPT, knoop_network_doc_outcomes_t, watch, &string_entry, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_UINT_PTR("due_days", OPT, knoop_network_doc_outcomes_t, due_days),
+    CYAML_FIELD_END};
+static const cyaml_schema_field_t share_fields[] = {
+    STR_REQ("party", knoop_network_doc_share_t, party),
+    CYAML_FIELD_FLOAT("amount", CYAML_FLAG_DEFAULT, knoop_network_doc_share_t, amount), CYAML_FIELD_END};
+static const cyaml_schema_value_t share_entry = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, knoop_network_doc_share_t, share_fields)};
 static const cyaml_schema_field_t budget_fields[] = {
+    CYAML_FIELD_ENUM("model", STRICT, knoop_network_doc_budget_t, model, budget_models, N(budget_models)),
     CYAML_FIELD_FLOAT("amount", CYAML_FLAG_DEFAULT, knoop_network_doc_budget_t, amount),
     CYAML_FIELD_ENUM("period", STRICT, knoop_network_doc_budget_t, period, units, N(units)),
     CYAML_FIELD_FLOAT("band_above_pct", OPT, knoop_network_doc_budget_t, band_above_pct),
-    CYAML_FIELD_FLOAT("band_below_pct", OPT, knoop_network_doc_budget_t, band_below_pct), CYAML_FIELD_END};
+    CYAML_FIELD_FLOAT("band_below_pct", OPT, knoop_network_doc_budget_t, band_below_pct),
+    CYAML_FIELD_UINT("volume", OPT, knoop_network_doc_budget_t, volume),
+    CYAML_FIELD_SEQUENCE("shares", PTR | OPT, knoop_network_doc_budget_t, shares, &share_entry, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_END};
+static const cyaml_schema_field_t period_fields[] = {
+    STR_REQ("start", knoop_network_doc_period_t, start), STR_REQ("end", knoop_network_doc_period_t, end),
+    CYAML_FIELD_SEQUENCE("extension_years", PTR | OPT, knoop_network_doc_period_t, extension_years, &uint_entry, 0,
+                         KNOOP_MAX_EXTENSIONS),
+    CYAML_FIELD_UINT("extended", OPT, knoop_network_doc_period_t, extended), CYAML_FIELD_END};
+static const cyaml_schema_field_t scope_fields[] = {
+    CYAML_FIELD_SEQUENCE("included", PTR | OPT, knoop_network_doc_scope_t, included, &string_entry, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_SEQUENCE("excluded", PTR | OPT, knoop_network_doc_scope_t, excluded, &string_entry, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_END};
 static const cyaml_schema_field_t tariff_fields[] = {
     STR_REQ("product", knoop_network_doc_tariff_t, product),
     CYAML_FIELD_FLOAT("price", CYAML_FLAG_DEFAULT, knoop_network_doc_tariff_t, price),
@@ -163,6 +207,11 @@ static const cyaml_schema_field_t contract_fields[] = {
     CYAML_FIELD_MAPPING_PTR("budget", PTR | OPT, knoop_network_doc_contract_t, budget, budget_fields),
     CYAML_FIELD_SEQUENCE("tariffs", PTR | OPT, knoop_network_doc_contract_t, tariffs, &tariff_entry, 0,
                          CYAML_UNLIMITED),
+    CYAML_FIELD_MAPPING_PTR("period", PTR | OPT, knoop_network_doc_contract_t, period, period_fields),
+    CYAML_FIELD_MAPPING_PTR("scope", PTR | OPT, knoop_network_doc_contract_t, scope, scope_fields),
+    CYAML_FIELD_BOOL_PTR("assignments", OPT, knoop_network_doc_contract_t, assignments),
+    CYAML_FIELD_BOOL_PTR("declarations", OPT, knoop_network_doc_contract_t, declarations),
+    CYAML_FIELD_BOOL_PTR("personal_contribution", OPT, knoop_network_doc_contract_t, personal_contribution),
     CYAML_FIELD_END};
 static const cyaml_schema_value_t contract_entry = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, knoop_network_doc_contract_t, contract_fields)};

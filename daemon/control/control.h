@@ -24,7 +24,8 @@ typedef struct knoop_control_cmd {
 } knoop_control_cmd_t;
 
 /* The command handlers that live beside the state they show (control_network.c, control_legacy.c,
- * control_subscribers.c, control_dlq.c, retention.c); declared here so each definition is checked against it. */
+ * control_subscribers.c, control_dlq.c, retention.c, control_report.c); declared here so each definition is checked
+ * against it. */
 #define KNOOP_CONTROL_CMD(name)                                                                                        \
     json_t *name(struct knoop_broker *b, int argc, const char *const *argv, char *error, size_t errlen)
 KNOOP_CONTROL_CMD(knoop_cmd_parties);
@@ -39,6 +40,7 @@ KNOOP_CONTROL_CMD(knoop_cmd_dlq_show);
 KNOOP_CONTROL_CMD(knoop_cmd_dlq_retry);
 KNOOP_CONTROL_CMD(knoop_cmd_dlq_discard);
 KNOOP_CONTROL_CMD(knoop_cmd_purge_now);
+KNOOP_CONTROL_CMD(knoop_cmd_report);
 
 /* The table; the last row has name NULL. */
 extern const knoop_control_cmd_t knoop_control_cmds[];

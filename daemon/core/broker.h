@@ -167,6 +167,7 @@ struct knoop_broker {
     struct knoop_ledger *ledger;           /* owned; the assignment ledger (xml_ingest.c) */
     const struct knoop_adapter *adapters;  /* protocol adapters (ingest/adapter.h, app/adapter_table.c); set at start */
     uint32_t expectation_alerts_in_flight; /* legacy/expectations.c: overdue alerts queued, not yet stored */
+    uint32_t finance_in_flight;            /* legacy/finance_job.c: signals and reports queued, not yet stored */
     /* the wiring app/ provides (tables are static, never freed) */
     const knoop_frame_handler_t *frame_handlers;
     size_t n_frame_handlers;

@@ -91,7 +91,7 @@ static int apply_message(knoop_jtx_t *tx, knoop_jop_t *op)
     }
     if (m->route_row && (rc = knoop_route_row_apply(tx, m->route_row, m->accepted_us)) != 0)
         return rc;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < KNOOP_MSG_EXTRAS; i++)
         if (m->extras[i].apply && (rc = m->extras[i].apply(tx, m->extras[i].arg, m->seq)) != 0)
             return rc < 0 ? rc : -EIO;
     if (m->companion && (rc = apply_message(tx, &m->companion->op)) != 0)
@@ -172,8 +172,8 @@ void knoop_message_free(knoop_msg_op_t *m)
     if (!m)
         return;
     knoop_message_free(m->companion);
-    free(m->extras[0].arg);
-    free(m->extras[1].arg);
+    for (int i = 0; i < KNOOP_MSG_EXTRAS; i++)
+        free(m->extras[i].arg);
     free(m->route_row);
     free(m->source);
     free(m->blob);
@@ -225,6 +225,18 @@ static void done_message(void *ctx, knoop_jop_t *op, int status)
         peer->publishes_in_flight--;
         knoop_peer_release(b, peer);
     }
+}
+
+int knoop_message_add_extra(knoop_msg_op_t *m, int (*apply)(knoop_jtx_t *tx, void *arg, uint64_t seq), void *arg)
+{
+    for (int i = 0; i < KNOOP_MSG_EXTRAS; i++)
+        if (!m->extras[i].apply && !m->extras[i].arg) {
+            m->extras[i].apply = apply;
+            m->extras[i].arg = arg;
+            return 0;
+        }
+    free(arg);
+    return -ENOSPC;
 }
 
 knoop_msg_op_t *knoop_message_new(knoop_broker_t *b, knoop_peer_t *peer, uint64_t ref, const Knoop__Envelope *env,

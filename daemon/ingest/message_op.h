@@ -9,6 +9,8 @@
 struct knoop_adapter;
 struct knoop_facts;
 
+#define KNOOP_MSG_EXTRAS 3 /* extra row writers per message: assignment ledger, expectations, budget ledger */
+
 typedef struct knoop_msg_op {
     knoop_jop_t op;     /* first member: the journal sees only this */
     knoop_peer_t *peer; /* borrowed; kept alive by publishes_in_flight (NULL: file/internal source) */
@@ -32,9 +34,9 @@ typedef struct knoop_msg_op {
     /* Written in the same transaction when the message is new (not a duplicate): */
     struct knoop_msg_op *companion; /* owned: a message the broker sends because of this one (an iWmo retour) */
     struct {
-        int (*apply)(knoop_jtx_t *tx, void *arg, uint64_t seq); /* more rows (the ledger, expectations) */
+        int (*apply)(knoop_jtx_t *tx, void *arg, uint64_t seq); /* more rows (the ledger, expectations, budget) */
         void *arg;                                              /* owned, freed with free() */
-    } extras[2];
+    } extras[KNOOP_MSG_EXTRAS];
     /* An adapter message (ingest/adapter.h): its facts, released in done; and the identity check of apply. */
     const struct knoop_adapter *adapter;
     struct knoop_facts *facts; /* owned */
@@ -65,6 +67,9 @@ knoop_msg_op_t *knoop_message_new(knoop_broker_t *b, knoop_peer_t *peer, uint64_
                                   const uint8_t *client_ref, const knoop_route_result_t *route,
                                   void (*on_result)(knoop_broker_t *, knoop_msg_op_t *, int, void *), void *arg);
 int knoop_message_pack(knoop_msg_op_t *m, Knoop__Envelope *env, const knoop_route_result_t *route);
+/* Adds an extra row writer (arg owned by m from the call on, freed with free()): 0, or -ENOSPC when every slot is
+ * taken (then arg is freed at once). */
+int knoop_message_add_extra(knoop_msg_op_t *m, int (*apply)(knoop_jtx_t *tx, void *arg, uint64_t seq), void *arg);
 /* Frees an op that was never queued (and its companion and extras). */
 void knoop_message_free(knoop_msg_op_t *m);
 void knoop_message_queue(knoop_broker_t *b, knoop_msg_op_t *m);

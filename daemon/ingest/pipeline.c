@@ -27,6 +27,7 @@
 #include "ingest/message_op.h"
 #include "ingest/route_step.h"
 #include "ingest/whitelabel.h"
+#include "finance/budget_ledger.h"
 
 const knoop_adapter_t *knoop_adapter_find(const knoop_adapter_t *table, const char *content_type)
 {
@@ -152,6 +153,10 @@ static void run(knoop_broker_t *b, knoop_peer_t *p, uint64_t ref, Knoop__Envelop
         env->payload.data = wl.payload;
         env->payload.len = wl.payload_len;
     }
+    /* The budget ledger's rows of a native message (plan updates, outcome values), in its transaction (finance/). */
+    void *budget = a ? NULL : knoop_budget_of_message(b, env, p->party, route.contract, has_client ? client_ref : NULL);
+    if (budget)
+        knoop_message_add_extra(m, knoop_budget_apply, budget);
     int rc = no_memory ? -ENOMEM : knoop_message_pack(m, env, &route);
     env->payload = payload;
     free(wl.payload);

@@ -19,6 +19,7 @@ void knoop_route_resolve(knoop_broker_t *b, const knoop_route_plan_t *plan, knoo
     memcpy(out->explain, plan->explain, sizeof out->explain);
     out->has_row = plan->has_row;
     out->row = plan->row;
+    memcpy(out->contract, plan->contract, sizeof out->contract);
 }
 
 Knoop__ErrorCode knoop_route_message(knoop_broker_t *b, const Knoop__Envelope *env, const uint8_t *client_ref,

@@ -15,6 +15,7 @@ typedef struct knoop_route_result {
     char explain[400]; /* journaled with the message (knoopctl route explain); never delivered */
     bool has_row;      /* the decision changed the route state: persist this row with the message */
     knoop_route_row_t row;
+    char contract[KNOOP_NAME_MAX]; /* the contract it travels under, "" for none */
 } knoop_route_result_t;
 
 /* Plans (knoop_route_plan) and resolves. Same answers as knoop_route_plan; a stream name that cannot be a stream

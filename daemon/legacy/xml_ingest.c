@@ -28,10 +28,12 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/textfmt.h"
+#include "finance/terms.h"
 #include "istd/istd.h"
 #include "istd/ledger.h"
 #include "legacy/expectations.h"
 #include "legacy/workdays.h"
+#include "legacy/xml_budget.h"
 #include "legacy/xml_ledger.h"
 #include "route/access.h"
 
@@ -214,6 +216,11 @@ void knoop_xml_step(knoop_broker_t *b, const char *publisher, Knoop__Envelope *e
     else if (!same_or_fill(&env->identificatie, knoop_istd_msg_identificatie(s->msg), s->identificatie,
                            sizeof s->identificatie))
         snprintf(f->reason, sizeof f->reason, "envelope.identificatie: differs from the XML's Identificatie");
+    /* The financing model allows this message under the parties' contract (no 301 without a beschikking, no 323
+     * under a lump sum), or the sender is told so, naming the contract. */
+    if (!f->reason[0] && b->config->network)
+        knoop_terms_check_istd(knoop_terms_contract_of(b->config->network, xml_sender, xml_receiver), t->number,
+                               t->name, f->reason, sizeof f->reason);
     if (f->reason[0]) {
         f->refused = KNOOP__ERROR_CODE__INVALID_FIELD;
         return;
@@ -327,6 +334,8 @@ void knoop_xml_finish(knoop_broker_t *b, knoop_facts_t *f, Knoop__Envelope *env,
     }
     if (s->accepted)
         knoop_expectations_on_message(b, m, s->msg, m->companion != NULL);
+    if (s->accepted && (number == 305 || number == 307 || number == 323))
+        knoop_xml_budget_rows(b, s->msg, route->contract, m);
     knoop_log_info("xml.ingest", "party=%s type=%s accepted=%d codes=\"%s\"%s", m->publisher, t->name, s->accepted,
                    s->summary, f->identity_reused ? " identificatie_reused=1" : "");
     /* The decoded document is no longer needed: the envelope points at s's copies. */

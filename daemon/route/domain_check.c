@@ -33,18 +33,7 @@ static bool empty(const char *s)
 
 int knoop_domain_parse_date(const char *s, int32_t *days)
 {
-    if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return -EINVAL;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return -EINVAL;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > knoop_days_in_month(y, m))
-        return -EINVAL;
-    if (days)
-        *days = (int)knoop_days_from_civil(y, m, d);
-    return 0;
+    return knoop_civil_parse(s, days);
 }
 
 static int check_version(uint32_t v, const char *what, char *reason, size_t n)
@@ -78,6 +67,9 @@ int knoop_domain_check_referral(const knoop_network_t *net, const knoop_contract
         return rc;
     if (!empty(m->product) && knoop_network_product(net, m->product) == NULL)
         return fail(-EINVAL, reason, n, "Referral.product: '%s' is not a product of this network", m->product);
+    if (!knoop_contract_covers(c, m->product)) /* the financier does not pay for it (config/network_terms.c) */
+        return fail(-EINVAL, reason, n, "Referral.product: '%s' is not part of contract '%s' (its scope leaves it out)",
+                    m->product, c->name);
     if (m->urgency < KNOOP__DOMAIN__URGENCY__URGENCY_UNSPECIFIED || m->urgency > KNOOP__DOMAIN__URGENCY__CRISIS)
         return fail(-EINVAL, reason, n, "Referral.urgency: %d is not one of ROUTINE, SOON, URGENT, CRISIS", m->urgency);
     if (!empty(m->preferred_provider) && !provider_fits(net, c, m->preferred_provider))
@@ -129,6 +121,10 @@ int knoop_domain_check_plan_update(const knoop_network_t *net, const knoop_contr
                     m->effective_date);
     if (!empty(m->product) && knoop_network_product(net, m->product) == NULL)
         return fail(-EINVAL, reason, n, "PlanUpdate.product: '%s' is not a product of this network", m->product);
+    if (!knoop_contract_covers(c, m->product))
+        return fail(-EINVAL, reason, n,
+                    "PlanUpdate.product: '%s' is not part of contract '%s' (its scope leaves it out)", m->product,
+                    c->name);
     if (plan_actions[a].needs_provider) {
         if (empty(m->new_provider))
             return fail(-EINVAL, reason, n, "PlanUpdate.new_provider: required for PROVIDER_CHANGED");
@@ -256,6 +252,18 @@ int knoop_domain_check_outcome(const knoop_network_t *net, const knoop_contract_
             if (strcmp(m->values[j]->indicator, v->indicator) == 0 && strcmp(m->values[j]->group, v->group) == 0)
                 return fail(-EINVAL, reason, n, "OutcomeReport.values[%zu]: indicator '%s'%s%s%s given twice", i,
                             v->indicator, *v->group ? " (group '" : "", v->group, *v->group ? "')" : "");
+    }
+    /* The calendar's report (contract or population level) holds every indicator the contract requires; a client's
+     * scores may cover the domains that concern the client. */
+    for (size_t r = 0; c != NULL && m->level != KNOOP__DOMAIN__OUTCOME_LEVEL__CLIENT && r < c->n_required; r++) {
+        size_t i = 0;
+        while (i < m->n_values && strcmp(m->values[i]->indicator, c->required[r]->name) != 0)
+            i++;
+        if (i == m->n_values)
+            return fail(-EINVAL, reason, n,
+                        "OutcomeReport: indicator '%s' is missing; contract '%s' requires it in every %s report",
+                        c->required[r]->name, c->name,
+                        m->level == KNOOP__DOMAIN__OUTCOME_LEVEL__CONTRACT ? "contract-level" : "population-level");
     }
     return 0;
 }

@@ -74,6 +74,8 @@ Knoop__ErrorCode knoop_route_plan(knoop_broker_t *b, const Knoop__Envelope *env,
         dead_letter(out);
         return KNOOP__ERROR_CODE__OK;
     }
+    if (d.contract)
+        snprintf(out->contract, sizeof out->contract, "%s", d.contract->name);
     for (size_t i = 0; i < d.n_streams; i++)
         add_stream(out, d.streams[i]);
     if (strcmp(d.sender_as_seen, env->sender) != 0)

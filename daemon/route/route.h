@@ -5,6 +5,7 @@
 #ifndef KNOOP_ROUTE_H
 #define KNOOP_ROUTE_H
 #include <stdbool.h>
+#include "config/network.h"
 #include "core/broker.h"
 #include "route/route_state.h"
 
@@ -20,6 +21,7 @@ typedef struct knoop_route_plan {
     char explain[400]; /* journaled with the message (knoopctl route explain); never delivered */
     bool has_row;      /* the decision changed the route state: persist this row with the message */
     knoop_route_row_t row;
+    char contract[KNOOP_NAME_MAX]; /* the contract the message travels under, "" for none (the budget ledger) */
 } knoop_route_plan_t;
 
 /* Decides. Returns OK with a plan (a message no rule routes gets dead_letter and the deadletters stream), or an

@@ -55,6 +55,39 @@ static const char *const migrations[] = {
      * order, over open rows only. */
     "CREATE INDEX expectations_overdue ON expectations(closed_seq, alerted, due);"
     "CREATE INDEX expectations_owed ON expectations(kind, trigger_type, owed_by, owed_to) WHERE closed_seq IS NULL;",
+    /* 3: the budget ledger (store/budget.c) and what the finance layer remembers (store/finance.c), written in the
+     * transaction of the message that feeds them or of the signal or report knoopd publishes. Days are day numbers
+     * (days since 1970-01-01), so any calendar period is a range of the primary key. */
+    /* A client in care under a contract with one product, from since_day to until_day (open: NULL); a change of
+     * intensity closes one episode of a product group and opens another. */
+    "CREATE TABLE budget_episodes(contract TEXT NOT NULL, client_ref BLOB NOT NULL, product TEXT NOT NULL,"
+    "  since_day INTEGER NOT NULL, until_day INTEGER, grp TEXT NOT NULL, member TEXT NOT NULL, seq INTEGER NOT NULL,"
+    "  PRIMARY KEY(contract, client_ref, product, since_day)) WITHOUT ROWID;"
+    "CREATE INDEX budget_episodes_open ON budget_episodes(contract, client_ref, grp) WHERE until_day IS NULL;"
+    "CREATE INDEX budget_episodes_since ON budget_episodes(contract, since_day);"
+    /* Units and euros per contract, day, product, member and client (declarations, iWmo 323 lines): tariff x units
+     * as knoopd computes it, and what was declared. */
+    "CREATE TABLE budget_use(contract TEXT NOT NULL, day INTEGER NOT NULL, product TEXT NOT NULL, member TEXT NOT NULL,"
+    "  client_ref BLOB NOT NULL, units REAL NOT NULL, amount_cents INTEGER NOT NULL, declared_cents INTEGER NOT NULL,"
+    "  PRIMARY KEY(contract, day, product, member, client_ref)) WITHOUT ROWID;"
+    /* Changes of intensity the provider made (light -> medium), so the municipality learns of them. */
+    "CREATE TABLE budget_changes(contract TEXT NOT NULL, day INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    "  client_ref BLOB NOT NULL, from_product TEXT NOT NULL, to_product TEXT NOT NULL,"
+    "  PRIMARY KEY(contract, day, seq, to_product)) WITHOUT ROWID;"
+    /* Outcome values per contract and reported period: a contract-level report's values (the latest replaces), the
+     * sum and count of client-level scores. */
+    "CREATE TABLE finance_outcomes(contract TEXT NOT NULL, start_day INTEGER NOT NULL, end_day INTEGER NOT NULL,"
+    "  level INTEGER NOT NULL, indicator TEXT NOT NULL, grp TEXT NOT NULL, total REAL NOT NULL, n INTEGER NOT NULL,"
+    "  text TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(contract, start_day, level, indicator, grp)) WITHOUT "
+    "ROWID;"
+    /* The day knoopd first saw a contract: its calendar's periods count from the one holding that day. */
+    "CREATE TABLE finance_contracts(contract TEXT PRIMARY KEY, since_day INTEGER NOT NULL) WITHOUT ROWID;"
+    /* Each signal once: (contract, kind, period) is raised by the message seq. */
+    "CREATE TABLE finance_signals(contract TEXT NOT NULL, kind TEXT NOT NULL, period TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL, PRIMARY KEY(contract, kind, period)) WITHOUT ROWID;"
+    /* Each period's report once, with the figures it published (JSON). */
+    "CREATE TABLE finance_reports(contract TEXT NOT NULL, period_day INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    "  figures TEXT NOT NULL, PRIMARY KEY(contract, period_day)) WITHOUT ROWID;",
 };
 #define MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 _Static_assert(MIGRATIONS == KNOOP_JOURNAL_SCHEMA_VERSION, "a new migration raises KNOOP_JOURNAL_SCHEMA_VERSION");

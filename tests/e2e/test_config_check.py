@@ -160,6 +160,35 @@ def network_section_errors_name_file_line_and_field():
 
 
 @test
+def contract_terms_errors_name_file_line_and_field():
+    # The terms a financier pays for (period, scope, budget model and shares, the calendar): each mistake names the
+    # file, the line and the field, as the routing dimensions do. (old, new, the text on the line it must name)
+    failures = []
+    cases = [
+        ('start: "2025-01-01"', 'start: "2025-02-30"', 'start: "2025-02-30"', "network.contracts[0].period.start",
+         "is not a date"),
+        ('{party: "99990212", amount: 200000}', '{party: "99990299", amount: 200000}', '"99990299"',
+         "network.contracts[0].budget.shares[5].party", "99990299 is not a party"),
+        ('{party: "99990214", amount: 150000}', '{party: "99990214", amount: 150001}', "shares:",
+         "network.contracts[0].budget.shares", "the shares add up to 8500001.00"),
+        ("model: lump-sum", "model: volume-price", "model: volume-price", "network.contracts[0].budget.model",
+         "belongs to a outputgericht or inspanningsgericht contract"),
+        ("due_days: 30}", "due_days: 30, required: [bereik, geluk]}", "geluk", "network.contracts[0].outcomes.required[1]",
+         "'geluk' is not in indicator set 'tom-kpi-10'"),
+        ("extension_years: [2]}", "extension_years: [2], extended: 3}", "extended: 3",
+         "network.contracts[0].period.extended", "3 options taken, but the period has 1"),
+    ]
+    with Workdir() as w:
+        for i, (old, new, needle, field, message) in enumerate(cases):
+            text = alphen(old, new)
+            try:
+                expect_invalid(w, "terms%d.yaml" % i, text, line_of(text, needle), field, message)
+            except AssertionError as e:
+                failures.append("%s (%s at line %d): %s" % (new, field, line_of(text, needle), e))
+    check(not failures, "%d of %d cases wrong:" % (len(failures), len(cases)), " || ".join(failures))
+
+
+@test
 def network_schema_errors_inside_lists_point_at_the_right_entry():
     # Errors found by the YAML schema (unknown key, wrong type) inside a list entry must name that entry (0-based,
     # as the checks above do) and its line.
@@ -172,7 +201,7 @@ def network_schema_errors_inside_lists_point_at_the_right_entry():
              "colour: red", "network.parties[3].colour", "Unexpected key: colour"),
             ("s3.yaml", alphen("cadence: quarterly", "cadence: weekly"), "weekly",
              "network.contracts[0].outcomes.cadence", "weekly"),
-            ("s4.yaml", alphen("budget: {amount: 21500000", "budget: {amount: lots"), "amount: lots",
+            ("s4.yaml", alphen("amount: 8500000", "amount: lots"), "amount: lots",
              "network.contracts[0].budget.amount", "lots"),
         ]
         for name, text, needle, field, message in cases:

@@ -497,8 +497,12 @@ def care_office_receives_the_cofinanced_heerlen_outcome():
         brep = dpb.OutcomeReport(schema_version=1, report_id="B1", level=dpb.CONTRACT, period_start="2026-01-01",
                                  period_end="2026-12-31",
                                  values=[dpb.IndicatorValue(indicator="synergie", number=4),
+                                         dpb.IndicatorValue(indicator="vakmanschap", number=4),
                                          dpb.IndicatorValue(indicator="bereik", number=120),
-                                         dpb.IndicatorValue(indicator="klanttevredenheid", number=7.8)])
+                                         dpb.IndicatorValue(indicator="prijs", number=1830.5),
+                                         dpb.IndicatorValue(indicator="klanttevredenheid", number=7.8),
+                                         dpb.IndicatorValue(indicator="verantwoordelijkheidsladder", number=3),
+                                         dpb.IndicatorValue(indicator="ondersteuning-netwerk", number=64.5)])
         b = accepted(coop, native_env(COOP, brep, "OUTCOME_REPORT", receiver=BRUNSSUM))
         take(bru, b.seq, "outcomes.0899")
         check(settle(care, 0.5) == [], "9001 got more than the co-financed Heerlen report")

@@ -223,32 +223,86 @@ static void test_brunssum_value_types(void **state)
 {
     (void)state;
     const knoop_contract_t *b = knoop_network_contract(net, "brunssum");
-    Knoop__Domain__IndicatorValue v[3] = {KNOOP__DOMAIN__INDICATOR_VALUE__INIT, KNOOP__DOMAIN__INDICATOR_VALUE__INIT,
-                                          KNOOP__DOMAIN__INDICATOR_VALUE__INIT};
-    Knoop__Domain__IndicatorValue *pv[3] = {&v[0], &v[1], &v[2]};
+    /* Brunssum's seven indicators, each a valid value; the report is at contract level, so all seven are required. */
+    static const struct {
+        const char *name;
+        double number;
+    } seven[] = {{"synergie", 4},
+                 {"vakmanschap", 4},
+                 {"bereik", 412},
+                 {"prijs", 1830.5},
+                 {"klanttevredenheid", 7.8},
+                 {"verantwoordelijkheidsladder", 3},
+                 {"ondersteuning-netwerk", 64.5}};
+    Knoop__Domain__IndicatorValue v[7];
+    Knoop__Domain__IndicatorValue *pv[7];
+    for (int i = 0; i < 7; i++) {
+        v[i] = (Knoop__Domain__IndicatorValue)KNOOP__DOMAIN__INDICATOR_VALUE__INIT;
+        v[i].indicator = (char *)seven[i].name;
+        v[i].value_case = KNOOP__DOMAIN__INDICATOR_VALUE__VALUE_NUMBER;
+        v[i].number = seven[i].number;
+        pv[i] = &v[i];
+    }
     Knoop__Domain__OutcomeReport r = KNOOP__DOMAIN__OUTCOME_REPORT__INIT;
     r.schema_version = 1;
     r.level = KNOOP__DOMAIN__OUTCOME_LEVEL__CONTRACT;
     r.period_start = "2025-01-01";
     r.period_end = "2025-12-31";
     r.values = pv;
-    r.n_values = 3;
-    v[0].indicator = "bereik";
-    v[0].value_case = KNOOP__DOMAIN__INDICATOR_VALUE__VALUE_NUMBER;
-    v[0].number = 412;
-    v[1].indicator = "ondersteuning-netwerk";
-    v[1].value_case = KNOOP__DOMAIN__INDICATOR_VALUE__VALUE_NUMBER;
-    v[1].number = 64.5;
-    v[2].indicator = "klanttevredenheid";
-    v[2].value_case = KNOOP__DOMAIN__INDICATOR_VALUE__VALUE_NUMBER;
-    v[2].number = 7.8;
+    r.n_values = 7;
     expect(knoop_domain_check_outcome(net, b, &r, reason, sizeof reason), 0, NULL);
-    v[0].number = 412.5;
+    v[2].number = 412.5;
     expect(knoop_domain_check_outcome(net, b, &r, reason, sizeof reason), -EINVAL, "'bereik' is a count; 412.5");
-    v[0].number = 412;
-    v[1].number = 101;
+    v[2].number = 412;
+    v[6].number = 101;
     expect(knoop_domain_check_outcome(net, b, &r, reason, sizeof reason), -EINVAL,
            "'ondersteuning-netwerk' scored 101, outside its range 0..100");
+    v[6].number = 64.5;
+    /* Each of the seven left out is refused by name. */
+    for (int gone = 0; gone < 7; gone++) {
+        Knoop__Domain__IndicatorValue *rest[6];
+        for (int i = 0, k = 0; i < 7; i++)
+            if (i != gone)
+                rest[k++] = &v[i];
+        r.values = rest;
+        r.n_values = 6;
+        char want[128];
+        snprintf(want, sizeof want, "indicator '%s' is missing; contract 'brunssum' requires it", seven[gone].name);
+        expect(knoop_domain_check_outcome(net, b, &r, reason, sizeof reason), -EINVAL, want);
+    }
+    /* A client's scores may cover only the domains that concern the client. */
+    r.values = pv;
+    r.n_values = 2;
+    r.level = KNOOP__DOMAIN__OUTCOME_LEVEL__CLIENT;
+    expect(knoop_domain_check_outcome(net, b, &r, reason, sizeof reason), 0, NULL);
+}
+
+/* The contract's scope: Heerlen pays for neither household help nor taxi nor aids; Brunssum covers household help. */
+static void test_scope(void **state)
+{
+    (void)state;
+    const knoop_contract_t *heerlen = knoop_network_contract(net, "heerlen");
+    Knoop__Domain__Referral m = KNOOP__DOMAIN__REFERRAL__INIT;
+    m.schema_version = 1;
+    static const char *out[] = {"huishoudelijke-hulp", "wmo-vervoer", "hulpmiddelen"};
+    for (size_t i = 0; i < 3; i++) {
+        m.product = (char *)out[i];
+        char want[128];
+        snprintf(want, sizeof want, "product '%s' is not part of contract 'heerlen'", out[i]);
+        expect(knoop_domain_check_referral(net, heerlen, &m, reason, sizeof reason), -EINVAL, want);
+    }
+    m.product = "schuldhulpverlening";
+    expect(knoop_domain_check_referral(net, heerlen, &m, reason, sizeof reason), 0, NULL);
+    m.product = "huishoudelijke-hulp";
+    expect(knoop_domain_check_referral(net, knoop_network_contract(net, "brunssum"), &m, reason, sizeof reason), 0,
+           NULL);
+    expect(knoop_domain_check_referral(net, NULL, &m, reason, sizeof reason), 0, NULL); /* before routing */
+    Knoop__Domain__PlanUpdate p = KNOOP__DOMAIN__PLAN_UPDATE__INIT;
+    p.schema_version = 1;
+    p.action = KNOOP__DOMAIN__PLAN_ACTION__CHANGED;
+    p.product = "wmo-vervoer";
+    expect(knoop_domain_check_plan_update(net, heerlen, &p, reason, sizeof reason), -EINVAL,
+           "product 'wmo-vervoer' is not part of contract 'heerlen'");
 }
 
 static void test_referral(void **state)
@@ -371,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_outcome_periods_and_contracts),
         cmocka_unit_test(test_brunssum_value_types),
         cmocka_unit_test(test_referral),
+        cmocka_unit_test(test_scope),
         cmocka_unit_test(test_plan_update),
         cmocka_unit_test(test_retour_and_envelope_errors),
         cmocka_unit_test(test_dates),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/civil.h"
 #include "config/network.h"
 
 /* A test-only top level: the daemon section is ignored, the network section is ours. */
@@ -157,26 +158,37 @@ static void test_goeree_builds(void **state)
     assert_int_equal(rc, 0);
     assert_int_equal(knoop_network_count_kind(net, KNOOP_PARTY_PROVIDER), 14);
     assert_int_equal(knoop_network_contract_count(net), 14);
-    assert_int_equal(knoop_network_product_count(net), 9);
-    size_t groups = 0, heavy = 0;
+    /* Three product groups x light/medium/heavy, and two transport products (per ride). */
+    assert_int_equal(knoop_network_product_count(net), 11);
+    size_t groups = 0, heavy = 0, rides = 0;
     for (size_t i = 0; i < knoop_network_product_count(net); i++) {
         const knoop_product_t *p = knoop_network_product_at(net, i);
         bool seen = false;
         for (size_t j = 0; j < i; j++)
             seen |= strcmp(knoop_network_product_at(net, j)->group, p->group) == 0;
-        groups += !seen;
+        groups += !seen && strcmp(p->group, "vervoer") != 0;
         heavy += p->level == KNOOP_LEVEL_HEAVY;
+        assert_int_equal(strlen(p->istd_code), 5);
+        assert_ptr_equal(knoop_network_product_by_istd(net, p->istd_code), p);
     }
     assert_int_equal(groups, 3);
     assert_int_equal(heavy, 3);
     for (size_t i = 0; i < knoop_network_contract_count(net); i++) {
         const knoop_contract_t *c = knoop_network_contract_at(net, i);
         assert_true(c->budget.present);
+        assert_int_equal(c->budget.model, KNOOP_MODEL_VOLUME_PRICE);
+        assert_true(c->budget.volume > 0);
         assert_true(c->budget.band_above_pct == 5 && c->budget.band_below_pct == 10);
-        assert_int_equal(c->n_tariffs, 9);
+        assert_int_equal(c->n_tariffs, 11);
+        for (size_t k = 0; k < c->n_tariffs; k++)
+            rides += c->tariffs[k].unit == KNOOP_UNIT_RIDE;
         assert_int_equal(c->cadence, KNOOP_CADENCE_4_WEEKLY);
         assert_int_equal(c->financing, KNOOP_FIN_OUTPUTGERICHT);
+        assert_true(c->declarations && c->assignments);
+        assert_int_equal(c->n_required, 4);
+        assert_true(c->period.present);
     }
+    assert_int_equal(rides, 2 * 14);
     /* The budget band: +5 % is still within, +5.5 % is over, -10 % within, -11 % under. */
     const knoop_budget_t *b = &knoop_network_contract_at(net, 0)->budget;
     double dev = 0;
@@ -185,9 +197,63 @@ static void test_goeree_builds(void **state)
     assert_true(dev > 5.4 && dev < 5.6);
     assert_int_equal(knoop_budget_state(b, b->amount * 0.90, NULL), KNOOP_BUDGET_WITHIN);
     assert_int_equal(knoop_budget_state(b, b->amount * 0.89, NULL), KNOOP_BUDGET_UNDER);
-    const knoop_tariff_t *t = &knoop_network_contract_at(net, 0)->tariffs[0];
-    assert_string_equal(t->product->code, "hh-licht");
+    const knoop_contract_t *c0 = knoop_network_contract_at(net, 0);
+    const knoop_tariff_t *t = &c0->tariffs[0];
+    assert_string_equal(t->product->code, "ao-licht");
     assert_int_equal(t->unit, KNOOP_UNIT_4_WEEKS);
+    assert_ptr_equal(knoop_contract_tariff(c0, knoop_network_product(net, "vervoer-zittend"))->unit == KNOOP_UNIT_RIDE,
+                     true);
+    knoop_network_destroy(&net);
+}
+
+/* The contract terms of the demo and Alphen: scope, what the financing allows, periods, shares, the calendar. */
+static void test_contract_terms(void **state)
+{
+    (void)state;
+    knoop_network_t *net = NULL;
+    knoop_cfg_error_t err = {{0}, {0}};
+    assert_int_equal(load("deploy/knoopd.yaml", NULL, &net, &err), 0);
+    const knoop_contract_t *h = knoop_network_contract(net, "heerlen");
+    assert_int_equal(h->budget.model, KNOOP_MODEL_LUMP_SUM);
+    assert_false(h->assignments);
+    assert_false(h->declarations);
+    assert_false(h->personal_contribution);
+    assert_false(knoop_contract_covers(h, "huishoudelijke-hulp"));
+    assert_false(knoop_contract_covers(h, "wmo-vervoer"));
+    assert_false(knoop_contract_covers(h, "hulpmiddelen"));
+    assert_true(knoop_contract_covers(h, "schuldhulpverlening"));
+    assert_true(knoop_contract_covers(h, ""));
+    assert_int_equal(h->n_required, 13);
+    const knoop_contract_t *bru = knoop_network_contract(net, "brunssum");
+    assert_int_equal(bru->n_required, 7);
+    assert_int_equal(bru->n_watch, 1);
+    assert_string_equal(bru->watch[0]->name, "bereik");
+    /* two years plus twice one, none taken yet */
+    assert_int_equal(bru->period.n_extensions, 2);
+    assert_int_equal(bru->period.end, bru->period.signed_end);
+    int64_t y;
+    int m, d;
+    knoop_civil_from_days(bru->period.end, &y, &m, &d);
+    assert_true(y == 2026 && m == 12 && d == 31);
+    const knoop_contract_t *sit = knoop_network_contract(net, "sittard-geleen");
+    assert_int_equal(sit->budget.model, KNOOP_MODEL_ARRANGEMENT);
+    assert_true(sit->declarations && sit->assignments);
+    assert_int_equal(sit->n_required, 2);
+    assert_string_equal(knoop_network_product_by_istd(net, "01A01")->code, "arr-hh-basis");
+    assert_int_equal(knoop_network_contract(net, "kerkrade")->budget.model, KNOOP_MODEL_NONE);
+    knoop_network_destroy(&net);
+
+    assert_int_equal(load("deploy/networks/alphen.yaml", NULL, &net, &err), 0);
+    const knoop_contract_t *tom = knoop_network_contract(net, "tom-in-de-buurt");
+    assert_true(tom->budget.amount == 8500000);
+    assert_int_equal(tom->budget.n_shares, 8);
+    double sum = 0;
+    for (size_t k = 0; k < tom->budget.n_shares; k++)
+        sum += tom->budget.shares[k].amount;
+    assert_true(sum == 8500000);
+    assert_int_equal(tom->n_co_financiers, 2);
+    assert_int_equal(tom->n_required, 10);
+    assert_int_equal(tom->due_days, 30);
     knoop_network_destroy(&net);
 }
 
@@ -259,6 +325,76 @@ static const struct reject_case {
      "  contracts:\n    - {name: k, financier: \"0917\", provider: \"99990000\", identity: legacy,"
      " financing: taakgericht, protocol: native, members: [\"99990001\"], subcontractors: [\"99990101\"]}\n",
      "network.contracts[0].subcontractors[0]", "subcontractor 99990101 works for 99990200"},
+    /* contract terms (network_terms.c) */
+    {"period start that is no date", "",
+     "  contracts:\n    - {name: p, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native, period: {start: \"2025-13-01\", end: \"2026-12-31\"}}\n",
+     "network.contracts[0].period.start", "contract 'p': period.start '2025-13-01' is not a date"},
+    {"period that ends before it starts", "",
+     "  contracts:\n    - {name: p, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native, period: {start: \"2026-01-01\", end: \"2025-12-31\"}}\n",
+     "network.contracts[0].period.end", "the period ends (2025-12-31) before it starts (2026-01-01)"},
+    {"more options taken than there are", "",
+     "  contracts:\n    - {name: p, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native, period: {start: \"2025-01-01\", end: \"2026-12-31\","
+     " extension_years: [1], extended: 2}}\n",
+     "network.contracts[0].period.extended", "2 options taken, but the period has 1"},
+    {"unknown product in the scope", "",
+     "  contracts:\n    - {name: s, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native, scope: {excluded: [begeleiding, taxi]}}\n",
+     "network.contracts[0].scope.excluded[1]", "contract 's': unknown product 'taxi' in its scope"},
+    {"product both included and excluded", "",
+     "  contracts:\n    - {name: s, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native, scope: {included: [welzijn], excluded: [welzijn]}}\n",
+     "network.contracts[0].scope.excluded[0]", "'welzijn' is both included and excluded"},
+    {"lump sum on an output-based contract", "",
+     "  contracts:\n    - {name: b, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: outputgericht, protocol: native, budget: {model: lump-sum, amount: 100, period: year}}\n",
+     "network.contracts[0].budget.model", "a lump-sum budget belongs to a taakgericht or populatie contract"},
+    {"volume-price without a volume", "",
+     "  contracts:\n    - {name: b, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: outputgericht, protocol: native, budget: {model: volume-price, amount: 100, period: year},"
+     " tariffs: [{product: begeleiding, price: 10, unit: hour}]}\n",
+     "network.contracts[0].budget.volume", "needs the agreed volume"},
+    {"arrangement budget without tariffs", "",
+     "  contracts:\n    - {name: b, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: outputgericht, protocol: native, budget: {model: arrangement, amount: 100, period: year}}\n",
+     "network.contracts[0].budget.model", "contract 'b': a arrangement budget needs tariffs"},
+    {"a budget per ride", "",
+     "  contracts:\n    - {name: b, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native, budget: {model: lump-sum, amount: 100, period: ride}}\n",
+     "network.contracts[0].budget.period", "not a ride"},
+    {"share of a party outside the contract", "",
+     "  contracts:\n    - {name: b, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native, members: [\"99990001\"], budget: {model: lump-sum, amount: 100,"
+     " period: year, shares: [{party: \"99990001\", amount: 60}, {party: \"99990003\", amount: 40}]}}\n",
+     "network.contracts[0].budget.shares[1].party", "99990003 is not a party to the contract"},
+    {"shares above the lump sum", "",
+     "  contracts:\n    - {name: b, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native, members: [\"99990001\", \"99990003\"], budget: {model: lump-sum,"
+     " amount: 100, period: year, shares: [{party: \"99990001\", amount: 60}, {party: \"99990003\", amount: 41}]}}\n",
+     "network.contracts[0].budget.shares", "the shares add up to 101.00, more than the budget's 100.00"},
+    {"declarations under a lump sum", "",
+     "  contracts:\n    - {name: b, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native, declarations: true, budget: {model: lump-sum, amount: 100,"
+     " period: year}}\n",
+     "network.contracts[0].declarations", "contract 'b': a lump-sum contract pays no declarations"},
+    {"tariff for a product the scope leaves out", "",
+     "  contracts:\n    - {name: t, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: outputgericht, protocol: native, scope: {excluded: [welzijn]}, budget: {model: arrangement,"
+     " amount: 100, period: year}, tariffs: [{product: begeleiding, price: 1, unit: hour},"
+     " {product: welzijn, price: 1, unit: hour}]}\n",
+     "network.contracts[0].tariffs[1].product", "a tariff for 'welzijn', which its scope leaves out"},
+    {"required indicator outside the set", "",
+     "  contracts:\n    - {name: o, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native, outcomes: {indicator_set: zrm-13, cadence: quarterly,"
+     " required: [financien, geluk]}}\n",
+     "network.contracts[0].outcomes.required[1]", "indicator 'geluk' is not in indicator set 'zrm-13'"},
+    {"watched indicator outside the set", "",
+     "  contracts:\n    - {name: o, financier: \"0917\", provider: \"99990000\", identity: legacy,"
+     " financing: taakgericht, protocol: native, outcomes: {indicator_set: zrm-13, cadence: quarterly,"
+     " watch: [bereik]}}\n",
+     "network.contracts[0].outcomes.watch[0]", "indicator 'bereik' is not in indicator set 'zrm-13'"},
 };
 
 static void test_rejects(void **state)
@@ -414,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_demo_network_builds),
         cmocka_unit_test(test_alphen_builds),
         cmocka_unit_test(test_goeree_builds),
+        cmocka_unit_test(test_contract_terms),
         cmocka_unit_test(test_base_network_is_valid),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_typo_in_enum_is_rejected_by_the_parser),
