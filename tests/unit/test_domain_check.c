@@ -288,7 +288,7 @@ static void test_scope(void **state)
     for (size_t i = 0; i < 3; i++) {
         m.product = (char *)out[i];
         char want[128];
-        snprintf(want, sizeof want, "product '%s' is not part of contract 'heerlen'", out[i]);
+        snprintf(want, sizeof want, "Referral.product: '%s' is not part of contract 'heerlen'", out[i]);
         expect(knoop_domain_check_referral(net, heerlen, &m, reason, sizeof reason), -EINVAL, want);
     }
     m.product = "schuldhulpverlening";
@@ -302,7 +302,7 @@ static void test_scope(void **state)
     p.action = KNOOP__DOMAIN__PLAN_ACTION__CHANGED;
     p.product = "wmo-vervoer";
     expect(knoop_domain_check_plan_update(net, heerlen, &p, reason, sizeof reason), -EINVAL,
-           "product 'wmo-vervoer' is not part of contract 'heerlen'");
+           "PlanUpdate.product: 'wmo-vervoer' is not part of contract 'heerlen'");
 }
 
 static void test_referral(void **state)
