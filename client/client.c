@@ -86,6 +86,11 @@ static void handshake_failed(uint16_t event, uint32_t value, bool curve, const c
                  "%s: knoopd refused this client's key (ZAP status %u): it is not a client key there, or it was "
                  "revoked (knoopctl clients add PARTY KEY)",
                  endpoint, value);
+    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+        snprintf(errbuf, errlen,
+                 "%s: knoopd closed the connection during the CURVE handshake: is the server public key the one of "
+                 "this knoopd?",
+                 endpoint);
     else if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
         snprintf(errbuf, errlen, "%s: %s", endpoint,
                  curve ? "knoopd does not speak CURVE (it runs auth: none): connect without keys"
@@ -156,8 +161,10 @@ int knoop_client_connect_curve(const char *endpoint, const knoop_client_curve_t 
     }
     /* Only while connecting: a refused handshake is reported at once instead of as a silent timeout. */
     void *monitor = NULL;
-    if (zmq_socket_monitor(c->sock, "inproc://knoop.client.monitor",
-                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0 &&
+    int events = ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+    if (curve) /* knoopd closes a CURVE handshake it cannot decrypt: a wrong server public key */
+        events |= ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+    if (zmq_socket_monitor(c->sock, "inproc://knoop.client.monitor", events) == 0 &&
         (monitor = zmq_socket(c->ctx, ZMQ_PAIR)) != NULL &&
         zmq_connect(monitor, "inproc://knoop.client.monitor") != 0) {
         zmq_close(monitor);

@@ -195,8 +195,10 @@ class Client:
             self._sock.curve_publickey = _bytes(public)
             self._sock.curve_secretkey = _bytes(secret)
         # A refused handshake is silent on the socket itself: the monitor says so, and _wait raises at once.
+        # Under CURVE, knoopd closing the handshake means it could not decrypt it: another server public key.
         self._monitor = self._sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH |
-                                                      zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
+                                                      zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                                      (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL if curve else 0))
         self._sock.connect(endpoint)
         self._poller = zmq.Poller()
         self._poller.register(self._sock, zmq.POLLIN)
@@ -606,6 +608,9 @@ class Client:
         if event["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
             raise HandshakeRefused("knoopd refused this client's key (ZAP status %d): it is not a client key there, "
                                    "or it was revoked (knoopctl clients add PARTY KEY)" % event["value"])
+        if event["event"] == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+            raise HandshakeRefused("knoopd closed the connection during the CURVE handshake: is the server public "
+                                   "key the one of this knoopd?")
         if event["value"] == 0x11000002:  # ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
             raise HandshakeRefused("knoopd does not speak CURVE (auth: none): connect without curve=" if self._curve
                                    else "knoopd wants CURVE (auth: curve): give curve=load_curve(...)")

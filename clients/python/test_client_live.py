@@ -274,7 +274,9 @@ def test_curve(d):
         stranger = keys_generate(os.path.join(fresh.dir, "stranger"))
         unknown = load_curve(os.path.join(fresh.dir, "server.pub"), os.path.join(fresh.dir, "stranger.key"))
         expect(unknown[1].decode() == stranger, "load_curve reads the key pair")
-        for curve, words in ((unknown, "refused this client's key"), (None, "wants CURVE")):
+        other_server = keys_generate(os.path.join(fresh.dir, "other-server")).encode()
+        for curve, words in ((unknown, "refused this client's key"), (None, "wants CURVE"),
+                             ((other_server,) + keys[1:], "server public key")):
             with Client(fresh.endpoint, timeout=5, curve=curve) as c:
                 t0 = time.monotonic()
                 e = raises(HandshakeRefused, lambda: c.hello(MEMBER, "live"), pb.NOT_AUTHORISED)

@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
+#include "base/clock.h"
 #include "base/log.h"
+#include "base/ratelimit.h"
 #include "core/peers.h"
 
 #define MONITOR_ENDPOINT "inproc://knoop.router.monitor"
@@ -33,7 +35,32 @@ struct knoop_conns {
     conn_slot_t *by_fd; /* owned; indexed by descriptor */
     size_t cap;
     uint64_t last_gen;
+    knoop_ratelimit_t refusals; /* log lines about refused connections */
 };
+
+bool knoop_conns_log_refusal(knoop_broker_t *b, uint64_t *suppressed)
+{
+    *suppressed = 0;
+    return b->conns && knoop_ratelimit_take(&b->conns->refusals, knoop_now_ms(), 20, 5, suppressed);
+}
+
+/* A handshake that failed before ZAP was asked (ZAP's own refusals are logged by zap.c): the event names no peer,
+ * but says why, which is what an operator needs to tell the client. */
+static void handshake_failed(knoop_broker_t *b, uint16_t event, uint32_t code)
+{
+    uint64_t suppressed;
+    if (!knoop_conns_log_refusal(b, &suppressed))
+        return;
+    const char *why = event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ? "connection_lost"
+                      : code == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
+                          ? (b->zap ? "mechanism_mismatch (a client without CURVE)"
+                                    : "mechanism_mismatch (a CURVE client; this knoopd runs auth: none)")
+                      : code == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC
+                          ? "cryptographic (a client with another server public key?)"
+                          : "protocol_error";
+    knoop_log_warn("auth.handshake_failed", "reason=\"%s\" code=0x%x suppressed=%llu", why, code,
+                   (unsigned long long)suppressed);
+}
 
 static int monitor_step(int rc, const char *step)
 {
@@ -50,7 +77,9 @@ int knoop_conns_start(knoop_broker_t *b)
         return -ENOMEM;
     int rc, unlimited = 0;
     if ((rc = monitor_step(zmq_socket_monitor(b->router, MONITOR_ENDPOINT,
-                                              ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED),
+                                              ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED |
+                                                  ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                                  ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL),
                            "zmq_socket_monitor")) != 0)
         return rc;
     if (!(b->monitor = zmq_socket(b->zctx, ZMQ_PAIR)))
@@ -120,6 +149,10 @@ void knoop_conns_pump(knoop_broker_t *b)
             zmq_msg_init(&addr);
             more = zmq_msg_recv(&addr, b->monitor, 0) >= 0 && zmq_msg_more(&addr);
             zmq_msg_close(&addr);
+        }
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+            handshake_failed(b, event, value);
+            continue;
         }
         int fd = (int)value;
         if (fd < 0)

@@ -13,6 +13,9 @@ void knoop_conns_pump(knoop_broker_t *b);
 /* The generation of the open connection on descriptor fd after the events queued so far, or 0 when fd is no open
  * connection (it closed: the frame was sent before the close and is read after it). */
 uint64_t knoop_conns_current(knoop_broker_t *b, int fd);
+/* Whether a line about a refused connection may be logged now (a stranger can cause any number of them): a burst
+ * of 20, then 5 a second; *suppressed says how many were left out before this one. */
+bool knoop_conns_log_refusal(knoop_broker_t *b, uint64_t *suppressed);
 /* After the ROUTER closed: closes the monitor socket and frees the table. */
 void knoop_conns_close(knoop_broker_t *b);
 #endif

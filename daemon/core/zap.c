@@ -10,6 +10,7 @@
 #include "base/curve_key.h"
 #include "base/log.h"
 #include "config/clients.h"
+#include "core/conns.h"
 #include "core/dispatch.h"
 
 #define ZAP_ENDPOINT   "inproc://zeromq.zap.01"
@@ -73,9 +74,11 @@ static void send_reply(void *sock, const zap_request_t *r, const char *status, c
 static void answer(knoop_broker_t *b, const zap_request_t *r)
 {
     const char *address = r->n > 3 ? r->f[3] : "?";
+    uint64_t suppressed;
     if (r->n < 7 || strcmp(r->f[0], "1.0") != 0 || strcmp(r->f[5], "CURVE") != 0 || r->len[6] != 32) {
-        knoop_log_warn("auth.refused", "reason=bad_request mechanism=\"%s\" peer=\"%s\"", r->n > 5 ? r->f[5] : "?",
-                       address);
+        if (knoop_conns_log_refusal(b, &suppressed))
+            knoop_log_warn("auth.refused", "reason=bad_request peer=\"%s\" suppressed=%llu", address,
+                           (unsigned long long)suppressed);
         send_reply(b->zap, r, "400", "CURVE only", "", NULL);
         return;
     }
@@ -86,7 +89,9 @@ static void answer(knoop_broker_t *b, const zap_request_t *r)
     }
     const knoop_client_key_t *k = knoop_clients_find(b->clients, key);
     if (!k) {
-        knoop_log_warn("auth.refused", "reason=unknown_key fingerprint=%s peer=\"%s\"", fp, address);
+        if (knoop_conns_log_refusal(b, &suppressed))
+            knoop_log_warn("auth.refused", "reason=unknown_key fingerprint=%s peer=\"%s\" suppressed=%llu", fp, address,
+                           (unsigned long long)suppressed);
         send_reply(b->zap, r, "400", "unknown client key", "", NULL);
         return;
     }

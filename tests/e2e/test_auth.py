@@ -12,7 +12,7 @@ import zmq
 import zmq.auth
 from zmq.utils import z85
 
-from harness import (BUILD, COOP, MEMBER, MEMBER2, KNOOPD, Client, Daemon, KnoopError, body, check, check_eq,
+from harness import (BUILD, COOP, MEMBER, MEMBER2, KNOOPD, REPO, Client, Daemon, KnoopError, body, check, check_eq,
                      code_name, envelope, pb, run, test)
 
 KNOOPCTL = os.path.join(BUILD, "knoopctl")
@@ -134,6 +134,8 @@ def null_only_on_a_loopback_listen():
     rc, out = knoopd_t(d)
     check(rc == 1 and "daemon.auth" in out and "'plain'" in out, "auth: plain:", out)
     d.close()
+    with Daemon() as d:                                      # the harness's own: auth: none on 127.0.0.1
+        check("level=warn event=auth.none" in d.log(), "auth: none is a warning at start-up:", d.log()[-800:])
     # CURVE is fine on any address (-t only: nothing is bound).
     c = Curve(start=False, listen="tcp://0.0.0.0:5570")
     rc, out = knoopd_t(c.d)
@@ -204,6 +206,8 @@ def a_client_without_curve_cannot_publish_or_read():
     check_eq(c.d.query("SELECT count(*) FROM messages")[0][0], 0, "messages journaled")
     p = knoop_send(c.d, "--id", "N2")                        # the C tools say why
     check(p.returncode == 1 and b"knoopd wants CURVE" in p.stderr, "knoop-send without keys:", p.stderr)
+    check('event=auth.handshake_failed reason="mechanism_mismatch (a client without CURVE)' in c.d.log(),
+          "knoopd logs the failed handshake:", c.d.log()[-1000:])
 
 
 @test
@@ -220,6 +224,46 @@ def an_unknown_key_is_refused_and_logged_by_fingerprint():
     p = knoop_send(c.d, "--id", "U1", server_key=os.path.join(c.d.dir, "server.pub"),
                    key=os.path.join(c.d.dir, "stranger.key"))
     check(p.returncode == 1 and b"refused this client's key" in p.stderr, "knoop-send with an unknown key:", p.stderr)
+
+
+@test
+def another_server_key_is_said_at_once_and_logged():
+    c = Curve()
+    c.d.control("clients", "add", MEMBER, c.key(MEMBER)[0])
+    c.key("other-server")                                    # a client configured with the wrong server key
+    t0 = time.monotonic()
+    p = knoop_send(c.d, "--id", "W1", server_key=os.path.join(c.d.dir, "other-server.pub"),
+                   key=os.path.join(c.d.dir, MEMBER + ".key"))
+    check(p.returncode == 1 and b"is the server public key the one of this knoopd" in p.stderr, p.stderr)
+    check(time.monotonic() - t0 < 4, "said at once, not after the 5 s Hello timeout")
+    check('reason="cryptographic' in c.d.log(), "knoopd logs why:", c.d.log()[-1000:])
+
+
+@test
+def refusals_cannot_flood_the_log():
+    c = Curve()
+    socks = []
+    for _ in range(60):                                      # 60 handshakes with unknown keys, as fast as it goes
+        public, secret = zmq.curve_keypair()
+        s = zmq.Context.instance().socket(zmq.DEALER)
+        s.linger = 0
+        s.curve_serverkey, s.curve_publickey, s.curve_secretkey = c.server_public.encode(), public, secret
+        s.connect(c.d.endpoint)
+        socks.append(s)
+    deadline = time.monotonic() + 10
+    while c.d.log().count("event=auth.refused") < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    lines = c.d.log().count("event=auth.refused")
+    for s in socks:
+        s.close()
+    check(20 <= lines < 30, "auth.refused lines for 60 refused handshakes within a second or so: %d" % lines)
+    time.sleep(1.0)
+    public, secret = zmq.curve_keypair()
+    check(silent(c.client((public.decode(), secret.decode()))), "an unknown key is refused")
+    tail = c.d.log().split("event=auth.refused")[-1]
+    check(fingerprint(public.decode()) in tail and "suppressed=0" not in tail.split("\n")[0],
+          "the next line says how many were left out:", tail[:300])
 
 
 @test
@@ -368,6 +412,16 @@ def clients_add_list_and_survive_a_restart():
 
 
 @test
+def clients_add_needs_a_party_of_the_network():
+    with open(os.path.join(REPO, "deploy", "knoopd.yaml")) as f:
+        network = f.read().split("\nnetwork:\n", 1)[1]
+    c = Curve(network="network:\n" + network)
+    r = c.d.control_raw("clients", "add", "4321", c.key("k")[0])
+    check(not r["ok"] and "not in this broker's network" in r["error"], "a party outside the network:", r)
+    check_eq(c.d.control("clients", "add", "0917", c.key("k2")[0])["party"], "0917", "a party of the network")
+
+
+@test
 def a_revoked_key_is_disconnected_and_refused():
     c = Curve(peer_timeout_ms=60000, heartbeat_ms=5000, visibility_timeout_ms=60000)
     keys = c.client_key(COOP, "coop")
@@ -427,7 +481,15 @@ def reload_rereads_the_client_keys():
     r = c.d.control_raw("reload")
     check(not r["ok"] and "broken.pub" in r["error"] and "party" in r["error"], "a broken key file fails the reload:", r)
     check_eq(a.publish_ok(1, referral("L1")).seq, 1, "the running keys are kept")
+    c.d.stop()
+    rc, out = c.d.start_expect_exit()
+    check(rc == 1 and "broken.pub" in out and "party" in out, "a broken key file fails the start-up:", out[-800:])
+    rc, out = knoopd_t(c.d)
+    check(rc == 1 and "daemon.clients_dir" in out and "broken.pub" in out, "and knoopd -t:", out)
     os.remove(os.path.join(clients_dir, "broken.pub"))
+    c.d.start()
+    a = c.client((public, secret))
+    a.hello(MEMBER)
     os.remove(os.path.join(clients_dir, "by-hand.pub"))
     c.d.control("reload")
     expect_error(a, pb.NOT_AUTHORISED)                          # the session of a removed key ends at the reload
