@@ -499,9 +499,15 @@ def reload_rereads_the_client_keys():
     c.d.start()
     a = c.client((public, secret))
     a.hello(MEMBER)
+    with open(os.path.join(clients_dir, "by-hand.pub"), "w") as f:   # the key given to another party
+        f.write('metadata\n    party = "%s"\ncurve\n    public-key = "%s"\n' % (MEMBER2, public))
+    c.d.control("reload")
+    expect_error(a, pb.NOT_AUTHORISED)                          # its session as MEMBER ends at the reload
+    b = c.client((public, secret))
+    check_eq(b.hello(MEMBER2).protocol_version, 1, "a new connection is the key's new party")
     os.remove(os.path.join(clients_dir, "by-hand.pub"))
     c.d.control("reload")
-    expect_error(a, pb.NOT_AUTHORISED)                          # the session of a removed key ends at the reload
+    expect_error(b, pb.NOT_AUTHORISED)                          # the session of a removed key ends at the reload
     check(silent(c.client((public, secret))), "the removed key is refused")
 
 
