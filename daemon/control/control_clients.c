@@ -3,6 +3,7 @@
  * audited. A key is shown by its fingerprint, never whole. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "base/codes.h"
 #include "base/curve_key.h"
@@ -27,19 +28,18 @@ json_t *knoop_cmd_clients(knoop_broker_t *b, int argc, const char *const *argv, 
 }
 
 /* The words as the command takes them: exactly n, any of which may start with '-' (a Z85 key may). */
-static bool words(int argc, const char *const *argv, int n, const char *usage, char *error, size_t errlen)
+static bool words(int argc, int n, const char *usage, char *error, size_t errlen)
 {
     if (argc == n)
         return true;
     snprintf(error, errlen, "usage: %s%s", usage,
              argc > n ? " (a key that starts with '-' goes after --: knoopctl clients add -- PARTY KEY)" : "");
-    (void)argv;
     return false;
 }
 
 json_t *knoop_cmd_clients_add(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
 {
-    if (!words(argc, argv, 2, "clients add PARTY KEY", error, errlen))
+    if (!words(argc, 2, "clients add PARTY KEY", error, errlen))
         return NULL;
     const char *party = argv[0], *key = argv[1];
     if (knoop_code_is_party(party) && b->config->network && !knoop_network_party(b->config->network, party)) {
@@ -70,12 +70,16 @@ static size_t keys_named(const knoop_clients_t *c, const char *what, char keys[]
 
 json_t *knoop_cmd_clients_revoke(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
 {
-    if (!words(argc, argv, 1, "clients revoke PARTY|KEY|FINGERPRINT", error, errlen))
+    if (!words(argc, 1, "clients revoke PARTY|KEY|FINGERPRINT", error, errlen))
         return NULL;
-    enum { MAX = 256 };
-    static char keys[MAX][KNOOP_CURVE_KEY_LEN + 1]; /* the loop thread's only: one command runs at a time */
-    size_t n = keys_named(b->clients, argv[0], keys, MAX);
+    /* copied out first: each revoke changes the list */
+    size_t max = knoop_clients_count(b->clients);
+    char(*keys)[KNOOP_CURVE_KEY_LEN + 1] = calloc(max ? max : 1, sizeof *keys); /* owned here */
+    if (!keys)
+        return snprintf(error, errlen, "out of memory"), NULL;
+    size_t n = keys_named(b->clients, argv[0], keys, max);
     if (n == 0) {
+        free(keys);
         snprintf(error, errlen, "no client key of party, with key or with fingerprint '%.48s' (see knoopctl clients)",
                  argv[0]);
         return NULL;
@@ -90,6 +94,7 @@ json_t *knoop_cmd_clients_revoke(knoop_broker_t *b, int argc, const char *const 
         size_t ended = 0;
         if (knoop_auth_revoke(b, keys[i], &ended, error, errlen) != 0) {
             json_decref(revoked);
+            free(keys);
             return NULL; /* the keys revoked before it stay revoked, each audited */
         }
         snprintf(detail, sizeof detail, "party=%s fingerprint=%s sessions_ended=%zu", party, fp, ended);
@@ -97,5 +102,6 @@ json_t *knoop_cmd_clients_revoke(knoop_broker_t *b, int argc, const char *const 
         json_array_append_new(revoked, json_pack("{s:s, s:s}", "party", party, "fingerprint", fp));
         sessions += ended;
     }
+    free(keys);
     return json_pack("{s:o, s:I}", "revoked", revoked, "sessions_ended", (json_int_t)sessions);
 }
