@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: starts knoopd on a temporary directory (loopback port, nothing shared with a running daemon), runs
-# knoop-bench against it, stops it by its PID. Figures go to stdout and BUILD/bench/latest.json.
+# knoop-bench against it, stops it by its PID. Figures go to stdout and BUILD/bench/latest.json. The daemon runs with
+# auth: none (no CURVE), as on a development machine: the figures measure the broker, not the encryption.
 set -euo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ trap cleanup EXIT
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 start_daemon() {  # $1: extra YAML (the network for the routing cases)
   rm -rf "$tmp/var"
-  { printf 'daemon:\n  listen: tcp://127.0.0.1:%s\n  data_dir: %s/var\n  log_level: warn\n' "$port" "$tmp"; \
+  { printf 'daemon:\n  listen: tcp://127.0.0.1:%s\n  data_dir: %s/var\n  log_level: warn\n  auth: none\n' "$port" "$tmp"; \
     printf '%s\n' "$1"; } > "$tmp/knoopd.yaml"
   "$BUILD/knoopd" -c "$tmp/knoopd.yaml" 2>"$tmp/knoopd.log" &
   pid=$!

@@ -15,8 +15,26 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sodium.h>
 #include <zmq.h>
+#include "base/curve_key.h"
 #include "knoop/client.h"
+
+/* --server-key FILE --key-dir DIR (CURVE, DIR/PARTY.key per party): set once by main, before any thread starts. */
+static const char *curve_server_key, *curve_key_dir;
+
+/* Connects as party, over CURVE when the options say so. */
+static int bench_connect(const char *endpoint, const char *party, const char *name, knoop_client_t **c, char *err,
+                         size_t errlen)
+{
+    knoop_curve_client_keys_t k;
+    int rc = knoop_curve_client_keys(curve_server_key, NULL, curve_key_dir, party, &k, err, errlen);
+    knoop_client_curve_t curve = {k.server_public, k.public_key, k.secret_key};
+    if (rc == 0)
+        rc = knoop_client_connect_curve(endpoint, k.enabled ? &curve : NULL, party, name, 5000, c, err, errlen);
+    sodium_memzero(&k, sizeof k);
+    return rc;
+}
 
 static double now_s(void)
 {
@@ -142,7 +160,7 @@ static int publish_run(const char *endpoint, const workload_t *w, size_t payload
 {
     char err[512];
     knoop_client_t *c;
-    if (knoop_client_connect(endpoint, w->sender, "knoop-bench", 5000, &c, err, sizeof err) != 0) {
+    if (bench_connect(endpoint, w->sender, "knoop-bench", &c, err, sizeof err) != 0) {
         fprintf(stderr, "knoop-bench: %s\n", err);
         return -1;
     }
@@ -321,7 +339,7 @@ static void *fan_sub_main(void *arg)
     fan_sub_t *f = arg;
     char err[256];
     knoop_client_t *c;
-    if (knoop_client_connect(f->endpoint, "99990000", f->name, 5000, &c, err, sizeof err) != 0) {
+    if (bench_connect(f->endpoint, "99990000", f->name, &c, err, sizeof err) != 0) {
         fprintf(stderr, "knoop-bench: %s: %s\n", f->name, err);
         atomic_store(&f->ready, -1);
         return NULL;
@@ -569,7 +587,8 @@ int main(int argc, char **argv)
         {"out", required_argument, 0, 'o'},      {"seconds", required_argument, 0, 's'},
         {"cases", required_argument, 0, 'c'},    {"baseline", required_argument, 0, 'b'},
         {"xml", required_argument, 0, 'x'},      {"floor", required_argument, 0, 'F'},
-        {"peer", required_argument, 0, 'P'},     {0, 0, 0, 0}};
+        {"peer", required_argument, 0, 'P'},     {"server-key", required_argument, 0, 'S'},
+        {"key-dir", required_argument, 0, 'K'},  {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "e:d:o:s:c:b:x:F:P:", opts, NULL)) != -1) {
         switch (o) {
@@ -600,11 +619,22 @@ int main(int argc, char **argv)
         case 'P':
             peer_path = optarg;
             break;
+        case 'S':
+            curve_server_key = optarg;
+            break;
+        case 'K':
+            curve_key_dir = optarg;
+            break;
         default:
             fprintf(stderr, "usage: knoop-bench [-e ENDPOINT] [-d DIR for ceilings] [-o JSON] [-s SECONDS] "
-                            "[-c publish,xml,routing,fanout] [-x WMO301.xml] [--floor JSON] [--peer JSON]\n");
+                            "[-c publish,xml,routing,fanout] [-x WMO301.xml] [--floor JSON] [--peer JSON] "
+                            "[--server-key FILE --key-dir DIR (CURVE: DIR/PARTY.key for each party it connects as)]\n");
             return 2;
         }
+    }
+    if (!curve_server_key != !curve_key_dir) {
+        fprintf(stderr, "knoop-bench: CURVE needs both --server-key FILE and --key-dir DIR\n");
+        return 2;
     }
     xml_template_t xml = {0};
     if (strstr(groups, "xml")) {

@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <sodium.h>
 #include <zmq.h>
+#include "base/curve_key.h"
 #include "files/files.h"
 #include "knoop/client.h"
 
@@ -38,6 +40,7 @@ typedef struct party {
 
 typedef struct files_ctx {
     const char *endpoint, *root, *subscriber;
+    const char *server_key, *key_dir; /* CURVE: the server's public key file, PARTY.key per party (NULL: NULL) */
     int once;
     long interval_ms, idle_ms, answer_timeout_ms, credit;
     const char *fault; /* KNOOP_FILES_FAULT: test-only crash points */
@@ -98,7 +101,10 @@ static void usage(FILE *out)
             "      --idle MS             --once: quiet time before exiting (default 1000)\n"
             "      --subscriber NAME     durable subscriber name for the outboxes (default files)\n"
             "      --credit N            deliveries in flight per party (default 16)\n"
-            "      --answer-timeout MS   reconnect and publish again when knoopd does not answer (default 30000)\n");
+            "      --answer-timeout MS   reconnect and publish again when knoopd does not answer (default 30000)\n"
+            "      --server-key FILE     CURVE: knoopd's public key (its .pub file); with --key-dir\n"
+            "      --key-dir DIR         CURVE: DIR/PARTY.key is each party's key pair (knoopctl keys generate "
+            "DIR/PARTY)\n");
 }
 
 /* ---- connection --------------------------------------------------------------------------------------- */
@@ -142,10 +148,18 @@ static void disconnect(party_t *p, const char *why)
     p->subscribed = 0;
 }
 
+/* The party's CURVE keys, read at every connect so a key replaced on disk is used from the next one. */
 static int connect_party(files_ctx_t *x, party_t *p)
 {
     char err[512];
-    if (knoop_client_connect(x->endpoint, p->code, "knoop-files", 5000, &p->c, err, sizeof err) != 0) {
+    knoop_curve_client_keys_t k;
+    int rc = knoop_curve_client_keys(x->server_key, NULL, x->key_dir, p->code, &k, err, sizeof err);
+    knoop_client_curve_t curve = {k.server_public, k.public_key, k.secret_key};
+    if (rc == 0)
+        rc = knoop_client_connect_curve(x->endpoint, k.enabled ? &curve : NULL, p->code, "knoop-files", 5000, &p->c,
+                                        err, sizeof err);
+    sodium_memzero(&k, sizeof k);
+    if (rc != 0) {
         logline("connect.failed", "party=%s endpoint=%s reason=\"%s\"", p->code, x->endpoint, err);
         p->next_connect = now_s() + (double)x->interval_ms / 1000.0 + 1.0;
         return -1;
@@ -637,6 +651,8 @@ int main(int argc, char **argv)
                                          {"subscriber", required_argument, 0, 's'},
                                          {"credit", required_argument, 0, 'c'},
                                          {"answer-timeout", required_argument, 0, 'a'},
+                                         {"server-key", required_argument, 0, 'S'},
+                                         {"key-dir", required_argument, 0, 'K'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int o, code = 2;
@@ -670,6 +686,12 @@ int main(int argc, char **argv)
         case 'a':
             x->answer_timeout_ms = atol(optarg);
             break;
+        case 'S':
+            x->server_key = optarg;
+            break;
+        case 'K':
+            x->key_dir = optarg;
+            break;
         case 'h':
             usage(stdout);
             code = 0;
@@ -682,15 +704,29 @@ int main(int argc, char **argv)
     for (int i = optind; i < argc; i++)
         if (add_party(x, argv[i]) != 0)
             goto out;
+    if (!x->server_key != !x->key_dir) {
+        fprintf(stderr, "knoop-files: CURVE needs both --server-key FILE and --key-dir DIR\n");
+        goto out;
+    }
     if (!x->root || x->n == 0 || x->interval_ms <= 0 || x->idle_ms < 0 || x->credit <= 0 || x->answer_timeout_ms <= 0) {
         usage(stderr);
         goto out;
     }
-    for (size_t i = 0; i < x->n; i++)
+    for (size_t i = 0; i < x->n; i++) {
         if (party_dirs(x, &x->parties[i]) != 0) {
             code = 1;
             goto out;
         }
+        char err[512];
+        knoop_curve_client_keys_t k; /* a key missing or readable by others: said now, not at every retry */
+        int rc = knoop_curve_client_keys(x->server_key, NULL, x->key_dir, x->parties[i].code, &k, err, sizeof err);
+        sodium_memzero(&k, sizeof k);
+        if (rc != 0) {
+            fprintf(stderr, "knoop-files: %s\n", err);
+            code = 1;
+            goto out;
+        }
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

@@ -3,7 +3,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
+#include "base/curve_key.h"
 #include "knoop/client.h"
 
 static void usage(FILE *out)
@@ -20,7 +22,10 @@ static void usage(FILE *out)
             "      --bsn BSN          the client's BSN (validated, pseudonymised, never stored)\n"
             "      --correlation ID   the message this one answers\n"
             "      --content-type CT  e.g. 'application/xml; iwmo-3.2; WMO301'\n"
-            "  -f, --file FILE        payload (default: standard input)\n");
+            "  -f, --file FILE        payload (default: standard input)\n"
+            "      --server-key FILE  CURVE: knoopd's public key (its .pub file); with --key\n"
+            "      --key FILE         CURVE: this client's key pair (knoopctl keys generate; mode 0600), a key of "
+            "--from\n");
 }
 
 static unsigned char *read_all(FILE *f, size_t *len)
@@ -47,7 +52,7 @@ static unsigned char *read_all(FILE *f, size_t *len)
 
 int main(int argc, char **argv)
 {
-    const char *endpoint = "tcp://127.0.0.1:5570", *file = NULL;
+    const char *endpoint = "tcp://127.0.0.1:5570", *file = NULL, *server_key = NULL, *key = NULL;
     Knoop__Envelope env = KNOOP__ENVELOPE__INIT;
     static const struct option opts[] = {{"endpoint", required_argument, 0, 'e'},
                                          {"from", required_argument, 0, 'F'},
@@ -59,6 +64,8 @@ int main(int argc, char **argv)
                                          {"correlation", required_argument, 0, 'c'},
                                          {"content-type", required_argument, 0, 'C'},
                                          {"file", required_argument, 0, 'f'},
+                                         {"server-key", required_argument, 0, 'S'},
+                                         {"key", required_argument, 0, 'K'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int o;
@@ -100,6 +107,12 @@ int main(int argc, char **argv)
         case 'f':
             file = optarg;
             break;
+        case 'S':
+            server_key = optarg;
+            break;
+        case 'K':
+            key = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -112,6 +125,12 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    char err[512];
+    knoop_curve_client_keys_t keys;
+    if (knoop_curve_client_keys(server_key, key, NULL, env.sender, &keys, err, sizeof err) != 0) {
+        fprintf(stderr, "knoop-send: %s\n", err);
+        return !server_key != !key ? 2 : 1;
+    }
     FILE *in = file ? fopen(file, "rb") : stdin;
     if (!in) {
         perror(file);
@@ -123,9 +142,12 @@ int main(int argc, char **argv)
         fclose(in);
     env.payload.data = payload;
     env.payload.len = len;
-    char err[512];
     knoop_client_t *c;
-    if (knoop_client_connect(endpoint, env.sender, "knoop-send", 5000, &c, err, sizeof err) != 0) {
+    knoop_client_curve_t curve = {keys.server_public, keys.public_key, keys.secret_key};
+    int rc = knoop_client_connect_curve(endpoint, keys.enabled ? &curve : NULL, env.sender, "knoop-send", 5000, &c, err,
+                                        sizeof err);
+    sodium_memzero(&keys, sizeof keys);
+    if (rc != 0) {
         fprintf(stderr, "knoop-send: %s\n", err);
         free(payload);
         return 1;

@@ -3,8 +3,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 #include <time.h>
+#include "base/curve_key.h"
 #include "knoop/client.h"
 
 static void usage(FILE *out)
@@ -19,7 +21,10 @@ static void usage(FILE *out)
                  "      --count N         exit after N deliveries\n"
                  "      --idle SECONDS    exit after this long without a delivery\n"
                  "      --no-ack          do not ack (deliveries return after the visibility timeout)\n"
-                 "      --payload         print the payload as text after each line\n");
+                 "      --payload         print the payload as text after each line\n"
+                 "      --server-key FILE CURVE: knoopd's public key (its .pub file); with --key\n"
+                 "      --key FILE        CURVE: this client's key pair (knoopctl keys generate; mode 0600), a key of "
+                 "--party\n");
 }
 
 static double now_s(void)
@@ -32,15 +37,24 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
     const char *endpoint = "tcp://127.0.0.1:5570", *party = NULL, *stream = NULL, *name = "", *from = "durable";
+    const char *server_key = NULL, *key = NULL;
     long credit = 100, count = -1;
     double idle = -1;
     int ack = 1, show_payload = 0;
-    static const struct option opts[] = {{"endpoint", required_argument, 0, 'e'}, {"party", required_argument, 0, 'p'},
-                                         {"stream", required_argument, 0, 's'},   {"name", required_argument, 0, 'n'},
-                                         {"from", required_argument, 0, 'F'},     {"credit", required_argument, 0, 'c'},
-                                         {"count", required_argument, 0, 'N'},    {"idle", required_argument, 0, 'I'},
-                                         {"no-ack", no_argument, 0, 'A'},         {"payload", no_argument, 0, 'P'},
-                                         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    static const struct option opts[] = {{"endpoint", required_argument, 0, 'e'},
+                                         {"party", required_argument, 0, 'p'},
+                                         {"stream", required_argument, 0, 's'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"from", required_argument, 0, 'F'},
+                                         {"credit", required_argument, 0, 'c'},
+                                         {"count", required_argument, 0, 'N'},
+                                         {"idle", required_argument, 0, 'I'},
+                                         {"no-ack", no_argument, 0, 'A'},
+                                         {"payload", no_argument, 0, 'P'},
+                                         {"server-key", required_argument, 0, 'S'},
+                                         {"key", required_argument, 0, 'K'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "e:h", opts, NULL)) != -1) {
         switch (o) {
@@ -74,6 +88,12 @@ int main(int argc, char **argv)
         case 'P':
             show_payload = 1;
             break;
+        case 'S':
+            server_key = optarg;
+            break;
+        case 'K':
+            key = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -104,8 +124,17 @@ int main(int argc, char **argv)
         return 2;
     }
     char err[512];
+    knoop_curve_client_keys_t keys;
+    if (knoop_curve_client_keys(server_key, key, NULL, party, &keys, err, sizeof err) != 0) {
+        fprintf(stderr, "knoop-tail: %s\n", err);
+        return !server_key != !key ? 2 : 1;
+    }
     knoop_client_t *c;
-    if (knoop_client_connect(endpoint, party, "knoop-tail", 5000, &c, err, sizeof err) != 0) {
+    knoop_client_curve_t curve = {keys.server_public, keys.public_key, keys.secret_key};
+    int rc = knoop_client_connect_curve(endpoint, keys.enabled ? &curve : NULL, party, "knoop-tail", 5000, &c, err,
+                                        sizeof err);
+    sodium_memzero(&keys, sizeof keys);
+    if (rc != 0) {
         fprintf(stderr, "knoop-tail: %s\n", err);
         return 1;
     }

@@ -2,9 +2,9 @@
  * prints the answer as a table or key: value lines (--json: raw). knoopctl's own options may stand anywhere on the
  * line; a command's options are read from its usage in the command table (control/commands.def, compiled in as
  * data), so a typo is refused here with exit 2 and everything else goes to the daemon, which checks it again.
- * `help` and `-h` work without a running daemon. An answer with "follow" (a backup, a drain) is asked again with
- * the words it names until it has none, printing its "progress" as it changes; an answer that is one "text" is printed
- * as it is (`metrics`). */
+ * `help` and `-h` work without a running daemon, and so does `keys generate` (a new CURVE key pair, written here).
+ * An answer with "follow" (a backup, a drain) is asked again with the words it names until it has none, printing its
+ * "progress" as it changes; an answer that is one "text" is printed as it is (`metrics`). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "base/cmdwords.h"
+#include "base/curve_key.h"
 
 #define EXIT_USAGE 2
 #define WORDS_MAX  64  /* the daemon takes at most 64 words per request */
@@ -32,6 +33,13 @@ static const ctl_command_t commands[] = {
     {NULL, NULL, NULL},
 };
 
+/* Commands knoopctl runs itself, without a daemon (they touch only local files). */
+static const ctl_command_t local_commands[] = {
+    {"keys generate", "BASE",
+     "write a new CURVE key pair: BASE.key (public and secret, mode 0600) and BASE.pub (public); no daemon needed"},
+    {NULL, NULL, NULL},
+};
+
 static void usage(FILE *out)
 {
     fprintf(out, "usage: knoopctl [OPTIONS] COMMAND [ARGS...]   (OPTIONS may also follow the command)\n"
@@ -43,6 +51,38 @@ static void usage(FILE *out)
                  "commands:\n");
     for (const ctl_command_t *c = commands; c->name; c++)
         fprintf(out, "  %-22s %-26s %s\n", c->name, c->usage, c->help);
+    for (const ctl_command_t *c = local_commands; c->name; c++)
+        fprintf(out, "  %-22s %-26s %s\n", c->name, c->usage, c->help);
+}
+
+/* `keys generate BASE`: the key pair is made and written here; only the public key and its fingerprint are printed
+ * (the secret one stays in BASE.key). */
+static int keys_generate(int nwords, char **words, bool json)
+{
+    if (nwords != 3) {
+        fprintf(stderr, "knoopctl: usage: knoopctl keys generate BASE (writes BASE.key and BASE.pub)\n");
+        return EXIT_USAGE;
+    }
+    char pub[KNOOP_CURVE_KEY_LEN + 1], fp[KNOOP_CURVE_FINGERPRINT_LEN + 1], err[600];
+    if (knoop_curve_keypair_generate(words[2], pub, err, sizeof err) != 0) {
+        fprintf(stderr, "knoopctl: %s\n", err);
+        return 1;
+    }
+    knoop_curve_fingerprint(pub, fp);
+    if (json) {
+        json_t *o = json_pack("{s:s, s:s, s:s+, s:s+}", "public_key", pub, "fingerprint", fp, "secret_key_file",
+                              words[2], ".key", "public_key_file", words[2], ".pub");
+        char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+        if (text)
+            puts(text);
+        free(text);
+        json_decref(o);
+        return 0;
+    }
+    printf("public key:  %s\nfingerprint: %s\nsecret file: %s.key (mode 0600: it stays with its owner)\n"
+           "public file: %s.pub\n",
+           pub, fp, words[2], words[2]);
+    return 0;
 }
 
 /* ---- the command line ------------------------------------------------------------------------------------ */
@@ -382,6 +422,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    if (knoop_cmd_words_match(local_commands[0].name, l.nwords, (const char *const *)l.words) == 2)
+        return keys_generate(l.nwords, l.words, l.json);
     json_t *r = ask(l.socket, l.nwords, l.words);
     if (r && !l.json)
         r = follow(l.socket, r);

@@ -22,6 +22,14 @@ Usage::
                 handle(d.envelope)
                 c.ack(d.stream, d.seq)
 
+Against a knoopd with CURVE (auth: curve, the default outside development), give the keys::
+
+    keys = load_curve("/etc/knoop/server.pub", "/etc/knoop/heerlen.key")   # files of knoopctl keys generate
+    with Client("tcp://knoop.example:5570", curve=keys) as c:
+        c.hello("0917", "heerlen-backoffice")       # the party the key belongs to (knoopctl clients add)
+
+A refused handshake (a key knoopd does not know, or CURVE on one side only) raises HandshakeRefused at once.
+
 The generated protobuf module ``knoop_pb2`` is built by ``make`` into ``build/gen/python`` (or
 ``$KNOOP_BUILD/gen/python``); it is never committed. The client is not thread-safe: use one Client per thread.
 While a call waits for the broker it sends a Heartbeat every ``heartbeat_ms / 2``; between calls it sends
@@ -29,10 +37,13 @@ nothing, so call ``receive()`` (or ``heartbeat()``) at least that often to stay 
 """
 
 import os
+import stat
 import sys
 import time
 
 import zmq
+import zmq.auth
+from zmq.utils.monitor import recv_monitor_message
 
 
 def _load_pb2():
@@ -110,6 +121,28 @@ class ConnectionLost(KnoopError):
         super().__init__(knoop_pb2.INTERNAL, "broker silent for %d ms" % silent_ms)
 
 
+class HandshakeRefused(KnoopError):
+    """The ZeroMQ handshake failed: knoopd refused this client's CURVE key (not a client key there, or revoked),
+    or one side speaks CURVE and the other does not. Nothing reaches the broker on this connection."""
+
+    def __init__(self, reason):
+        super().__init__(knoop_pb2.NOT_AUTHORISED, reason)
+
+
+def load_curve(server_key_file, key_file):
+    """(server_public, client_public, client_secret) for Client(curve=...), read from the files knoopctl keys
+    generate writes (ZeroMQ certificate format): knoopd's public key (its .pub, or .key) and this client's key
+    pair, which must not be readable by others (mode 0600), as knoopd and the C tools require too."""
+    server_public, _ = zmq.auth.load_certificate(server_key_file)
+    mode = stat.S_IMODE(os.stat(key_file).st_mode)
+    if mode & 0o077:
+        raise PermissionError("%s: mode %04o lets others read the secret key: chmod 600 it" % (key_file, mode))
+    public, secret = zmq.auth.load_certificate(key_file)
+    if not secret:
+        raise ValueError("%s holds no secret-key: give this client's .key file, not a .pub" % key_file)
+    return server_public, public, secret
+
+
 def make_envelope(**fields):
     """An Envelope from keyword fields. kind may be a Kind number or name ("REFERRAL"); a str payload is
     UTF-8 encoded; created_at_us defaults to now."""
@@ -137,7 +170,8 @@ class Client:
     timeout       -- default seconds to wait for an answer (per call; None waits forever)
     dead_after_ms -- raise ConnectionLost after this much broker silence while waiting; default
                      3 x heartbeat_ms from Welcome; 0 disables the check
-    curve         -- optional (server_public, client_public, client_secret), Z85 keys, for CURVE
+    curve         -- (server_public, client_public, client_secret), Z85 keys, for a knoopd with auth: curve
+                     (see load_curve); None: ZeroMQ's NULL mechanism, for a knoopd with auth: none
     auto_resume   -- before a call that follows more than heartbeat_ms of silence, say Hello again; when
                      the broker had dropped the session meanwhile, subscribe again as before (see resume())
     """
@@ -154,14 +188,21 @@ class Client:
         # (one answer per publish, credit for deliveries).
         self._sock.setsockopt(zmq.RCVHWM, 0)
         self._sock.setsockopt(zmq.LINGER, 2000)
+        self._curve = bool(curve)
         if curve:
             server_public, public, secret = curve
             self._sock.curve_serverkey = _bytes(server_public)
             self._sock.curve_publickey = _bytes(public)
             self._sock.curve_secretkey = _bytes(secret)
+        # A refused handshake is silent on the socket itself: the monitor says so, and _wait raises at once.
+        # Under CURVE, knoopd closing the handshake means it could not decrypt it: another server public key.
+        self._monitor = self._sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH |
+                                                      zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                                      (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL if curve else 0))
         self._sock.connect(endpoint)
         self._poller = zmq.Poller()
         self._poller.register(self._sock, zmq.POLLIN)
+        self._poller.register(self._monitor, zmq.POLLIN)
         self.party = None
         self.welcome = None
         self._dead_after_ms = dead_after_ms
@@ -475,6 +516,8 @@ class Client:
                 self.unsubscribe(stream)
             except zmq.ZMQError:
                 break
+        self._sock.disable_monitor()
+        self._monitor.close(0)
         self._sock.close()
         if self._own_context:
             self._ctx.term()
@@ -544,6 +587,8 @@ class Client:
                 waits.append(max(0.0, heard + dead_after - now) + 0.001)
             if not self._poller.poll(max(0, int(min(waits) * 1000))):
                 continue
+            if self._monitor.poll(0):
+                self._handshake_failed(recv_monitor_message(self._monitor))
             while self._sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
                 frame = self._recv_frame()
                 if frame is None:
@@ -557,6 +602,21 @@ class Client:
                     self._outcomes[getattr(frame, body).ref] = getattr(frame, body)
                 else:
                     self._inbox.append(frame)
+
+
+    def _handshake_failed(self, event):
+        if event["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+            raise HandshakeRefused("knoopd refused this client's key (ZAP status %d): it is not a client key there, "
+                                   "or it was revoked (knoopctl clients add PARTY KEY)" % event["value"])
+        if event["event"] == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+            raise HandshakeRefused("knoopd closed the connection during the CURVE handshake: is the server public "
+                                   "key the one of this knoopd?")
+        if event["value"] == 0x11000002:  # ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
+            raise HandshakeRefused("knoopd does not speak CURVE (auth: none): connect without curve=" if self._curve
+                                   else "knoopd wants CURVE (auth: curve): give curve=load_curve(...)")
+        raise HandshakeRefused("the %s handshake failed (ZeroMQ protocol error 0x%x)%s"
+                               % ("CURVE" if self._curve else "NULL", event["value"],
+                                  ": is the server public key the right one?" if self._curve else ""))
 
 
 def _bytes(key):

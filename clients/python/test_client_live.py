@@ -8,6 +8,7 @@
 Prints one line per test and ends with "N passed, N failed"; exits non-zero on a failure.
 """
 
+import json
 import os
 import re
 import shutil
@@ -20,7 +21,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testkit  # noqa: E402
-from knoop_client import Client, ConnectionLost, KnoopError, PublishRejected, knoop_pb2  # noqa: E402
+from knoop_client import (Client, ConnectionLost, HandshakeRefused, KnoopError, PublishRejected,  # noqa: E402
+                          knoop_pb2, load_curve)
 from testkit import expect, raises  # noqa: E402
 
 pb = knoop_pb2
@@ -40,10 +42,18 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Daemon:
-    """knoopd with the demo network of deploy/knoopd.yaml, on its own port and data directory."""
+def keys_generate(base):
+    """knoopctl keys generate BASE: BASE.key and BASE.pub; returns the public key."""
+    out = subprocess.run([os.path.join(BUILD, "knoopctl"), "--json", "keys", "generate", base], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)["public_key"]
 
-    def __init__(self):
+
+class Daemon:
+    """knoopd with the demo network of deploy/knoopd.yaml, on its own port and data directory; with curve, with
+    auth: curve and a server key made by knoopctl (DIR/server.key, DIR/server.pub) instead of the demo's auth: none."""
+
+    def __init__(self, curve=False):
         self.dir = tempfile.mkdtemp(prefix="knoop-live-")
         self.endpoint = "tcp://127.0.0.1:%d" % free_port()
         with open(os.path.join(ROOT, "deploy", "knoopd.yaml")) as f:
@@ -53,6 +63,9 @@ class Daemon:
                                                                 PEER_TIMEOUT_MS))
         text = re.sub(r"(?m)^  (listen|data_dir|control_socket|heartbeat_ms|peer_timeout_ms):.*\n", "", text)
         text = text.replace("daemon:\n", "daemon:\n" + own, 1)
+        if curve:
+            keys_generate(os.path.join(self.dir, "server"))
+            text = text.replace("  auth: none\n", "  auth: curve\n  server_key_file: %s/server.key\n" % self.dir, 1)
         self.config = os.path.join(self.dir, "knoopd.yaml")
         with open(self.config, "w") as f:
             f.write(text)
@@ -242,6 +255,37 @@ def test_protocol_doc_example_runs(d):
     expect(scope["d"].envelope.identificatie == "BT-2026-0042" and scope["d"].stream == "inbox.99990001",
            "the referral reached member 99990001: %s" % scope["d"])
     expect(not scope["d"].envelope.client_bsn and len(scope["d"].envelope.client_ref) == 32, "pseudonymised")
+
+
+def test_curve(d):
+    """Against a knoopd with auth: curve: keys from files, Hello as the key's party, refusals said at once."""
+    del d  # a daemon of its own
+    fresh = Daemon(curve=True)
+    try:
+        public = keys_generate(os.path.join(fresh.dir, "member"))
+        subprocess.run([os.path.join(BUILD, "knoopctl"), "-s", os.path.join(fresh.dir, "var", "knoopd.sock"),
+                        "clients", "add", MEMBER, public], check=True, capture_output=True)
+        keys = load_curve(os.path.join(fresh.dir, "server.pub"), os.path.join(fresh.dir, "member.key"))
+        with Client(fresh.endpoint, timeout=5, curve=keys) as c:
+            raises(KnoopError, lambda: c.hello(FINANCIER, "live"), pb.NOT_AUTHORISED)  # not the key's party
+            c.hello(MEMBER, "live")
+            acc = c.publish(**referral("C-1", sender=MEMBER, receiver=FINANCIER, kind="ANSWER"))
+            expect(acc.seq > 0, str(acc))
+        stranger = keys_generate(os.path.join(fresh.dir, "stranger"))
+        unknown = load_curve(os.path.join(fresh.dir, "server.pub"), os.path.join(fresh.dir, "stranger.key"))
+        expect(unknown[1].decode() == stranger, "load_curve reads the key pair")
+        other_server = keys_generate(os.path.join(fresh.dir, "other-server")).encode()
+        for curve, words in ((unknown, "refused this client's key"), (None, "wants CURVE"),
+                             ((other_server,) + keys[1:], "server public key")):
+            with Client(fresh.endpoint, timeout=5, curve=curve) as c:
+                t0 = time.monotonic()
+                e = raises(HandshakeRefused, lambda: c.hello(MEMBER, "live"), pb.NOT_AUTHORISED)
+                expect(words in str(e) and time.monotonic() - t0 < 2, "said at once: %s" % e)
+        os.chmod(os.path.join(fresh.dir, "member.key"), 0o644)
+        raises(PermissionError, lambda: load_curve(os.path.join(fresh.dir, "server.pub"),
+                                                   os.path.join(fresh.dir, "member.key")))
+    finally:
+        fresh.stop()
 
 
 def test_broker_gone(d):

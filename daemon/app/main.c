@@ -10,6 +10,7 @@
 #include <uv.h>
 #include "app/lifecycle.h"
 #include "app/metrics_table.h"
+#include "core/auth.h"
 #include "core/broker.h"
 #include "config/config.h"
 #include "base/fsutil.h"
@@ -86,6 +87,12 @@ int main(int argc, char **argv)
                          : knoop_config_load_demo(&config, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "knoopd: configuration invalid: %s\n", err);
+        return 1;
+    }
+    /* The key files the configuration names, as start-up will read them (nginx -t reads its certificates too). */
+    if (knoop_auth_check(&config->settings, err, sizeof err) != 0) {
+        fprintf(stderr, "knoopd: configuration invalid: %s: %s\n", config->source, err);
+        knoop_config_destroy(&config);
         return 1;
     }
     if (check_only) {

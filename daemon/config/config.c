@@ -139,8 +139,11 @@ int knoop_config_load_text(const char *source, const char *text, size_t len, kno
     rc = knoop_settings_from_doc(doc ? doc->daemon : NULL, &cfg->settings, &err);
     if (rc == 0 && doc && doc->network)
         rc = knoop_network_build(doc->network, &cfg->network, &err);
+    if (rc == 0)
+        rc = knoop_settings_check_auth(&cfg->settings, &err);
     if (rc != 0) {
         format_error(source, text, len, err.path, err.message, 0, errbuf, errlen);
+        knoop_network_destroy(&cfg->network);
         knoop_settings_free(&cfg->settings);
         free(cfg);
         cfg = NULL;

@@ -21,6 +21,15 @@ static const knoop_setting_def_t settings_table[] = {
      "Path of the control socket; empty means <data_dir>/knoopd.sock."},
     {"control_socket_mode", KNOOP_SETTING_UINT, S(control_socket_mode), "0660", 0, 0777, false,
      "File mode of the control socket (octal)."},
+    /* client authentication (docs/protocol.md, Transport security) */
+    {"auth", KNOOP_SETTING_STRING, S(auth), "curve", 4, 5, false,
+     "curve: every client proves a key the clients directory maps to its party (ZeroMQ CURVE); none: ZeroMQ's NULL "
+     "mechanism, no authentication, allowed only on a loopback listen (development)."},
+    {"server_key_file", KNOOP_SETTING_STRING, S(server_key_file), "", 0, 4095, false,
+     "The server's CURVE secret key (knoopctl keys generate; mode 0600). Needed with auth: curve."},
+    {"clients_dir", KNOOP_SETTING_STRING, S(clients_dir), "", 0, 4095, false,
+     "Directory of the client public keys, one file per key naming its party (knoopctl clients add); empty means "
+     "<data_dir>/clients. Its contents are reread on reload."},
     {"max_message_bytes", KNOOP_SETTING_UINT, S(max_message_bytes), "33554432", 1024, 256 * MiB, true,
      "Largest frame a client may send; larger ones are rejected with TOO_LARGE."},
     {"heartbeat_ms", KNOOP_SETTING_UINT, S(heartbeat_ms), "5000", 100, 600000, true,
@@ -127,6 +136,14 @@ static int set_string(const knoop_setting_def_t *d, const char *v, knoop_setting
     return *slot ? 0 : -ENOMEM;
 }
 
+static const knoop_setting_def_t *def_named(const char *name)
+{
+    for (size_t i = 0; i < SETTINGS_COUNT; i++)
+        if (strcmp(settings_table[i].name, name) == 0)
+            return &settings_table[i];
+    return NULL; /* not reached: callers name rows of the table */
+}
+
 /* tcp://HOST:PORT (PORT 1..65535 or *) or ipc://PATH: what ZeroMQ can bind, checked before it is asked to. */
 static bool endpoint_ok(const char *e)
 {
@@ -167,6 +184,11 @@ int knoop_settings_from_doc(void *const *slots, knoop_settings_t *out, knoop_cfg
                             "listen: '%s' is not tcp://HOST:PORT (port 1 to 65535) or "
                             "ipc://PATH",
                             out->listen);
+    if (rc == 0 && out->clients_dir[0] == '\0') {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/clients", out->data_dir);
+        rc = set_string(def_named("clients_dir"), path, out, err);
+    }
     if (rc == 0 && out->control_socket[0] == '\0') {
         char path[4200];
         snprintf(path, sizeof path, "%s/knoopd.sock", out->data_dir);
@@ -206,6 +228,47 @@ int knoop_settings_from_doc(void *const *slots, knoop_settings_t *out, knoop_cfg
     if (rc != 0)
         knoop_settings_free(out);
     return rc;
+}
+
+/* The host of tcp://HOST:PORT is a loopback address (127.0.0.0/8, [::1], localhost), or the endpoint is ipc://. */
+static bool endpoint_is_loopback(const char *e)
+{
+    if (strncmp(e, "ipc://", 6) == 0)
+        return true;
+    if (strncmp(e, "tcp://", 6) != 0)
+        return false;
+    const char *host = e + 6, *colon = strrchr(host, ':');
+    size_t len = colon ? (size_t)(colon - host) : 0;
+    if ((len == 9 && strncmp(host, "localhost", 9) == 0) || (len == 5 && strncmp(host, "[::1]", 5) == 0))
+        return true;
+    int dots = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (host[i] == '.')
+            dots++;
+        else if (host[i] < '0' || host[i] > '9')
+            return false;
+    }
+    return dots == 3 && len >= 7 && strncmp(host, "127.", 4) == 0;
+}
+
+int knoop_settings_check_auth(const knoop_settings_t *s, knoop_cfg_error_t *err)
+{
+    if (strcmp(s->auth, "curve") == 0) {
+        if (!s->server_key_file[0])
+            return knoop_cfg_fail(err, "daemon.server_key_file",
+                                  "auth: curve (the default) needs server_key_file, the server's secret key (make one "
+                                  "with knoopctl keys generate); for development on loopback only, set auth: none");
+        return 0;
+    }
+    if (strcmp(s->auth, "none") != 0)
+        return knoop_cfg_fail(err, "daemon.auth", "auth: '%s' is not one of curve, none", s->auth);
+    if (!endpoint_is_loopback(s->listen))
+        return knoop_cfg_fail(err, "daemon.auth",
+                              "auth: none (ZeroMQ's NULL mechanism: no authentication, a client is whatever party it "
+                              "says) is allowed only on a loopback listen (tcp://127.0.0.1, tcp://[::1], "
+                              "tcp://localhost or ipc://), not on '%s'; use auth: curve with server_key_file",
+                              s->listen);
+    return 0;
 }
 
 void knoop_settings_free(knoop_settings_t *s)

@@ -13,6 +13,9 @@ typedef struct knoop_settings {
     char *data_dir;       /* owned */
     char *control_socket; /* owned; resolved: never empty after knoop_settings_from_doc */
     uint64_t control_socket_mode;
+    char *auth;            /* owned; "curve" | "none" (knoop_settings_check_auth) */
+    char *server_key_file; /* owned; "" unless auth is curve */
+    char *clients_dir;     /* owned; resolved: never empty after knoop_settings_from_doc */
     uint64_t max_message_bytes;
     uint64_t heartbeat_ms;
     uint64_t peer_timeout_ms;
@@ -63,6 +66,9 @@ void knoop_settings_make_fields(cyaml_schema_field_t *fields);
 /* slots may be NULL (no `daemon:` mapping): all defaults. Checks bounds; err->path names the key. */
 int knoop_settings_from_doc(void *const *slots, knoop_settings_t *out, knoop_cfg_error_t *err);
 void knoop_settings_free(knoop_settings_t *s);
+/* The client authentication settings agree with each other and with listen: auth is curve (with a server_key_file)
+ * or none on a loopback listen only. Run after the whole file is read, so other errors are reported first. */
+int knoop_settings_check_auth(const knoop_settings_t *s, knoop_cfg_error_t *err);
 
 /* Names of settings that differ and cannot change without a restart, comma-separated into buf; returns how many. */
 int knoop_settings_restart_needed(const knoop_settings_t *running, const knoop_settings_t *next, char *buf, size_t len);

@@ -41,6 +41,9 @@ KNOOP_CONTROL_CMD(knoop_cmd_dlq_retry);
 KNOOP_CONTROL_CMD(knoop_cmd_dlq_discard);
 KNOOP_CONTROL_CMD(knoop_cmd_purge_now);
 KNOOP_CONTROL_CMD(knoop_cmd_report);
+KNOOP_CONTROL_CMD(knoop_cmd_clients);
+KNOOP_CONTROL_CMD(knoop_cmd_clients_add);
+KNOOP_CONTROL_CMD(knoop_cmd_clients_revoke);
 
 /* The table; the last row has name NULL. */
 extern const knoop_control_cmd_t knoop_control_cmds[];

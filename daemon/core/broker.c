@@ -11,9 +11,13 @@
 #include <zmq.h>
 #include "base/clock.h"
 #include "base/log.h"
+#include "config/clients.h"
+#include "core/auth.h"
+#include "core/conns.h"
 #include "core/dispatch.h"
 #include "core/jobs.h"
 #include "core/peers.h"
+#include "core/zap.h"
 
 #define STOP_LINGER_MS 2000 /* how long the last frames (Accepted) may take to leave at the stop */
 
@@ -48,6 +52,7 @@ void knoop_broker_close_handles(knoop_broker_t *b)
         uv_timer_stop(&b->tick);
     close_handle((uv_handle_t *)&b->tick);
     close_handle((uv_handle_t *)&b->zpoll);
+    close_handle((uv_handle_t *)&b->zap_poll);
     close_handle((uv_handle_t *)&b->zcheck);
     close_handle((uv_handle_t *)&b->zidle);
     close_handle((uv_handle_t *)&b->sigterm);
@@ -64,6 +69,9 @@ void knoop_broker_close_router(knoop_broker_t *b)
         if (zmq_close(b->router) != 0)
             knoop_log_warn("daemon.close", "step=zmq_close error=\"%s\"", zmq_strerror(zmq_errno()));
     }
+    knoop_zap_close(b); /* after the ROUTER: no handshake finds it without its handler */
+    knoop_conns_close(b);
+    knoop_clients_destroy(&b->clients);
     if (b->zctx && zmq_ctx_term(b->zctx) != 0)
         knoop_log_warn("daemon.close", "step=zmq_ctx_term error=\"%s\"", zmq_strerror(zmq_errno()));
     b->router = b->zctx = NULL;
@@ -100,7 +108,14 @@ int knoop_broker_reload(knoop_broker_t *b, char *msg, size_t len)
         snprintf(msg, len, "this knoopd cannot reload its configuration");
         return -ENOTSUP;
     }
-    return b->hooks.reload(b, msg, len);
+    /* The client keys are read first and swapped in only when the configuration reloads too. */
+    struct knoop_clients *clients = NULL;
+    int rc = knoop_auth_reload_read(b, &clients, msg, len);
+    if (rc == 0 && (rc = b->hooks.reload(b, msg, len)) != 0)
+        knoop_clients_destroy(&clients);
+    if (rc == 0)
+        knoop_auth_reload_swap(b, clients, msg, len);
+    return rc;
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -157,6 +172,9 @@ static int open_router(knoop_broker_t *b)
         (rc = zmq_step(zmq_setsockopt(b->router, ZMQ_RCVHWM, &hwm, sizeof hwm), "zmq_setsockopt(ZMQ_RCVHWM)")) != 0 ||
         (rc = zmq_step(zmq_setsockopt(b->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg),
                        "zmq_setsockopt(ZMQ_MAXMSGSIZE)")) != 0)
+        return rc;
+    /* Both before the bind: the monitor must see every connection, and no handshake may find CURVE unanswered. */
+    if ((rc = knoop_conns_start(b)) != 0 || (rc = knoop_auth_start(b)) != 0)
         return rc;
     if (zmq_bind(b->router, s->listen) != 0) {
         int e = zmq_errno();

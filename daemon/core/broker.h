@@ -38,6 +38,11 @@ struct knoop_peer {
     char party[16];                         /* "" until Hello */
     char client_name[64];
     char session[33];
+    /* The connection the session belongs to (core/conns.c) and who it authenticated as (core/auth.c): a frame from
+     * another connection or identity on this routing id ends the session (peers.c). */
+    uint64_t conn;       /* connection generation, never 0 */
+    char user_id[16];    /* ZAP User-Id: the key's party; "" with auth: none */
+    char client_key[41]; /* the client's CURVE public key (Z85); "" with auth: none */
     uint64_t last_seen_ms;
     uint64_t connected_us;
     uint64_t publishes_in_flight; /* queued to the journal, not yet answered */
@@ -157,6 +162,12 @@ struct knoop_broker {
     knoop_journal_t *journal; /* owned */
     void *zctx, *router;      /* ZeroMQ context and ROUTER socket */
     uv_poll_t zpoll;
+    /* client authentication and connections (core/auth.c, core/zap.c, core/conns.c) */
+    void *zap;                     /* ZAP handler (REP on inproc://zeromq.zap.01); NULL with auth: none */
+    void *monitor;                 /* the ROUTER's socket monitor (PAIR): connections accepted and closed */
+    uv_poll_t zap_poll;            /* wakes the loop for a ZAP request */
+    struct knoop_clients *clients; /* owned: client key -> party (config/clients.h), reread on reload */
+    struct knoop_conns *conns;     /* owned: the ROUTER's open connections by descriptor (core/conns.c) */
     uv_check_t zcheck;
     uv_idle_t zidle;
     uv_timer_t tick; /* liveness and the periodic jobs */
@@ -219,6 +230,11 @@ int knoop_broker_reload(knoop_broker_t *b, char *msg, size_t len); /* hooks.relo
 void knoop_broker_close_handles(knoop_broker_t *b);
 void knoop_broker_close_router(knoop_broker_t *b); /* last: lets the final frames leave, then closes ZeroMQ */
 
+/* peers.c: ends every live session for which match(p, ctx) holds, as a peer that went silent is dropped (hooks.
+ * peer_leaving returns its deliveries); with reason set, first tells it so in an Error NOT_AUTHORISED. Returns how many
+ * ended. */
+size_t knoop_peers_end(knoop_broker_t *b, bool (*match)(const knoop_peer_t *p, const void *ctx), const void *ctx,
+                       const char *why, const char *reason);
 /* peers.c: frees a peer that timed out once nothing in the journal queue still points at it. */
 void knoop_peer_release(knoop_broker_t *b, knoop_peer_t *p);
 /* Frees every peer (hooks.peer_leaving first) and the peers map: at the stop, after the journal closed. */

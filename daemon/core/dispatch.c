@@ -1,15 +1,21 @@
 /* dispatch.c — ZeroMQ ROUTER joined to the libuv loop: ZMQ_FD + uv_poll wakes us, we drain while ZMQ_EVENTS has
- * POLLIN, and re-check after every loop iteration since sends can swallow the edge. Each frame goes to its row of
- * the frame-handler table app/ put in the context (b->frame_handlers); core knows no handler by name but Heartbeat. */
+ * POLLIN, and re-check after every loop iteration since sends can swallow the edge. Each frame is attributed to its
+ * session by routing id, connection (ZMQ_SRCFD, core/conns.c) and authenticated identity (the ZAP User-Id), then goes
+ * to its row of the frame-handler table app/ put in the context (b->frame_handlers); core knows no handler by name
+ * but Heartbeat. */
 #include "core/dispatch.h"
 #include "core/frame_text.h"
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
 #include <zmq.h>
 #include "base/clock.h"
 #include "base/log.h"
+#include "core/conns.h"
 #include "core/frames.h"
 #include "core/peers.h"
+#include "core/zap.h"
 
 #define DRAIN_BUDGET 2048 /* frames per wake-up before yielding to the rest of the loop */
 
@@ -98,6 +104,36 @@ static void handle_message(knoop_broker_t *b, knoop_peer_t *p, const uint8_t *da
     knoop__frame__free_unpacked(f, NULL);
 }
 
+/* The session of a received frame, or NULL when it has none: its connection has closed (nothing may be sent: the
+ * routing id may be someone else's by now), or its key was revoked since the handshake (told so, no session). */
+static knoop_peer_t *session_of(knoop_broker_t *b, zmq_msg_t *id, zmq_msg_t *body)
+{
+    knoop_conns_pump(b); /* every connection event queued before this frame, before it is attributed (conns.c) */
+    int fd = zmq_msg_get(body, ZMQ_SRCFD);
+    knoop_peer_origin_t o = {.conn = knoop_conns_current(b, fd), .user_id = "", .client_key = ""};
+    if (o.conn == 0) {
+        knoop_log_debug("peer.frame_dropped", "reason=connection_closed fd=%d", fd);
+        return NULL;
+    }
+    if (b->zap) { /* CURVE: ZAP named the party and the key at the handshake; they come with every frame */
+        const char *user = zmq_msg_gets(body, "User-Id"), *key = zmq_msg_gets(body, KNOOP_ZAP_KEY_PROPERTY);
+        o.user_id = user ? user : "";
+        o.client_key = key ? key : "";
+    }
+    knoop_peer_t *p = NULL;
+    int rc = knoop_peer_for(b, zmq_msg_data(id), zmq_msg_size(id), &o, &p);
+    if (rc == -EACCES) {
+        knoop_peer_t stranger = {.routing_id_len = zmq_msg_size(id)}; /* answered, never kept */
+        memcpy(stranger.routing_id, zmq_msg_data(id), stranger.routing_id_len);
+        snprintf(stranger.party, sizeof stranger.party, "%s", o.user_id);
+        knoop_send_error(b, &stranger, KNOOP__ERROR_CODE__NOT_AUTHORISED,
+                         "this client key is no longer authorised (revoked); nothing from this connection is served");
+    } else if (rc != 0 && rc != -EINVAL) {
+        knoop_log_error("peer.session", "error=\"%s\"", strerror(-rc));
+    }
+    return p;
+}
+
 /* Receives until the socket is empty or the budget is spent; returns true when it emptied the socket. */
 static bool drain_router(knoop_broker_t *b)
 {
@@ -117,7 +153,7 @@ static bool drain_router(knoop_broker_t *b)
             if (zmq_msg_recv(&body, b->router, 0) < 0)
                 break;
         }
-        knoop_peer_t *p = ok ? knoop_peer_for(b, zmq_msg_data(&id), zmq_msg_size(&id)) : NULL;
+        knoop_peer_t *p = ok ? session_of(b, &id, &body) : NULL;
         if (p && extra) {
             p->last_seen_ms = knoop_now_ms();
             b->stats.bad_frames++;
@@ -175,6 +211,8 @@ static void on_zcheck(uv_check_t *h)
     knoop_broker_t *b = h->data;
     if (uv_is_active((uv_handle_t *)&b->zidle))
         uv_idle_stop(&b->zidle);
+    knoop_conns_pump(b); /* a connection that closed ends its session now, not at the peer timeout */
+    knoop_zap_pump(b);
     if (b->hooks.after_io)
         b->hooks.after_io(b);
     pump_router(b);

@@ -1,10 +1,12 @@
-/* handle_hello.c — Hello: who the client is. The party code must have a valid shape and, when a network is
- * configured, be one of its parties; a second Hello on the same connection may not change the party. */
+/* handle_hello.c — Hello: who the client is. Under CURVE the party is the one the client's key belongs to (the ZAP
+ * User-Id of its connection): Hello may only say that party. The party code must have a valid shape and, when a
+ * network is configured, be one of its parties; a second Hello on the same connection may not change the party. */
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include "core/broker.h"
 #include "base/codes.h"
+#include "base/curve_key.h"
 #include "base/log.h"
 #include "base/textfmt.h"
 #include "route/access.h"
@@ -18,6 +20,13 @@ void knoop_handle_hello(knoop_broker_t *b, knoop_peer_t *p, Knoop__Hello *m)
                          "protocol_version %u is not supported; this "
                          "broker speaks %d",
                          m->protocol_version, KNOOP_PROTOCOL_VERSION);
+        return;
+    }
+    if ((b->zap || p->user_id[0]) && strcmp(p->user_id, m->party) != 0) {
+        knoop_log_warn("peer.refused", "reason=party_not_the_keys key_party=%s hello_party=%.16s", p->user_id,
+                       knoop_code_is_party(m->party) ? m->party : "(invalid)");
+        knoop_send_error(b, p, KNOOP__ERROR_CODE__NOT_AUTHORISED,
+                         "this client's key belongs to party %s; it may say Hello only as %s", p->user_id, p->user_id);
         return;
     }
     if (!knoop_code_is_party(m->party)) {
@@ -48,7 +57,10 @@ void knoop_handle_hello(knoop_broker_t *b, knoop_peer_t *p, Knoop__Hello *m)
         randombytes_buf(raw, sizeof raw);
         sodium_bin2hex(p->session, sizeof p->session, raw, sizeof raw);
     }
-    knoop_log_info("peer.hello", "party=%s client=\"%s\" session=%s", p->party, p->client_name, p->session);
+    char fp[KNOOP_CURVE_FINGERPRINT_LEN + 1] = "-";
+    if (p->client_key[0])
+        knoop_curve_fingerprint(p->client_key, fp);
+    knoop_log_info("peer.hello", "party=%s client=\"%s\" session=%s key=%s", p->party, p->client_name, p->session, fp);
     Knoop__Welcome w = KNOOP__WELCOME__INIT;
     w.session = p->session;
     w.protocol_version = KNOOP_PROTOCOL_VERSION;

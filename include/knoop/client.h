@@ -9,9 +9,24 @@
 
 typedef struct knoop_client knoop_client_t;
 
-/* Connects and completes the Hello/Welcome handshake (timeout_ms for the Welcome). */
+/* Connects and completes the Hello/Welcome handshake (timeout_ms for the Welcome), with ZeroMQ's NULL mechanism: for
+ * a knoopd that runs auth: none (loopback, development). */
 int knoop_client_connect(const char *endpoint, const char *party, const char *client_name, int timeout_ms,
                          knoop_client_t **out, char *errbuf, size_t errlen);
+
+/* CURVE keys, each 40 characters of Z85 (knoopctl keys generate writes them; docs/protocol.md). */
+typedef struct knoop_client_curve {
+    const char *server_public_key; /* the knoopd's public key */
+    const char *public_key;        /* this client's key pair; its public key is a client key of its party */
+    const char *secret_key;
+} knoop_client_curve_t;
+
+/* knoop_client_connect over CURVE (curve NULL: NULL mechanism). Party must be the one the key belongs to. A refused
+ * handshake (an unknown or revoked key, a server without CURVE or with another key) fails at once with the reason,
+ * not after timeout_ms. */
+int knoop_client_connect_curve(const char *endpoint, const knoop_client_curve_t *curve, const char *party,
+                               const char *client_name, int timeout_ms, knoop_client_t **out, char *errbuf,
+                               size_t errlen);
 void knoop_client_destroy(knoop_client_t **c);
 const Knoop__Welcome *knoop_client_welcome(const knoop_client_t *c);
 

@@ -32,7 +32,7 @@ What there is (each documented where it is defined):
   ``config_path``; ``start()``, ``stop()`` (SIGTERM, asserts exit 0), ``kill9()``, ``restart()``,
   ``start_expect_exit()`` (for start-ups that must fail), ``running()``, ``control(*argv)`` (result dict),
   ``table(*argv)`` (rows as dicts), ``log()``, ``query(sql, *args)`` (the journal, via sqlite3), ``close()``.
-* ``Client(daemon, party=None)``: ``hello``, ``publish`` (send only), ``publish_wait`` (Accepted/Rejected frame),
+* ``Client(daemon, party=None, curve=None, routing_id=None)`` (curve: (server public, public, secret) keys): ``hello``, ``publish`` (send only), ``publish_wait`` (Accepted/Rejected frame),
   ``publish_ok`` (Accepted, else raises), ``publish_window`` (W in flight, {ref: frame}), ``wait_answer``,
   ``subscribe``, ``unsubscribe``, ``ack``, ``nack``, ``credit``, ``heartbeat``, ``deliveries(n, timeout)``,
   ``quiet(seconds)`` (what arrives meanwhile), ``recv``, ``expect(match)``, ``drain``, ``send`` (a Frame, raw bytes,
@@ -244,8 +244,10 @@ class Daemon:
         self.endpoint = "tcp://127.0.0.1:%d" % self.port
         self.proc = None
         self.keep = False
+        # auth: none (ZeroMQ NULL, loopback only) unless a test asks for CURVE: settings={"auth": "curve",
+        # "server_key_file": ...} (see test_auth.py and curve_keys() below).
         base = {"listen": self.endpoint, "data_dir": self.data_dir, "heartbeat_ms": heartbeat_ms,
-                "peer_timeout_ms": peer_timeout_ms}
+                "peer_timeout_ms": peer_timeout_ms, "auth": "none"}
         if isinstance(settings, dict):      # a dict may override the defaults above
             base.update(settings)
             settings = None
@@ -454,10 +456,16 @@ class Client:
 
     _all = []
 
-    def __init__(self, daemon_or_endpoint, party=None, client_name="e2e", heartbeat_s=0.25):
+    def __init__(self, daemon_or_endpoint, party=None, client_name="e2e", heartbeat_s=0.25, curve=None,
+                 routing_id=None):
         endpoint = daemon_or_endpoint.endpoint if isinstance(daemon_or_endpoint, Daemon) else daemon_or_endpoint
         self.sock = zmq.Context.instance().socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 0)
+        if curve:                           # (server public key, client public key, client secret key), Z85
+            self.sock.curve_serverkey, self.sock.curve_publickey, self.sock.curve_secretkey = \
+                [k.encode() if isinstance(k, str) else k for k in curve]
+        if routing_id is not None:
+            self.sock.setsockopt(zmq.ROUTING_ID, routing_id)
         self.sock.connect(endpoint)
         self.pending = collections.deque()
         self.heartbeat_s = heartbeat_s
