@@ -61,8 +61,8 @@ static const knoop_setting_def_t settings_table[] = {
      "How long audit rows (operator actions and deliveries) are kept: a number with unit s, m, h or d (no unit: "
      "days)."},
     {"subscriber_max_per_party", KNOOP_SETTING_UINT, S(subscriber_max_per_party), "64", 1, 100000, true,
-     "Most durable subscriber names (consumer groups) one party may own; a Subscribe with a new name beyond it is "
-     "refused."},
+     "Most durable subscribers (consumer groups: a name on a stream) one party may own; a Subscribe that would "
+     "create one more is refused."},
     {"subscriber_idle_expiry", KNOOP_SETTING_STRING, S(subscriber_idle_expiry), "90d", 1, 32, true,
      "A durable subscriber with no member and nothing to deliver for this long is removed with its cursor "
      "(docs/delivery.md); units as audit_retention; 0: never."},

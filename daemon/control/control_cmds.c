@@ -65,6 +65,7 @@ static json_t *cmd_status(knoop_broker_t *b, int argc, const char *const *argv, 
     json_object_set_new(o, "bad_frames", json_integer((json_int_t)b->stats.bad_frames));
     json_object_set_new(o, "delivered", json_integer((json_int_t)b->stats.delivered));
     json_object_set_new(o, "acked", json_integer((json_int_t)b->stats.acked));
+    json_object_set_new(o, "settles_ignored", json_integer((json_int_t)b->stats.settles_ignored));
     json_object_set_new(o, "nacked", json_integer((json_int_t)b->stats.nacked));
     json_object_set_new(o, "dead_lettered", json_integer((json_int_t)b->stats.dead_lettered));
     json_object_set_new(o, "journal_queue", json_integer((json_int_t)knoop_journal_pending(b->journal)));

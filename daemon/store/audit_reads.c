@@ -1,6 +1,7 @@
-/* audit_reads.c — the statements of the audit of reads: readers made once and found by their unique key, a delivery
- * row per delivery (the writer copies the message's client reference by its primary key), and the merge of both
- * audit tables along their client indexes for `knoopctl audit client`. */
+/* audit_reads.c — the statements of the audit of reads: readers made once and found by their unique key, a row per
+ * delivery (one plain insert: the client reference comes with it, read by the loop from the envelope it sent, because
+ * looking the message up here costs a page read per delivery), and the merge of both audit tables along their client
+ * indexes for `knoopctl audit client`. */
 #include "store/audit_reads.h"
 #include <errno.h>
 #include <stdbool.h>
@@ -27,16 +28,19 @@ int knoop_store_audit_reader(knoop_jtx_t *tx, const char *party, const char *str
     return 0;
 }
 
-int knoop_store_audit_read(knoop_jtx_t *tx, int64_t at_us, uint64_t seq, int64_t reader, uint32_t attempt)
+int knoop_store_audit_read(knoop_jtx_t *tx, int64_t at_us, uint64_t seq, int64_t reader, uint32_t attempt,
+                           const uint8_t *client_ref)
 {
-    sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO audit_reads(at_us, seq, reader, attempt, client_ref) "
-                                          "VALUES(?1, ?2, ?3, ?4, (SELECT client_ref FROM messages WHERE seq = ?2))");
+    sqlite3_stmt *st =
+        knoop_jtx_stmt(tx, "INSERT INTO audit_reads(at_us, seq, reader, attempt, client_ref) VALUES(?,?,?,?,?)");
     if (!st)
         return -EIO;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)at_us);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)reader);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)attempt);
+    if (client_ref)
+        sqlite3_bind_blob(st, 5, client_ref, 32, SQLITE_STATIC);
     return knoop_sql_step_done(st);
 }
 
