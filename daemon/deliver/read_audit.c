@@ -1,8 +1,8 @@
 /* read_audit.c — the audit of reads, batched. A delivery costs the loop one record (seq, time, reader, attempt and the
  * client reference read from the envelope it sent) in the open batch; the reader (party, stream, subscriber) is looked up in the batch's short list, with the
  * last one as a hint because a pump sends runs to one group. The batch is the journal operation: on the tick (or
- * when full) it goes to the writer, which resolves each reader to its id once and writes a row per delivery (one plain insert:
- * store/audit_reads.h). A crash loses at most the deliveries of the
+ * when full) it goes to the writer, which resolves each reader to its id once and writes a row per delivery (multi-row
+ * inserts: store/audit_reads.h). A crash loses at most the deliveries of the
  * last tick from the record, never the other way round: a row exists only for a delivery that was sent. */
 #include "deliver/read_audit.h"
 #include <errno.h>
@@ -16,6 +16,7 @@
 
 #define READ_AUDIT_BATCH    16384u   /* deliveries per operation at most: one commit's worth at full speed */
 #define READ_AUDIT_BEHIND   1048576u /* unwritten deliveries at which delivery waits for the writer */
+#define RUN_CLOCK           64       /* deliveries of one pump that share a clock reading (microseconds apart) */
 #define ENVELOPE_CLIENT_REF 10       /* knoop.proto: Envelope.client_ref (tests/unit/test_read_audit.c checks it) */
 #define AUDIT_EXPIRE_BATCH                                                                                             \
     10000u /* rows of each audit table one retention pass deletes at most; a full pass is
@@ -23,32 +24,28 @@
 
 typedef struct read_reader {
     char party[16], stream[64], subscriber[72];
-    int64_t id; /* writer: its audit_readers id */
 } read_reader_t;
 
-typedef struct read_rec {
-    uint64_t seq;
-    int64_t at_us;
-    uint32_t reader; /* index into readers */
-    uint32_t attempt;
-    bool has_ref;
-    uint8_t client_ref[32];
-} read_rec_t;
+typedef knoop_store_read_t read_rec_t; /* .reader: an index into the batch's readers */
 
 struct knoop_read_batch {
     knoop_jop_t op;
     read_reader_t *readers; /* owned */
+    int64_t *reader_ids;    /* owned, writer: their audit_readers ids */
     size_t nreaders, readers_cap;
     read_rec_t *recs; /* owned */
     size_t n, cap;
     const knoop_group_t *hint_group; /* the last reader's group and peer: compared by content before use */
     const knoop_peer_t *hint_peer;
     uint32_t hint;
+    int64_t now_us; /* the clock, read again for each run of RUN_CLOCK deliveries and for each new reader */
+    uint32_t clock_uses;
 };
 
 static void batch_free(struct knoop_read_batch *rb)
 {
     free(rb->readers);
+    free(rb->reader_ids);
     free(rb->recs);
     free(rb);
 }
@@ -56,20 +53,15 @@ static void batch_free(struct knoop_read_batch *rb)
 static int apply_reads(knoop_jtx_t *tx, knoop_jop_t *op)
 {
     struct knoop_read_batch *rb = (struct knoop_read_batch *)op;
+    if (!rb->reader_ids && !(rb->reader_ids = malloc(rb->nreaders * sizeof *rb->reader_ids)))
+        return -ENOMEM;
     for (size_t i = 0; i < rb->nreaders; i++) {
         read_reader_t *r = &rb->readers[i];
-        int rc = knoop_store_audit_reader(tx, r->party, r->stream, r->subscriber, &r->id);
+        int rc = knoop_store_audit_reader(tx, r->party, r->stream, r->subscriber, &rb->reader_ids[i]);
         if (rc != 0)
             return rc;
     }
-    for (size_t i = 0; i < rb->n; i++) {
-        const read_rec_t *d = &rb->recs[i];
-        int rc = knoop_store_audit_read(tx, d->at_us, d->seq, rb->readers[d->reader].id, d->attempt,
-                                        d->has_ref ? d->client_ref : NULL);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
+    return knoop_store_audit_reads(tx, rb->recs, rb->n, rb->reader_ids);
 }
 
 static void done_reads(void *ctx, knoop_jop_t *op, int status)
@@ -94,6 +86,7 @@ static long reader_of(struct knoop_read_batch *rb, const knoop_group_t *g, const
 {
     if (rb->hint_group == g && rb->hint_peer == to && same_reader(&rb->readers[rb->hint], g, to))
         return rb->hint;
+    rb->clock_uses = RUN_CLOCK; /* another reader: read the clock again */
     size_t i = 0;
     while (i < rb->nreaders && !same_reader(&rb->readers[i], g, to))
         i++;
@@ -110,7 +103,6 @@ static long reader_of(struct knoop_read_batch *rb, const knoop_group_t *g, const
         snprintf(r->party, sizeof r->party, "%s", to->party);
         snprintf(r->stream, sizeof r->stream, "%s", g->stream->name);
         snprintf(r->subscriber, sizeof r->subscriber, "%s", g->name);
-        r->id = 0;
     }
     rb->hint_group = g;
     rb->hint_peer = to;
@@ -179,6 +171,7 @@ void knoop_read_audit_add(knoop_broker_t *b, const knoop_group_t *g, const knoop
             return;
         }
         rb->cap = 1024;
+        rb->clock_uses = RUN_CLOCK;
         rb->op.apply = apply_reads;
         rb->op.done = done_reads;
         b->read_batch = rb;
@@ -199,7 +192,11 @@ void knoop_read_audit_add(knoop_broker_t *b, const knoop_group_t *g, const knoop
     }
     read_rec_t *d = &rb->recs[rb->n++];
     d->seq = seq;
-    d->at_us = (int64_t)knoop_now_us();
+    if (rb->clock_uses++ >= RUN_CLOCK) {
+        rb->now_us = (int64_t)knoop_now_us();
+        rb->clock_uses = 1;
+    }
+    d->at_us = rb->now_us;
     d->reader = (uint32_t)r;
     d->attempt = attempt;
     d->has_ref = knoop_envelope_client_ref(env, env_len, d->client_ref);

@@ -28,20 +28,46 @@ int knoop_store_audit_reader(knoop_jtx_t *tx, const char *party, const char *str
     return 0;
 }
 
-int knoop_store_audit_read(knoop_jtx_t *tx, int64_t at_us, uint64_t seq, int64_t reader, uint32_t attempt,
-                           const uint8_t *client_ref)
+#define READ_ROW            "(?,?,?,?,?)"
+#define READ_ROWS4          READ_ROW "," READ_ROW "," READ_ROW "," READ_ROW
+#define READ_ROWS16         READ_ROWS4 "," READ_ROWS4 "," READ_ROWS4 "," READ_ROWS4
+#define READS_PER_STATEMENT 32
+
+static void bind_read(sqlite3_stmt *st, int col, const knoop_store_read_t *r, const int64_t *reader_ids)
 {
-    sqlite3_stmt *st =
-        knoop_jtx_stmt(tx, "INSERT INTO audit_reads(at_us, seq, reader, attempt, client_ref) VALUES(?,?,?,?,?)");
-    if (!st)
-        return -EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)at_us);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)reader);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)attempt);
-    if (client_ref)
-        sqlite3_bind_blob(st, 5, client_ref, 32, SQLITE_STATIC);
-    return knoop_sql_step_done(st);
+    sqlite3_bind_int64(st, col, (sqlite3_int64)r->at_us);
+    sqlite3_bind_int64(st, col + 1, (sqlite3_int64)r->seq);
+    sqlite3_bind_int64(st, col + 2, (sqlite3_int64)reader_ids[r->reader]);
+    sqlite3_bind_int64(st, col + 3, (sqlite3_int64)r->attempt);
+    if (r->has_ref)
+        sqlite3_bind_blob(st, col + 4, r->client_ref, 32, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, col + 4);
+}
+
+int knoop_store_audit_reads(knoop_jtx_t *tx, const knoop_store_read_t *rows, size_t n, const int64_t *reader_ids)
+{
+    size_t i = 0;
+    while (i < n) {
+        bool many = n - i >= READS_PER_STATEMENT;
+        sqlite3_stmt *st =
+            many ? knoop_jtx_stmt(tx,
+                                  "INSERT INTO audit_reads(at_us, seq, reader, attempt, client_ref) VALUES " READ_ROWS16
+                                  "," READ_ROWS16)
+                 : knoop_jtx_stmt(tx,
+                                  "INSERT INTO audit_reads(at_us, seq, reader, attempt, client_ref) VALUES " READ_ROW);
+        if (!st)
+            return -EIO;
+        size_t k = many ? READS_PER_STATEMENT : 1;
+        for (size_t j = 0; j < k; j++)
+            bind_read(st, (int)(5 * j + 1), &rows[i + j], reader_ids);
+        int rc = knoop_sql_step_done(st);
+        sqlite3_reset(st);
+        if (rc != 0)
+            return rc;
+        i += k;
+    }
+    return 0;
 }
 
 static const char *text(sqlite3_stmt *st, int col)

@@ -3,6 +3,7 @@
  * question asked of both audit tables: every access to one client's data, newest first. */
 #ifndef KNOOP_STORE_AUDIT_READS_H
 #define KNOOP_STORE_AUDIT_READS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "store/journal.h"
@@ -10,9 +11,18 @@
 /* Writer thread: the id of reader (party, stream, subscriber), made on first use. 0 or a negative errno. */
 int knoop_store_audit_reader(knoop_jtx_t *tx, const char *party, const char *stream, const char *subscriber,
                              int64_t *id);
-/* Writer thread: one delivery of message seq to reader, about the client client_ref (32 bytes, or NULL: none). */
-int knoop_store_audit_read(knoop_jtx_t *tx, int64_t at_us, uint64_t seq, int64_t reader, uint32_t attempt,
-                           const uint8_t *client_ref);
+/* One delivery: message seq to reader (an index into the caller's reader ids), about client_ref when has_ref. */
+typedef struct knoop_store_read {
+    uint64_t seq;
+    int64_t at_us;
+    uint32_t reader;
+    uint32_t attempt;
+    bool has_ref;
+    uint8_t client_ref[32];
+} knoop_store_read_t;
+/* Writer thread: a row per delivery, reader_ids[rows[i].reader] naming who received it. Rows go in as multi-row
+ * INSERTs (32 a statement), which halves SQLite's cost per row. 0 or a negative errno. */
+int knoop_store_audit_reads(knoop_jtx_t *tx, const knoop_store_read_t *rows, size_t n, const int64_t *reader_ids);
 
 /* One access to a client's data: a delivery (source "delivery": who is the receiving party, stream and subscriber
  * set) or an operator's command (source "control": who is the actor, action and detail set). Borrowed for the

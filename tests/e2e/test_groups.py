@@ -58,9 +58,29 @@ def another_partys_group_is_refused_even_on_a_stream_both_may_read():
 
 
 @test
+def a_group_journaled_without_an_owner_is_claimed_by_the_first_party_to_subscribe():
+    with Daemon(network=demo_network(), heartbeat_ms=5000, peer_timeout_ms=120000) as d:
+        Client(d, SUB_MAIN).subscribe(SHARED, "old")
+        d.stop()
+        con = d.db()                            # as a journal from before owners were recorded has it
+        con.execute("UPDATE subscribers SET owner = '' WHERE name = 'old'")
+        con.commit()
+        con.close()
+        d.start()
+        Client(d, SUB).subscribe(SHARED, "old")
+        check("event=subscriber.claimed stream=%s subscriber=old owner=%s" % (SHARED, SUB) in d.log(), "logged")
+        refused(Client(d, SUB_MAIN), SHARED, "old", "NOT_AUTHORISED")
+        deadline = time.monotonic() + 5
+        while d.query("SELECT owner FROM subscribers WHERE name = 'old'") != [(SUB,)] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        check_eq(d.query("SELECT owner FROM subscribers WHERE name = 'old'"), [(SUB,)], "the claim is journaled")
+        d.stop()
+
+
+@test
 def an_ack_or_nack_from_a_connection_that_does_not_hold_the_delivery_is_ignored():
     party, stream = "99990001", "inbox.99990001"
-    with Daemon(settings={"visibility_timeout_ms": 60000}) as d:
+    with Daemon(settings={"visibility_timeout_ms": 60000, "log_level": "debug"}) as d:
         a, b = Client(d, party), Client(d, party)
         a.subscribe(stream, "workers", credit=1)
         b.subscribe(stream, "workers", credit=1)
@@ -83,6 +103,8 @@ def an_ack_or_nack_from_a_connection_that_does_not_hold_the_delivery_is_ignored(
         check_eq(row["in_flight"], 1, "a still holds its delivery")
         check(row["cursor"] < da[0].seq, "the cursor did not pass a's delivery", row)
         check_eq(b.quiet(0.3), [], "the delivery did not move to b")
+        check("event=delivery.settle_ignored frame=Ack party=%s stream=%s subscriber=workers seq=%d"
+              % (party, stream, da[0].seq) in d.log(), "logged at debug level")
         a.ack(stream, da[0].seq)                # the holder settles it
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:

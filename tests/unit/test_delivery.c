@@ -667,6 +667,46 @@ static void every_delivery_leaves_an_audit_row_written_per_tick(void **state)
     assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_readers"), 1);
 }
 
+/* Idle expiry looks at 64 candidates a pass, oldest first, and goes on after them the next pass: groups that must
+ * stay (something left to deliver) do not hide an idle one behind them. */
+static void idle_expiry_goes_on_past_groups_that_must_stay(void **state)
+{
+    fixture_t *f = *state;
+    f->config.settings.subscriber_idle_expiry_s = 1;
+    knoop_stream_t *s = publish(f, STREAM, 1);
+    for (int i = 0; i < 70; i++) { /* each has seq 1 still to deliver */
+        char name[16];
+        snprintf(name, sizeof name, "behind%02d", i);
+        group(f, name);
+    }
+    drain(f);
+    nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+    knoop_group_t *g = group(f, "idle");
+    knoop_sub_t *sub = join(f, 0, g, 8);
+    got_t got[4];
+    assert_int_equal(received(f, got, 4), 1);
+    ack(f, 0, 1);
+    knoop_sub_detach(&f->b, sub); /* the last member leaves: the row's time is now */
+    drain(f);
+    nanosleep(&(struct timespec){.tv_sec = 1, .tv_nsec = 200 * 1000 * 1000}, NULL);
+    uint64_t acked, delivered;
+    knoop_delivery_tick(&f->b); /* the first 64 candidates: all stay */
+    drain(f);
+    assert_int_equal(knoop_store_cursor_get(f->b.journal, s->id, "idle", &acked, &delivered, NULL), 1);
+    knoop_delivery_tick(&f->b); /* on from there: the idle one goes */
+    drain(f);
+    assert_int_equal(knoop_store_cursor_get(f->b.journal, s->id, "idle", &acked, &delivered, NULL), 0);
+    assert_null(knoop_strmap_get(s->groups, "idle"));
+    for (int i = 0; i < 70; i += 23) {
+        char name[16];
+        snprintf(name, sizeof name, "behind%02d", i);
+        assert_int_equal(knoop_store_cursor_get(f->b.journal, s->id, name, &acked, &delivered, NULL), 1);
+    }
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit WHERE action = 'subscriber expired' AND "
+                                   "detail LIKE '%subscriber=idle %'"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -676,6 +716,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_member_that_leaves_or_times_out_returns_its_deliveries, setup, teardown),
         cmocka_unit_test_setup_teardown(only_the_holder_of_a_delivery_settles_it, setup, teardown),
         cmocka_unit_test_setup_teardown(every_delivery_leaves_an_audit_row_written_per_tick, setup, teardown),
+        cmocka_unit_test_setup_teardown(idle_expiry_goes_on_past_groups_that_must_stay, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
