@@ -2,7 +2,9 @@
  * subscriptions (competing consumers). Deliveries stay in a seq-ordered ring until settled (inflight.c); acks
  * advance the cursor over the settled prefix; nacks and visibility timeouts make an entry wait for redelivery with
  * backoff; too many attempts make it a dead letter. The broker never sends a member more than its window (credit).
- * The journal is read and written through typed calls (store/cursors.h, store/entries.h, store/dead_letters.h). */
+ * Only the member holding a delivery may settle it; every delivery is recorded for the audit of reads (read_audit.h);
+ * a group belongs to the party that created it (group_rules.h). The journal is read and written through typed calls
+ * (store/cursors.h, store/entries.h, store/dead_letters.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -229,12 +229,13 @@ typedef struct expire_op {
     knoop_jop_t op;
     int64_t before_us;
     size_t deleted;
+    bool more; /* a table gave a full batch */
 } expire_op_t;
 
 static int apply_expire(knoop_jtx_t *tx, knoop_jop_t *op)
 {
     expire_op_t *x = (expire_op_t *)op;
-    return knoop_store_audit_expire(tx, x->before_us, AUDIT_EXPIRE_BATCH, &x->deleted);
+    return knoop_store_audit_expire(tx, x->before_us, AUDIT_EXPIRE_BATCH, &x->deleted, &x->more);
 }
 
 static void done_expire(void *ctx, knoop_jop_t *op, int status)
@@ -246,7 +247,7 @@ static void done_expire(void *ctx, knoop_jop_t *op, int status)
         knoop_log_error("audit.expire_failed", "status=%d", status);
     else if (x->deleted)
         knoop_log_info("audit.expired", "rows=%zu", x->deleted);
-    if (status == 0 && x->deleted >= AUDIT_EXPIRE_BATCH)
+    if (status == 0 && x->more)
         b->audit_expire_ms = 0; /* more to do: the next tick goes on instead of waiting an interval */
     free(x);
 }

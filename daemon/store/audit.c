@@ -30,29 +30,33 @@ int knoop_store_audit_insert_about(knoop_jtx_t *tx, int64_t at_us, const char *a
 
 /* Rows are appended in time order, so the oldest are the lowest ids: a batch is the first `batch` ids, of which
  * those older than the cut go. A row whose clock stood ahead holds the rest back until it expires itself. */
-static int expire_one(knoop_jtx_t *tx, sqlite3_stmt *st, int64_t before_us, size_t batch, size_t *deleted)
+static int expire_one(knoop_jtx_t *tx, sqlite3_stmt *st, int64_t before_us, size_t batch, size_t *deleted, bool *more)
 {
     if (!st)
         return -EIO;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)batch);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)before_us);
     int rc = knoop_sql_step_done(st);
-    if (rc == 0)
-        *deleted += (size_t)sqlite3_changes(knoop_jtx_db(tx));
+    if (rc == 0) {
+        size_t n = (size_t)sqlite3_changes(knoop_jtx_db(tx));
+        *deleted += n;
+        *more = *more || n >= batch;
+    }
     return rc;
 }
 
-int knoop_store_audit_expire(knoop_jtx_t *tx, int64_t before_us, size_t batch, size_t *deleted)
+int knoop_store_audit_expire(knoop_jtx_t *tx, int64_t before_us, size_t batch, size_t *deleted, bool *more)
 {
     *deleted = 0;
+    *more = false;
     int rc = expire_one(tx,
                         knoop_jtx_stmt(tx, "DELETE FROM audit WHERE id IN (SELECT id FROM audit ORDER BY id LIMIT ?) "
                                            "AND at_us < ?"),
-                        before_us, batch, deleted);
+                        before_us, batch, deleted, more);
     if (rc == 0)
         rc = expire_one(tx,
                         knoop_jtx_stmt(tx, "DELETE FROM audit_reads WHERE id IN (SELECT id FROM audit_reads ORDER BY "
                                            "id LIMIT ?) AND at_us < ?"),
-                        before_us, batch, deleted);
+                        before_us, batch, deleted, more);
     return rc;
 }

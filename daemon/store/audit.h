@@ -3,6 +3,7 @@
  * A row about a client's data names the client by its reference (the keyed hash of the BSN, never the BSN). */
 #ifndef KNOOP_STORE_AUDIT_H
 #define KNOOP_STORE_AUDIT_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "store/journal.h"
@@ -14,6 +15,7 @@ int knoop_store_audit_insert(knoop_jtx_t *tx, int64_t at_us, const char *actor, 
 int knoop_store_audit_insert_about(knoop_jtx_t *tx, int64_t at_us, const char *actor, const char *action,
                                    const char *detail, const uint8_t *client_ref, uint64_t seq);
 /* Writer thread: deletes at most batch of the oldest rows of audit and of audit_reads (each) that are older than
- * before_us; *deleted says how many went. Bounded: it looks at the batch oldest rows of each table only. */
-int knoop_store_audit_expire(knoop_jtx_t *tx, int64_t before_us, size_t batch, size_t *deleted);
+ * before_us; *deleted says how many went, *more whether a table gave a full batch (there may be more). Bounded: it
+ * looks at the batch oldest rows of each table only. */
+int knoop_store_audit_expire(knoop_jtx_t *tx, int64_t before_us, size_t batch, size_t *deleted, bool *more);
 #endif

@@ -2,8 +2,8 @@
 """test_audit.py — the audit of reads (docs/operations.md): every delivery leaves a row (who received which message,
 when, which attempt), written in batches; every control command that reads client data (route explain, dlq show,
 reload, audit client) leaves one naming the client by its reference; `knoopctl audit client BSN` lists every access to
-that client's messages, newest first, bounded by --limit; the BSN itself is stored nowhere; rows older than
-audit_retention are deleted."""
+that client's messages, newest first, bounded by --limit; the BSN itself is stored nowhere; a batch the journal cannot
+write is logged and delivery goes on; rows older than audit_retention are deleted."""
 import os
 import subprocess
 import time
@@ -69,6 +69,8 @@ def every_delivery_and_every_read_about_a_client_is_audited_and_listed_by_bsn():
               listed)
         check("subscriber=intake" in " ".join(r["detail"] for r in listed), "the detail names the subscriber")
         check_eq(len(d.table("audit", "client", B1, "--limit", "2")), 2, "--limit")
+        r = d.control_raw("audit", "client", B1, "--limit", "10001")
+        check(not r["ok"] and "--limit wants a number from 1 to 10000" in r["error"], "at most 10,000", r)
         # the lookup itself is audited: the second listing of B1 starts with the first
         check_eq(wait_rows(d, "SELECT count(*) FROM audit WHERE action = 'audit client'", 2), 2, "lookups audited")
         again = d.table("audit", "client", B1, "--limit", "1")
@@ -113,6 +115,31 @@ def a_route_explain_with_a_bsn_is_audited_under_that_client():
         listed = d.table("audit", "client", B1)
         check_eq([(x["source"], x["action"]) for x in listed], [("control", "route explain")], "listed under B1")
         check_eq(d.table("audit", "client", B2), [], "not under another client")
+        d.stop()
+
+
+@test
+def a_batch_the_journal_cannot_write_is_logged_and_delivery_goes_on():
+    with Daemon() as d:
+        d.stop()
+        con = d.db()                            # every insert into audit_reads now fails, as on a full disk
+        con.execute("CREATE TRIGGER no_reads BEFORE INSERT ON audit_reads BEGIN SELECT RAISE(ABORT, 'full'); END")
+        con.commit()
+        con.close()
+        d.start()
+        pub = Client(d, SENDER)
+        c = Client(d, PARTY)
+        c.subscribe(STREAM, "intake", start=pb.EARLIEST)
+        for i in (1, 2):
+            m = send(pub, i, B1)
+            dv = c.deliveries(1)
+            check(len(dv) == 1 and dv[0].seq == m.seq, "delivered although its audit row cannot be written", dv)
+            c.ack(STREAM, dv[0].seq)
+        deadline = time.monotonic() + 5
+        while "event=audit.reads_failed" not in d.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        check("event=audit.reads_failed deliveries=" in d.log(), "the lost rows are logged", d.log()[-1500:])
+        check_eq(d.query("SELECT count(*) FROM audit_reads")[0][0], 0, "no rows")
         d.stop()
 
 

@@ -707,6 +707,87 @@ static void idle_expiry_goes_on_past_groups_that_must_stay(void **state)
                      1);
 }
 
+/* A batch goes to the journal as soon as it holds 16,384 deliveries, without waiting for the tick; and while the
+ * journal is 1,048,576 deliveries behind with audit rows, delivery waits. */
+static void a_full_batch_goes_at_once_and_delivery_waits_for_a_writer_far_behind(void **state)
+{
+    fixture_t *f = *state;
+    f->config.settings.max_credit = 1000000;
+    publish(f, STREAM, 16400);
+    knoop_group_t *g = group(f, "bulk");
+    f->b.read_audit_unwritten = 1048576; /* as if the writer were that far behind */
+    knoop_sub_t *sub = join(f, 0, g, 20000);
+    assert_int_equal(sub->in_flight, 0); /* nothing sent */
+    f->b.read_audit_unwritten = 0;
+    knoop_group_pump(&f->b, g);
+    drain(f);
+    assert_int_equal(sub->in_flight, 16400);
+    /* no tick ran: the full batch went on its own, the rest waits for the tick */
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_reads"), 16384);
+    knoop_delivery_tick(&f->b);
+    drain(f);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_reads"), 16400);
+    uint8_t buf[4096];
+    while (zmq_recv(f->dealer[0], buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
+        ; /* the deliveries themselves are not what this test reads */
+}
+
+typedef struct old_rows_op {
+    knoop_jop_t op;
+    int n;
+} old_rows_op_t;
+
+static int apply_old_rows(knoop_jtx_t *tx, knoop_jop_t *op)
+{
+    old_rows_op_t *o = (old_rows_op_t *)op;
+    sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO audit_reads(at_us, seq, reader, attempt) VALUES(?, ?, 1, 1)");
+    sqlite3_stmt *act = knoop_jtx_stmt(tx, "INSERT INTO audit(at_us, actor, action, detail) VALUES(?, 'x', 'y', '')");
+    for (int i = 0; i < o->n; i++) {
+        sqlite3_bind_int64(st, 1, 1000 + i);
+        sqlite3_bind_int64(st, 2, i + 1);
+        sqlite3_bind_int64(act, 1, 1000 + i);
+        if (sqlite3_step(st) != SQLITE_DONE || sqlite3_step(act) != SQLITE_DONE)
+            return -EIO;
+        sqlite3_reset(st);
+        sqlite3_reset(act);
+    }
+    return 0;
+}
+
+static void done_old_rows(void *ctx, knoop_jop_t *op, int status)
+{
+    (void)ctx;
+    assert_int_equal(status, 0);
+    free(op);
+}
+
+/* Audit rows older than audit_retention go in passes of at most 10,000 of each table; a full pass is followed by the
+ * next one on the next tick instead of after purge_interval_ms. */
+static void audit_retention_deletes_in_passes_until_done(void **state)
+{
+    fixture_t *f = *state;
+    f->config.settings.purge_interval_ms = 3600000;
+    old_rows_op_t *o = calloc(1, sizeof *o);
+    o->op.apply = apply_old_rows;
+    o->op.done = done_old_rows;
+    o->n = 25000;
+    knoop_journal_submit(f->b.journal, &o->op);
+    drain(f);
+    f->b.audit_expire_ms = 0;
+    knoop_delivery_tick(&f->b);
+    drain(f);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_reads"), 15000);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit"), 15000);
+    knoop_delivery_tick(&f->b); /* at once, not an hour later */
+    drain(f);
+    knoop_delivery_tick(&f->b);
+    drain(f);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_reads"), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit"), 0);
+    knoop_delivery_tick(&f->b); /* nothing left: the next pass waits for the interval */
+    assert_false(f->b.audit_expire_busy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -717,6 +798,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(only_the_holder_of_a_delivery_settles_it, setup, teardown),
         cmocka_unit_test_setup_teardown(every_delivery_leaves_an_audit_row_written_per_tick, setup, teardown),
         cmocka_unit_test_setup_teardown(idle_expiry_goes_on_past_groups_that_must_stay, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_full_batch_goes_at_once_and_delivery_waits_for_a_writer_far_behind, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(audit_retention_deletes_in_passes_until_done, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
