@@ -22,22 +22,24 @@
 #define WORDS_MAX  64  /* the daemon takes at most 64 words per request */
 #define FOLLOW_MS  250 /* how often a long operation is asked again */
 
-/* The daemon's command table as data (control/commands.def): names, usage and help, without the handlers. */
+/* The daemon's command table as data (control/commands.def): names, roles, usage and help, without the handlers. */
 typedef struct ctl_command {
-    const char *name, *usage, *help;
+    const char *name, *role, *usage, *help;
 } ctl_command_t;
+#define ROLE_READ  "read"
+#define ROLE_ADMIN "admin"
 static const ctl_command_t commands[] = {
-#define KNOOP_CMD(name, usage, help, fn) {name, usage, help},
+#define KNOOP_CMD(name, role, audit, usage, help, fn) {name, ROLE_##role, usage, help},
 #include "control/commands.def"
 #undef KNOOP_CMD
-    {NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL},
 };
 
 /* Commands knoopctl runs itself, without a daemon (they touch only local files). */
 static const ctl_command_t local_commands[] = {
-    {"keys generate", "BASE",
+    {"keys generate", "local", "BASE",
      "write a new CURVE key pair: BASE.key (public and secret, mode 0600) and BASE.pub (public); no daemon needed"},
-    {NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL},
 };
 
 static void usage(FILE *out)
@@ -48,11 +50,13 @@ static void usage(FILE *out)
                  "  -h, --help           this help; after a command, that command's usage\n"
                  "  --                   the words after it go to the daemon as they are\n"
                  "exit status: 0 done, 1 the daemon refused or could not be reached, 2 a usage error\n"
+                 "roles: read (anyone who can open the socket), admin (root, knoopd's uid, control_admin_uids and\n"
+                 "  members of control_admin_gids)\n"
                  "commands:\n");
     for (const ctl_command_t *c = commands; c->name; c++)
-        fprintf(out, "  %-22s %-26s %s\n", c->name, c->usage, c->help);
+        fprintf(out, "  %-22s %-5s %-26s %s\n", c->name, c->role, c->usage, c->help);
     for (const ctl_command_t *c = local_commands; c->name; c++)
-        fprintf(out, "  %-22s %-26s %s\n", c->name, c->usage, c->help);
+        fprintf(out, "  %-22s %-5s %-26s %s\n", c->name, c->role, c->usage, c->help);
 }
 
 /* `keys generate BASE`: the key pair is made and written here; only the public key and its fingerprint are printed
@@ -410,7 +414,8 @@ int main(int argc, char **argv)
     if (parse_line(argc, argv, &l) != 0)
         return EXIT_USAGE;
     if (l.help && l.command && strcmp(l.command->name, "help") != 0) {
-        printf("usage: knoopctl [OPTIONS] %s %s\n  %s\n", l.command->name, l.command->usage, l.command->help);
+        printf("usage: knoopctl [OPTIONS] %s %s\n  %s\n  role: %s\n", l.command->name, l.command->usage,
+               l.command->help, l.command->role);
         return 0;
     }
     if (l.help || (l.nwords > 0 && strcmp(l.words[0], "help") == 0 && l.nwords == 1 && !l.json)) {

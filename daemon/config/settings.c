@@ -5,6 +5,8 @@
 #include "base/hostport.h"
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +78,20 @@ static const knoop_setting_def_t settings_table[] = {
      "How often a small write proves the journal writable (the health check)."},
     {"backup_step_pause_ms", KNOOP_SETTING_UINT, S(backup_step_pause_ms), "0", 0, 10000, true,
      "Pause between steps of 1 MiB of `knoopctl backup`, to leave the disk to the journal on a busy system."},
+    {"control_admin_uids", KNOOP_SETTING_STRING, S(control_admin_uids), "", 0, 1000, true,
+     "Comma-separated uids that may run the changing control commands (rewind, dlq retry/discard, purge, reload), "
+     "besides root and knoopd's own uid, which always may (docs/operations.md)."},
+    {"control_admin_gids", KNOOP_SETTING_STRING, S(control_admin_gids), "", 0, 1000, true,
+     "Comma-separated gids: a control client whose primary or supplementary group is one of them is an admin too."},
+    {"audit_retention", KNOOP_SETTING_STRING, S(audit_retention), "1825d", 1, 32, true,
+     "How long audit rows (operator actions and deliveries) are kept: a number with unit s, m, h or d (no unit: "
+     "days)."},
+    {"subscriber_max_per_party", KNOOP_SETTING_UINT, S(subscriber_max_per_party), "64", 1, 100000, true,
+     "Most durable subscribers (consumer groups: a name on a stream) one party may own; a Subscribe that would "
+     "create one more is refused."},
+    {"subscriber_idle_expiry", KNOOP_SETTING_STRING, S(subscriber_idle_expiry), "90d", 1, 32, true,
+     "A durable subscriber with no member and nothing to deliver for this long is removed with its cursor "
+     "(docs/delivery.md); units as audit_retention; 0: never."},
 };
 #define SETTINGS_COUNT (sizeof settings_table / sizeof settings_table[0])
 
@@ -163,6 +179,65 @@ static bool endpoint_ok(const char *e)
     return n >= 1 && n <= 65535;
 }
 
+int knoop_duration_parse(const char *text, int64_t *seconds, char *why, size_t whylen)
+{
+    static const struct {
+        char suffix;
+        int64_t seconds;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+    char *end;
+    errno = 0;
+    long long v = text[0] >= '0' && text[0] <= '9' ? strtoll(text, &end, 10) : -1;
+    if (v < 0 || errno != 0)
+        return snprintf(why, whylen, "'%s' is not a duration (a number with unit s, m, h or d, e.g. 90d)", text),
+               -EINVAL;
+    int64_t mult = 86400; /* no unit: days, like retention_days */
+    if (*end) {
+        mult = 0;
+        for (size_t u = 0; u < sizeof units / sizeof units[0]; u++)
+            if (*end == units[u].suffix && end[1] == '\0')
+                mult = units[u].seconds;
+        if (!mult)
+            return snprintf(why, whylen, "'%s': the unit must be s, m, h or d", text), -EINVAL;
+    }
+    if (v > 36500LL * 86400 / mult)
+        return snprintf(why, whylen, "'%s' is longer than 100 years", text), -EINVAL;
+    *seconds = (int64_t)v * mult;
+    return 0;
+}
+
+/* "1000, 1001" into ids; an empty list is allowed (nobody beyond root and knoopd's own uid). */
+static int parse_ids(const char *name, const char *text, uint32_t *ids, size_t *n, knoop_cfg_error_t *err)
+{
+    char path[64];
+    snprintf(path, sizeof path, "daemon.%s", name);
+    *n = 0;
+    for (const char *p = text; *p;) {
+        p += strspn(p, ", \t");
+        if (!*p)
+            break;
+        char *end;
+        errno = 0;
+        unsigned long long v = *p >= '0' && *p <= '9' ? strtoull(p, &end, 10) : ULLONG_MAX;
+        if (v >= UINT32_MAX || errno != 0 || (*end && !strchr(", \t", *end)))
+            return knoop_cfg_fail(err, path, "%s: '%.20s' is not a number id (a list such as \"1000, 1001\")", name, p);
+        if (*n == KNOOP_ADMIN_IDS_MAX)
+            return knoop_cfg_fail(err, path, "%s: more than %d ids", name, KNOOP_ADMIN_IDS_MAX);
+        ids[(*n)++] = (uint32_t)v;
+        p = end;
+    }
+    return 0;
+}
+
+static int parse_duration_setting(const char *name, const char *text, int64_t *out, knoop_cfg_error_t *err)
+{
+    char why[160], path[64];
+    snprintf(path, sizeof path, "daemon.%s", name);
+    if (knoop_duration_parse(text, out, why, sizeof why) != 0)
+        return knoop_cfg_fail(err, path, "%s: %s", name, why);
+    return 0;
+}
+
 int knoop_settings_from_doc(void *const *slots, knoop_settings_t *out, knoop_cfg_error_t *err)
 {
     memset(out, 0, sizeof *out);
@@ -225,6 +300,17 @@ int knoop_settings_from_doc(void *const *slots, knoop_settings_t *out, knoop_cfg
                             "peer_timeout_ms (%" PRIu64 ") must be at least twice "
                             "heartbeat_ms (%" PRIu64 ")",
                             out->peer_timeout_ms, out->heartbeat_ms);
+    if (rc == 0)
+        rc = parse_ids("control_admin_uids", out->control_admin_uids, out->admin_uids, &out->n_admin_uids, err);
+    if (rc == 0)
+        rc = parse_ids("control_admin_gids", out->control_admin_gids, out->admin_gids, &out->n_admin_gids, err);
+    if (rc == 0)
+        rc = parse_duration_setting("audit_retention", out->audit_retention, &out->audit_retention_s, err);
+    if (rc == 0 && out->audit_retention_s == 0)
+        rc = knoop_cfg_fail(err, "daemon.audit_retention", "audit_retention: must be longer than 0");
+    if (rc == 0)
+        rc = parse_duration_setting("subscriber_idle_expiry", out->subscriber_idle_expiry,
+                                    &out->subscriber_idle_expiry_s, err);
     if (rc != 0)
         knoop_settings_free(out);
     return rc;

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include "base/cfg_error.h"
 
+#define KNOOP_ADMIN_IDS_MAX 64 /* uids (and gids) control_admin_uids (control_admin_gids) may name */
+
 typedef struct knoop_settings {
     char *listen;         /* owned; ZeroMQ endpoint of the ROUTER socket */
     char *data_dir;       /* owned */
@@ -39,6 +41,17 @@ typedef struct knoop_settings {
     uint64_t health_max_wal_mb;
     uint64_t health_check_interval_ms;
     uint64_t backup_step_pause_ms;
+    /* trust (docs/operations.md): control roles, audit retention, consumer groups per party */
+    char *control_admin_uids; /* owned; "1000, 1001": who may run changing control commands (besides root, knoopd) */
+    char *control_admin_gids; /* owned; "27": the same by primary or supplementary group */
+    char *audit_retention;    /* owned; "1825d": how long audit rows are kept */
+    uint64_t subscriber_max_per_party;
+    char *subscriber_idle_expiry; /* owned; "90d"; "0" = never */
+    /* Derived from the strings above by knoop_settings_from_doc (not rows of the table). */
+    int64_t audit_retention_s;
+    int64_t subscriber_idle_expiry_s; /* 0: never */
+    uint32_t admin_uids[KNOOP_ADMIN_IDS_MAX], admin_gids[KNOOP_ADMIN_IDS_MAX];
+    size_t n_admin_uids, n_admin_gids;
 } knoop_settings_t;
 
 typedef enum knoop_setting_type {
@@ -74,6 +87,10 @@ int knoop_settings_check_auth(const knoop_settings_t *s, knoop_cfg_error_t *err)
 int knoop_settings_restart_needed(const knoop_settings_t *running, const knoop_settings_t *next, char *buf, size_t len);
 /* Copies the non-reloadable settings of running into next, so a reload changes only what it may. */
 int knoop_settings_keep_fixed(const knoop_settings_t *running, knoop_settings_t *next);
+
+/* "90d", "12h", "30m", "45s" or a bare number of days, into seconds (0 allowed: "never" where a setting says so).
+ * Returns 0 or -EINVAL with why set. */
+int knoop_duration_parse(const char *text, int64_t *seconds, char *why, size_t whylen);
 
 json_t *knoop_settings_to_json(const knoop_settings_t *s);
 /* The Markdown reference of every setting (docs/configuration.md is checked against it by a test). */

@@ -1,13 +1,11 @@
-/* audit.c — the audit rows of operator actions and the actor they name: "control" plus the Unix credentials of the
- * control socket's peer (SO_PEERCRED, a Linux feature: hence _GNU_SOURCE in this file only). The rows themselves
- * are written by store/audit.c. */
-#define _GNU_SOURCE
+/* audit.c — the audit rows of operator actions, under the actor of the control command being served ("control
+ * uid=U gid=G pid=P", control/roles.h). The rows themselves are written by store/audit.c. */
 #include "control/audit.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include "base/log.h"
 #include "base/clock.h"
 #include "store/audit.h"
@@ -20,12 +18,16 @@ int knoop_audit_apply(knoop_jtx_t *tx, const char *actor, const char *action, co
 typedef struct audit_op {
     knoop_jop_t op;
     char actor[96], action[48], detail[512];
+    uint8_t client_ref[32];
+    bool has_client_ref;
+    uint64_t seq;
 } audit_op_t;
 
 static int apply_audit(knoop_jtx_t *tx, knoop_jop_t *op)
 {
     audit_op_t *a = (audit_op_t *)op;
-    return knoop_audit_apply(tx, a->actor, a->action, a->detail);
+    return knoop_store_audit_insert_about(tx, (int64_t)knoop_now_us(), a->actor, a->action, a->detail,
+                                          a->has_client_ref ? a->client_ref : NULL, a->seq);
 }
 
 static void done_audit(void *ctx, knoop_jop_t *op, int status)
@@ -37,7 +39,8 @@ static void done_audit(void *ctx, knoop_jop_t *op, int status)
     free(a);
 }
 
-int knoop_audit_submit(knoop_broker_t *b, const char *action, const char *detail)
+int knoop_audit_submit_about(knoop_broker_t *b, const char *action, const char *detail, const uint8_t *client_ref,
+                             uint64_t seq)
 {
     audit_op_t *a = calloc(1, sizeof *a);
     if (!a) {
@@ -49,19 +52,16 @@ int knoop_audit_submit(knoop_broker_t *b, const char *action, const char *detail
     snprintf(a->actor, sizeof a->actor, "%s", b->control_actor[0] ? b->control_actor : "control");
     snprintf(a->action, sizeof a->action, "%s", action);
     snprintf(a->detail, sizeof a->detail, "%s", detail);
+    if (client_ref) {
+        memcpy(a->client_ref, client_ref, sizeof a->client_ref);
+        a->has_client_ref = true;
+    }
+    a->seq = seq;
     knoop_journal_submit(b->journal, &a->op);
     return 0;
 }
 
-void knoop_audit_peer_actor(int fd, char *out, size_t len)
+int knoop_audit_submit(knoop_broker_t *b, const char *action, const char *detail)
 {
-    struct ucred cred;
-    socklen_t n = sizeof cred;
-    if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &n) == 0 && n == sizeof cred) {
-        snprintf(out, len, "control uid=%u gid=%u pid=%d", (unsigned)cred.uid, (unsigned)cred.gid, (int)cred.pid);
-        return;
-    }
-    /* The action is still audited, under an actor that says the kernel did not tell who it was. */
-    knoop_log_warn("control.peer_unknown", "error=\"%s\"", fd >= 0 ? strerror(errno) : "no descriptor");
-    snprintf(out, len, "control");
+    return knoop_audit_submit_about(b, action, detail, NULL, 0);
 }

@@ -11,7 +11,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <uv.h>
-#include "control/audit.h"
 #include "core/broker.h"
 #include "base/log.h"
 
@@ -32,6 +31,7 @@ struct knoop_control {
     control_conn_t *conns; /* the open connections, closed with the server */
     int handles;           /* handles initialised and not yet closed */
     bool destroyed;
+    knoop_control_req_t *current; /* the request being served (borrowed for the call), or NULL */
 };
 
 struct control_conn {
@@ -41,7 +41,7 @@ struct control_conn {
     char *buf;                   /* owned: bytes of the current, unfinished line */
     size_t len, cap;
     bool closing;
-    char actor[96]; /* "control uid=.. pid=..": who the audit rows of this connection's commands name */
+    knoop_control_peer_t peer; /* who connected (roles.h): their role, and the actor of their audit rows */
 };
 
 static void handle_gone(knoop_control_t *ctl)
@@ -124,9 +124,14 @@ static void handle_line(control_conn_t *c, char *line, size_t len)
         respond(c, json_pack("{s:b, s:s+}", "ok", 0, "error", "request is not JSON: ", jerr.text));
         return;
     }
-    snprintf(c->control->b->control_actor, sizeof c->control->b->control_actor, "%s", c->actor);
-    respond(c, knoop_control_execute(c->control->b, req));
-    c->control->b->control_actor[0] = '\0';
+    knoop_broker_t *b = c->control->b;
+    knoop_control_req_t r = {.peer = &c->peer};
+    snprintf(b->control_actor, sizeof b->control_actor, "%s", c->peer.actor);
+    c->control->current = &r;
+    json_t *response = knoop_control_execute(b, &r, req);
+    c->control->current = NULL;
+    b->control_actor[0] = '\0';
+    respond(c, response);
     json_decref(req);
 }
 
@@ -228,7 +233,12 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     uv_os_fd_t fd;
-    knoop_audit_peer_actor(uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 ? fd : -1, c->actor, sizeof c->actor);
+    knoop_control_peer_read(uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 ? fd : -1, &c->peer);
+}
+
+knoop_control_req_t *knoop_control_current(knoop_broker_t *b)
+{
+    return b && b->control ? b->control->current : NULL;
 }
 
 static void server_closed(uv_handle_t *h)

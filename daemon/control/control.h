@@ -3,7 +3,10 @@
 #ifndef KNOOP_CONTROL_H
 #define KNOOP_CONTROL_H
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include "control/roles.h"
 
 struct knoop_broker;
 typedef struct knoop_control knoop_control_t;
@@ -16,12 +19,28 @@ void knoop_control_destroy(knoop_control_t **c);
  * NULL with *error set (a message an operator can act on). */
 typedef json_t *(*knoop_control_fn)(struct knoop_broker *b, int argc, const char *const *argv, char *error,
                                     size_t errlen);
+/* Who may run a command (commands.def explains the columns). */
+typedef enum knoop_control_role { KNOOP_ROLE_READ, KNOOP_ROLE_ADMIN } knoop_control_role_t;
+typedef enum knoop_control_audit { KNOOP_AUDIT_NONE, KNOOP_AUDIT_ACTION, KNOOP_AUDIT_USE } knoop_control_audit_t;
+
 typedef struct knoop_control_cmd {
-    const char *name;  /* one or two words: "status", "dlq list" */
+    const char *name; /* one or two words: "status", "dlq list" */
+    knoop_control_role_t role;
+    knoop_control_audit_t audit;
     const char *usage; /* arguments, e.g. "ID|--all-matching" */
     const char *help;
     knoop_control_fn fn;
 } knoop_control_cmd_t;
+
+/* One request being served: who asks, and what a USE-audited command read (its handler notes it with
+ * knoop_control_note), for the audit row the dispatcher writes. */
+typedef struct knoop_control_req {
+    const knoop_control_peer_t *peer;
+    uint8_t client_ref[32]; /* the client whose data it read, when has_client_ref */
+    bool has_client_ref;
+    uint64_t seq; /* the message it read (the audit row takes its client reference); 0: none */
+    char detail[256];
+} knoop_control_req_t;
 
 /* The command handlers that live beside the state they show (control_network.c, control_legacy.c,
  * control_subscribers.c, control_dlq.c, retention.c, control_report.c); declared here so each definition is checked
@@ -44,11 +63,19 @@ KNOOP_CONTROL_CMD(knoop_cmd_report);
 KNOOP_CONTROL_CMD(knoop_cmd_clients);
 KNOOP_CONTROL_CMD(knoop_cmd_clients_add);
 KNOOP_CONTROL_CMD(knoop_cmd_clients_revoke);
+KNOOP_CONTROL_CMD(knoop_cmd_audit_client);
 
 /* The table; the last row has name NULL. */
 extern const knoop_control_cmd_t knoop_control_cmds[];
 /* Finds the longest command that argv starts with; *consumed says how many words it took. */
 const knoop_control_cmd_t *knoop_control_find(int argc, const char *const *argv, int *consumed);
-/* Runs one request {"argv": [...]} and returns the response object {"ok":..., "result"|"error": ...}. */
-json_t *knoop_control_execute(struct knoop_broker *b, json_t *request);
+/* Runs one request {"argv": [...]} for req->peer and returns the response object {"ok":..., "result"|"error": ...}.
+ * An ADMIN command from a peer that is not an admin is refused, and the refusal audited. */
+json_t *knoop_control_execute(struct knoop_broker *b, knoop_control_req_t *req, json_t *request);
+/* The request being served, or NULL (a handler called from elsewhere, e.g. a unit test). */
+knoop_control_req_t *knoop_control_current(struct knoop_broker *b);
+/* For a USE-audited handler: what it read. client_ref (32 bytes) or NULL; seq of a message or 0; detail (no BSN, no
+ * payload) for the audit row. Does nothing outside a request. */
+void knoop_control_note(struct knoop_broker *b, const uint8_t *client_ref, uint64_t seq, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 #endif

@@ -1,11 +1,16 @@
-/* control_cmds.c — the control commands as one table (name, usage, help, handler) and the dispatcher that finds
- * the longest matching command for a request's words; a command whose usage is empty refuses every argument here,
- * the others parse theirs with control_args.h. `help` is generated from the same table. */
+/* control_cmds.c — the control commands as one table (name, role, audit, usage, help, handler) and the dispatcher
+ * that finds the longest matching command for a request's words, refuses an ADMIN command to a peer that is not an
+ * admin (and audits the refusal), and writes the audit row of every use of a USE-audited command; a command whose
+ * usage is empty refuses every argument here, the others parse theirs with control_args.h. `help` is generated from
+ * the same table. */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/broker.h"
+#include "base/log.h"
+#include "control/audit.h"
 #include "control/control.h"
 #include "control/control_ops.h"
 #include "control/control_table.h"
@@ -17,9 +22,10 @@
 static json_t *cmd_help(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
 {
     (void)b, (void)argc, (void)argv, (void)error, (void)errlen;
-    json_t *t = knoop_table_new((const char *[]){"command", "arguments", "what it does", NULL});
+    json_t *t = knoop_table_new((const char *[]){"command", "role", "arguments", "what it does", NULL});
     for (const knoop_control_cmd_t *c = knoop_control_cmds; c->name; c++)
-        knoop_table_add(t, json_pack("[s,s,s]", c->name, c->usage, c->help));
+        knoop_table_add(
+            t, json_pack("[s,s,s,s]", c->name, c->role == KNOOP_ROLE_ADMIN ? "admin" : "read", c->usage, c->help));
     return t;
 }
 
@@ -60,6 +66,7 @@ static json_t *cmd_status(knoop_broker_t *b, int argc, const char *const *argv, 
     json_object_set_new(o, "bad_frames", json_integer((json_int_t)b->stats.bad_frames));
     json_object_set_new(o, "delivered", json_integer((json_int_t)b->stats.delivered));
     json_object_set_new(o, "acked", json_integer((json_int_t)b->stats.acked));
+    json_object_set_new(o, "settles_ignored", json_integer((json_int_t)b->stats.settles_ignored));
     json_object_set_new(o, "nacked", json_integer((json_int_t)b->stats.nacked));
     json_object_set_new(o, "dead_lettered", json_integer((json_int_t)b->stats.dead_lettered));
     json_object_set_new(o, "journal_queue", json_integer((json_int_t)knoop_journal_pending(b->journal)));
@@ -87,8 +94,10 @@ static json_t *cmd_reload(knoop_broker_t *b, int argc, const char *const *argv, 
     char msg[1024];
     if (knoop_broker_reload(b, msg, sizeof msg) != 0) {
         snprintf(error, errlen, "reload failed, the running configuration is kept: %s", msg);
+        knoop_control_note(b, NULL, 0, "config=%s", b->config->source);
         return NULL;
     }
+    knoop_control_note(b, NULL, 0, "config=%s result=%s", b->config->source, msg);
     return json_pack("{s:s, s:s}", "result", msg, "config", b->config->source);
 }
 
@@ -108,11 +117,38 @@ static json_t *cmd_streams(knoop_broker_t *b, int argc, const char *const *argv,
 }
 
 const knoop_control_cmd_t knoop_control_cmds[] = {
-#define KNOOP_CMD(name, usage, help, fn) {name, usage, help, fn},
+#define KNOOP_CMD(name, role, audit, usage, help, fn) {name, KNOOP_ROLE_##role, KNOOP_AUDIT_##audit, usage, help, fn},
 #include "control/commands.def"
 #undef KNOOP_CMD
-    {NULL, NULL, NULL, NULL},
+    {NULL, KNOOP_ROLE_READ, KNOOP_AUDIT_NONE, NULL, NULL, NULL},
 };
+
+void knoop_control_note(knoop_broker_t *b, const uint8_t *client_ref, uint64_t seq, const char *fmt, ...)
+{
+    knoop_control_req_t *r = knoop_control_current(b);
+    if (!r)
+        return;
+    if (client_ref) {
+        memcpy(r->client_ref, client_ref, sizeof r->client_ref);
+        r->has_client_ref = true;
+    }
+    r->seq = seq;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->detail, sizeof r->detail, fmt, ap);
+    va_end(ap);
+}
+
+/* An ADMIN command from someone who is not: answered with why, logged and audited (the actor, the command, refused). */
+static json_t *refuse(knoop_broker_t *b, const knoop_control_cmd_t *c, const char *why)
+{
+    char action[64], error[512];
+    snprintf(action, sizeof action, "%s (refused)", c->name);
+    (void)knoop_audit_submit(b, action, why); /* logs its own failure */
+    knoop_log_warn("control.refused", "command=\"%s\" actor=\"%s\" reason=\"%s\"", c->name, b->control_actor, why);
+    snprintf(error, sizeof error, "'%s' changes the broker and needs an admin: %s", c->name, why);
+    return json_pack("{s:b, s:s, s:s}", "ok", 0, "command", c->name, "error", error);
+}
 
 const knoop_control_cmd_t *knoop_control_find(int argc, const char *const *argv, int *consumed)
 {
@@ -129,7 +165,7 @@ const knoop_control_cmd_t *knoop_control_find(int argc, const char *const *argv,
     return best;
 }
 
-json_t *knoop_control_execute(knoop_broker_t *b, json_t *request)
+json_t *knoop_control_execute(knoop_broker_t *b, knoop_control_req_t *req, json_t *request)
 {
     json_t *jargv = json_object_get(request, "argv");
     if (!json_is_array(jargv) || json_array_size(jargv) == 0 || json_array_size(jargv) > 64)
@@ -145,12 +181,22 @@ json_t *knoop_control_execute(knoop_broker_t *b, json_t *request)
     const knoop_control_cmd_t *c = knoop_control_find(argc, argv, &consumed);
     if (!c)
         return json_pack("{s:b, s:s+}", "ok", 0, "error", "unknown command: ", argv[0]);
+    char why[256];
+    if (c->role == KNOOP_ROLE_ADMIN &&
+        !knoop_control_is_admin(&b->config->settings, req ? req->peer : NULL, why, sizeof why))
+        return refuse(b, c, why);
     char error[1024] = "";
     if (!c->usage[0] && argc > consumed) {
         snprintf(error, sizeof error, "'%s' takes no arguments, not '%s'", c->name, argv[consumed]);
         return json_pack("{s:b, s:s, s:s}", "ok", 0, "command", c->name, "error", error);
     }
     json_t *result = c->fn(b, argc - consumed, argv + consumed, error, sizeof error);
+    if (c->audit == KNOOP_AUDIT_USE) {
+        char action[64];
+        snprintf(action, sizeof action, "%s%s", c->name, result ? "" : " (failed)");
+        (void)knoop_audit_submit_about(b, action, req ? req->detail : "",
+                                       req && req->has_client_ref ? req->client_ref : NULL, req ? req->seq : 0);
+    }
     if (!result)
         return json_pack("{s:b, s:s, s:s}", "ok", 0, "command", c->name, "error", error[0] ? error : "failed");
     return json_pack("{s:b, s:s, s:o}", "ok", 1, "command", c->name, "result", result);

@@ -116,6 +116,7 @@ json_t *knoop_cmd_dlq_show(knoop_broker_t *b, int argc, const char *const *argv,
         snprintf(error, errlen, "no dead letter %" PRId64, f.id);
         return NULL;
     }
+    knoop_control_note(b, NULL, rows[0].seq, "id=%" PRId64 " seq=%" PRIu64, rows[0].id, rows[0].seq);
     char created[32];
     knoop_time_format_us(rows[0].created_us, created, sizeof created);
     json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", (json_int_t)rows[0].id, "seq",

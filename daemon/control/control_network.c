@@ -2,6 +2,7 @@
  * `route explain` (the decision journaled with a message, read through store/decisions.h, or a dry run for a
  * message not sent). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,7 @@ static json_t *explain_journaled(knoop_broker_t *b, const char *seq_text, char *
     int64_t seq;
     if (knoop_ctl_number("SEQ", seq_text, 1, INT64_MAX, &seq, error, errlen) != 0)
         return NULL;
+    knoop_control_note(b, NULL, (uint64_t)seq, "seq=%" PRId64, seq); /* the audit row takes the message's client */
     json_t *r = NULL;
     int rc = knoop_store_decision_get(b->journal, (uint64_t)seq, decision_json, &r, error, errlen);
     if (rc == -ENOENT)
@@ -133,6 +135,9 @@ json_t *knoop_cmd_route_explain(knoop_broker_t *b, int argc, const char *const *
             return snprintf(error, errlen, "--bsn is not a valid BSN"), NULL;
         knoop_client_ref_of_bsn(b->pseudonym_key, bsn, strlen(bsn), ref);
     }
+    /* Audited without the BSN: the row names the client by its reference. */
+    knoop_control_note(b, bsn ? ref : NULL, 0, "from=%.16s to=%.16s kind=%.24s%s", from, to ? to : "-", kind,
+                       bsn ? " bsn=yes" : "");
     const knoop_network_t *net = need_network(b, error, errlen);
     if (!net)
         return NULL;

@@ -102,6 +102,8 @@ struct knoop_group {
     uint64_t acks, acks_at_tick;             /* last_ack_us is set on the tick after acks changed (50 ms resolution) */
     knoop_stored_attempt_t *stored_attempts; /* owned: attempts journaled before the restart, ascending seq */
     size_t stored_attempts_len;
+    char owner[16]; /* the party that created it; only its connections may join ("": not known yet) */
+    bool touch;     /* the cursor row is written at the next flush even if unchanged (owner, idle clock) */
 };
 
 struct knoop_sub {
@@ -114,6 +116,7 @@ struct knoop_sub {
 
 typedef struct knoop_broker_stats {
     uint64_t published, accepted, duplicates, rejected, delivered, acked, nacked, dead_lettered, bad_frames;
+    uint64_t settles_ignored; /* Acks and Nacks from a connection that did not hold the delivery */
 } knoop_broker_stats_t;
 
 /* One row of the frame-handler table: what a frame body dispatches to (core/dispatch.c reads it). */
@@ -215,6 +218,12 @@ struct knoop_broker {
     uint64_t purge_scan_seq, purge_last_ms, purged;
     uint32_t purge_in_flight; /* purge batches queued to the journal */
     uint64_t boot_last_seq;   /* last seq at start-up: later ones were never delivered before it */
+    /* the audit of reads and idle groups (deliver/read_audit.c, deliver/group_expiry.c) */
+    struct knoop_read_batch *read_batch; /* owned: deliveries not yet handed to the journal (then the op's) */
+    uint64_t read_audit_unwritten;       /* deliveries handed to the journal, not yet committed */
+    uint64_t audit_expire_ms, group_expire_ms;
+    int64_t group_expire_from_us;              /* the idle-expiry scan goes on after this updated_us */
+    bool audit_expire_busy, group_expire_busy; /* a pass is in the journal */
 };
 
 /* broker.c — the context's life in core. The order of start-up and stop across the layers is app/lifecycle.c's.

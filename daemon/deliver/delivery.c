@@ -2,7 +2,9 @@
  * subscriptions (competing consumers). Deliveries stay in a seq-ordered ring until settled (inflight.c); acks
  * advance the cursor over the settled prefix; nacks and visibility timeouts make an entry wait for redelivery with
  * backoff; too many attempts make it a dead letter. The broker never sends a member more than its window (credit).
- * The journal is read and written through typed calls (store/cursors.h, store/entries.h, store/dead_letters.h). */
+ * Only the member holding a delivery may settle it; every delivery is recorded for the audit of reads (read_audit.h);
+ * a group belongs to the party that created it (group_rules.h). The journal is read and written through typed calls
+ * (store/cursors.h, store/entries.h, store/dead_letters.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,8 +16,10 @@
 #include "core/frames.h"
 #include "deliver/delivery.h"
 #include "deliver/delivery_cache.h"
+#include "deliver/group_rules.h"
 #include "deliver/handlers.h"
 #include "deliver/inflight.h"
+#include "deliver/read_audit.h"
 #include "store/cursors.h"
 #include "store/dead_letters.h"
 #include "store/entries.h"
@@ -36,6 +40,7 @@ typedef struct cursor_op {
     uint64_t acked, delivered;
     bool create_stream; /* a stream without messages yet: its row keeps the id the cursor names */
     char stream[64];
+    char owner[KNOOP_OWNER_MAX];
 } cursor_op_t;
 
 static int apply_cursor(knoop_jtx_t *tx, knoop_jop_t *op)
@@ -44,7 +49,7 @@ static int apply_cursor(knoop_jtx_t *tx, knoop_jop_t *op)
     int64_t now_us = (int64_t)knoop_now_us();
     if (c->create_stream && knoop_store_stream_insert(tx, c->stream_id, c->stream, now_us) != 0)
         return -EIO;
-    return knoop_store_cursor_put(tx, c->stream_id, c->name, c->acked, c->delivered, now_us);
+    return knoop_store_cursor_put(tx, c->stream_id, c->name, c->owner, c->acked, c->delivered, now_us);
 }
 
 static void done_cursor(void *ctx, knoop_jop_t *op, int status)
@@ -88,7 +93,7 @@ static void flush_cursor_lease(knoop_broker_t *b, knoop_group_t *g, bool want_le
         uint64_t base = g->stream->last_seq > g->next_seq ? g->stream->last_seq : g->next_seq;
         delivered = base + LEASE_SPAN;
     }
-    if (g->acked_seq == g->persisted_acked && delivered == g->persisted_delivered)
+    if (g->acked_seq == g->persisted_acked && delivered == g->persisted_delivered && !g->touch)
         return;
     cursor_op_t *c = calloc(1, sizeof *c);
     if (!c)
@@ -103,7 +108,9 @@ static void flush_cursor_lease(knoop_broker_t *b, knoop_group_t *g, bool want_le
     c->create_stream = !g->stream->persisted;
     g->stream->persisted = true;
     snprintf(c->stream, sizeof c->stream, "%s", g->stream->name);
+    snprintf(c->owner, sizeof c->owner, "%s", g->owner);
     g->cursor_op_pending = true;
+    g->touch = false;
     knoop_journal_submit(b->journal, &c->op);
 }
 
@@ -140,15 +147,29 @@ uint64_t knoop_seq_at_time(knoop_broker_t *b, int64_t time_us)
     return knoop_store_seq_at_time(b->journal, time_us, knoop_journal_last_seq(b->journal));
 }
 
-knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char *name, Knoop__StartAt start,
-                               uint64_t start_seq, int64_t start_time_us, bool *created)
+void knoop_group_touch(knoop_broker_t *b, knoop_group_t *g)
+{
+    g->touch = true; /* written now, or after the write in flight */
+    flush_cursor(b, g);
+}
+
+knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char *name, const char *owner,
+                               Knoop__StartAt start, uint64_t start_seq, int64_t start_time_us, bool *created)
 {
     knoop_group_t *g = knoop_strmap_get(s->groups, name);
     *created = false;
-    if (g)
+    if (g) {
+        if (!g->owner[0] && owner && owner[0]) { /* made before groups had owners: the first party claims it */
+            snprintf(g->owner, sizeof g->owner, "%s", owner);
+            knoop_log_info("subscriber.claimed", "stream=%s subscriber=%s owner=%s", s->name, name, g->owner);
+            knoop_group_touch(b, g);
+        }
         return g;
+    }
     uint64_t durable = 0, delivered = 0;
-    int found = name[0] == '~' ? 0 : knoop_store_cursor_get(b->journal, s->id, name, &durable, &delivered);
+    char stored_owner[KNOOP_OWNER_MAX] = "";
+    int found =
+        name[0] == '~' ? 0 : knoop_store_cursor_get(b->journal, s->id, name, &durable, &delivered, stored_owner);
     if (found < 0) {
         /* Starting such a group anywhere would overwrite its stored cursor: refuse until the journal reads again. */
         knoop_log_error("delivery.cursor_not_read", "stream=%s subscriber=%s", s->name, name);
@@ -163,6 +184,7 @@ knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char 
     }
     *created = true;
     g->stream = s;
+    snprintf(g->owner, sizeof g->owner, "%s", stored_owner[0] ? stored_owner : owner ? owner : "");
     /* A stored cursor wins over `start` (docs/protocol.md): a client that always subscribes "from the earliest"
      * must not replay its stream at every reconnect. Moving a stored cursor is the operator's `subscriber rewind`. */
     uint64_t pos;
@@ -191,6 +213,10 @@ knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char 
     g->delivered_seq = delivered;
     g->lease_seq = delivered;
     g->persisted_acked = found ? durable : UINT64_MAX; /* UINT64_MAX: not yet in the journal */
+    if (found && !stored_owner[0] && g->owner[0]) {    /* made before groups had owners: the first party claims it */
+        g->touch = true;
+        knoop_log_info("subscriber.claimed", "stream=%s subscriber=%s owner=%s", s->name, name, g->owner);
+    }
     g->persisted_delivered = delivered;
     flush_cursor(b, g);
     if (!ephemeral(g)) {
@@ -207,9 +233,9 @@ knoop_group_t *knoop_group_find(knoop_broker_t *b, knoop_stream_t *s, const char
         return g;
     uint64_t acked, delivered;
     bool created;
-    if (knoop_store_cursor_get(b->journal, s->id, name, &acked, &delivered) != 1)
+    if (knoop_store_cursor_get(b->journal, s->id, name, &acked, &delivered, NULL) != 1)
         return NULL;
-    return knoop_group_get(b, s, name, KNOOP__START_AT__DURABLE, 0, 0, &created);
+    return knoop_group_get(b, s, name, NULL, KNOOP__START_AT__DURABLE, 0, 0, &created);
 }
 
 void knoop_group_free(knoop_group_t *g)
@@ -244,6 +270,7 @@ static int send_entry(knoop_broker_t *b, knoop_group_t *g, knoop_sub_t *m, knoop
     if (rc != 0)
         return rc;
     e->attempt++;
+    knoop_read_audit_add(b, g, m->peer, e->seq, e->attempt, env, env_len); /* who received which message, when */
     e->state = INFLIGHT_SENT;
     e->member = m;
     e->due_ms = knoop_now_ms() + b->config->settings.visibility_timeout_ms;
@@ -427,6 +454,8 @@ static int pump_journal(knoop_broker_t *b, knoop_group_t *g, knoop_env_cache_t *
 
 static void pump_new(knoop_broker_t *b, knoop_group_t *g)
 {
+    if (knoop_read_audit_behind(b))
+        return; /* the record of reads is this far behind: the tick pumps again once it caught up */
     knoop_env_cache_t *c = stream_cache(g->stream);
     int rc = 0;
     while (rc == 0 && g->next_seq <= g->stream->last_seq) {
@@ -495,6 +524,8 @@ void knoop_sub_detach(knoop_broker_t *b, knoop_sub_t *sub)
         knoop_group_free(g);
         return;
     }
+    if (!g->members && !b->stopping)
+        knoop_group_touch(b, g); /* the row's updated_us says since when nobody is connected (idle expiry) */
     knoop_group_pump(b, g);
 }
 
@@ -529,12 +560,30 @@ knoop_sub_t *knoop_sub_required(knoop_broker_t *b, knoop_peer_t *p, const char *
     return sub;
 }
 
+/* Only the subscription a delivery was sent to may settle it: another member of the group (or a connection that
+ * guesses seqs) is ignored — counted, and logged at debug level — so it cannot ack away what someone else holds.
+ * A seq that is not out at all is left to the caller (a late ack after a timeout is harmless). */
+static bool holds(knoop_broker_t *b, knoop_sub_t *sub, uint64_t seq, const char *frame)
+{
+    knoop_inflight_t *e = knoop_ring_find(sub->group, seq);
+    if (!e || e->state != INFLIGHT_SENT || e->member == sub)
+        return true;
+    b->stats.settles_ignored++;
+    knoop_log_debug("delivery.settle_ignored",
+                    "frame=%s party=%s stream=%s subscriber=%s seq=%" PRIu64
+                    " reason=\"not the holder of this delivery\"",
+                    frame, sub->peer->party, sub->group->stream->name, sub->group->name, seq);
+    return false;
+}
+
 void knoop_handle_ack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Ack *m)
 {
     knoop_sub_t *sub = knoop_sub_required(b, p, m->stream, "Ack");
     if (!sub)
         return;
     knoop_group_t *g = sub->group;
+    if (!holds(b, sub, m->seq, "Ack"))
+        return;
     knoop_inflight_t *e = knoop_ring_ack(g, m->seq);
     if (!e)
         return; /* already settled, or returned after a timeout: at-least-once allows the late ack */
@@ -567,6 +616,8 @@ void knoop_handle_nack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Nack *m)
     if (!sub)
         return;
     knoop_group_t *g = sub->group;
+    if (!holds(b, sub, m->seq, "Nack"))
+        return;
     knoop_inflight_t *e = knoop_ring_find(g, m->seq);
     if (!e || e->state != INFLIGHT_SENT)
         return;
@@ -616,4 +667,6 @@ void knoop_delivery_tick(knoop_broker_t *b)
             flush_cursor(b, g);
         }
     }
+    knoop_read_audit_tick(b);
+    knoop_group_expiry_tick(b);
 }

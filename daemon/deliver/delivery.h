@@ -11,8 +11,12 @@
 /* delivery.c: groups */
 /* The group of name on s, created (*created) where the stored cursor says, or else where start says. NULL when out
  * of memory or when the stored cursor cannot be read. */
-knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char *name, Knoop__StartAt start,
-                               uint64_t start_seq, int64_t start_time_us, bool *created);
+/* owner: the party that creates it (its connections only may join: deliver/group_rules.h checks); NULL keeps the
+ * stored owner (a group the operator loads). */
+knoop_group_t *knoop_group_get(knoop_broker_t *b, knoop_stream_t *s, const char *name, const char *owner,
+                               Knoop__StartAt start, uint64_t start_seq, int64_t start_time_us, bool *created);
+/* Writes the group's cursor row now, so its updated_us is now (the idle expiry's clock) and its owner is stored. */
+void knoop_group_touch(knoop_broker_t *b, knoop_group_t *g);
 /* The group of a durable name on a stream, loaded from the journal if no member joined yet; NULL if it never existed. */
 knoop_group_t *knoop_group_find(knoop_broker_t *b, knoop_stream_t *s, const char *name);
 void knoop_group_free(knoop_group_t *g);

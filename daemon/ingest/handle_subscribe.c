@@ -1,5 +1,7 @@
-/* handle_subscribe.c — Subscribe, Unsubscribe and Credit: join a consumer group on a stream the party may read,
- * leave it (unacked deliveries return at once), and widen the window of unacked deliveries. */
+/* handle_subscribe.c — Subscribe, Unsubscribe and Credit: join a consumer group on a stream the party may read and
+ * whose group is its own (deliver/group_rules.h: another party's group name is refused, and so is a new name beyond
+ * the party's cap), leave it (unacked deliveries return at once), and widen the window of unacked deliveries. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,7 @@
 #include "base/log.h"
 #include "route/access.h"
 #include "deliver/delivery.h"
+#include "deliver/group_rules.h"
 #include "deliver/streams.h"
 #include "ingest/handlers.h"
 #include "core/frames.h"
@@ -64,8 +67,20 @@ void knoop_handle_subscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Subscribe
         snprintf(name, sizeof name, "%s", m->subscriber);
     else
         snprintf(name, sizeof name, "~%s", p->session);
+    char why[256];
+    int rc = knoop_group_may_join(b, s, name, p->party, why, sizeof why);
+    if (rc != 0) {
+        knoop_log_warn("subscribe.refused", "party=%s stream=%.64s subscriber=%.64s reason=\"%s\"", p->party, s->name,
+                       name, why);
+        knoop_send_stream_error(b, p,
+                                rc == -EACCES   ? KNOOP__ERROR_CODE__NOT_AUTHORISED
+                                : rc == -EDQUOT ? KNOOP__ERROR_CODE__INVALID_FIELD
+                                                : KNOOP__ERROR_CODE__INTERNAL,
+                                m->stream, "%s", why);
+        return;
+    }
     bool created;
-    knoop_group_t *g = knoop_group_get(b, s, name, m->start, m->start_seq, m->start_time_us, &created);
+    knoop_group_t *g = knoop_group_get(b, s, name, p->party, m->start, m->start_seq, m->start_time_us, &created);
     knoop_sub_t *sub = g ? calloc(1, sizeof *sub) : NULL;
     if (!sub) {
         knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__INTERNAL, m->stream, "out of memory");

@@ -88,6 +88,23 @@ static const char *const migrations[] = {
     /* Each period's report once, with the figures it published (JSON). */
     "CREATE TABLE finance_reports(contract TEXT NOT NULL, period_day INTEGER NOT NULL, seq INTEGER NOT NULL,"
     "  figures TEXT NOT NULL, PRIMARY KEY(contract, period_day)) WITHOUT ROWID;",
+    /* 4: trust. Audit rows name the client whose data an action read (client_ref: the keyed hash, never the BSN),
+     * so `knoopctl audit client` is one index range per table; audit_reads has a row per delivery (who received
+     * which message, when), written in batches (deliver/read_audit.c), with the message's client reference copied
+     * in so the record outlives the message's retention. A consumer group belongs to the party that created it
+     * (subscribers.owner; '' for a group made before this version: the first party to join claims it). */
+    "ALTER TABLE audit ADD COLUMN client_ref BLOB;"
+    "CREATE INDEX audit_client ON audit(client_ref, id) WHERE client_ref IS NOT NULL;"
+    /* Who read: one row per (party, stream, subscriber), so a delivery row is a few integers. */
+    "CREATE TABLE audit_readers(id INTEGER PRIMARY KEY, party TEXT NOT NULL, stream TEXT NOT NULL,"
+    "  subscriber TEXT NOT NULL, UNIQUE(party, stream, subscriber));"
+    "CREATE TABLE audit_reads(id INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    "  reader INTEGER NOT NULL, attempt INTEGER NOT NULL, client_ref BLOB);"
+    "CREATE INDEX audit_reads_client ON audit_reads(client_ref, id) WHERE client_ref IS NOT NULL;"
+    "ALTER TABLE subscribers ADD COLUMN owner TEXT NOT NULL DEFAULT '';"
+    /* The cap on group names per party counts one owner's rows; idle expiry looks for the oldest updates. */
+    "CREATE INDEX subscribers_owner ON subscribers(owner);"
+    "CREATE INDEX subscribers_idle ON subscribers(updated_us);",
 };
 #define MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 _Static_assert(MIGRATIONS == KNOOP_JOURNAL_SCHEMA_VERSION, "a new migration raises KNOOP_JOURNAL_SCHEMA_VERSION");

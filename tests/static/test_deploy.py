@@ -175,9 +175,12 @@ def container_configuration_is_valid_and_matches_the_image():
                          cwd=REPO).stdout
     tmp = tempfile.mkdtemp(prefix="knoop-container-")
     try:
+        # the server key the operator mounts at /etc/knoop/keys: one made here the same way (knoopctl keys generate)
+        subprocess.run([os.path.join(BUILD, "knoopctl"), "keys", "generate", os.path.join(tmp, "server")],
+                       capture_output=True, check=True)
         path = os.path.join(tmp, "knoopd.yaml")
         with open(path, "w") as f:
-            f.write(out)
+            f.write(out.replace("/etc/knoop/keys/server.key", os.path.join(tmp, "server.key")))
         p = subprocess.run([os.path.join(BUILD, "knoopd"), "-t", "-c", path], capture_output=True, text=True)
         assert p.returncode == 0 and "parties" in p.stdout, "knoopd -t: %s" % (p.stdout + p.stderr)
     finally:

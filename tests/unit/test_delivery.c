@@ -121,6 +121,8 @@ static int setup(void **state)
     s->redelivery_max_attempts = 3;
     s->redelivery_backoff_ms = 1000;
     s->visibility_timeout_ms = 300000;
+    s->audit_retention_s = 86400;
+    s->subscriber_max_per_party = 3;
     knoop_log_set_level(KNOOP_LOG_ERROR);
     start(f);
     *state = f;
@@ -309,7 +311,7 @@ static knoop_group_t *group(fixture_t *f, const char *name)
 {
     knoop_stream_t *s = knoop_stream_get(&f->b, STREAM, true);
     bool created;
-    knoop_group_t *g = knoop_group_get(&f->b, s, name, KNOOP__START_AT__DURABLE, 0, 0, &created);
+    knoop_group_t *g = knoop_group_get(&f->b, s, name, "99990001", KNOOP__START_AT__DURABLE, 0, 0, &created);
     assert_non_null(g);
     return g;
 }
@@ -376,7 +378,7 @@ static void competing_consumers_share_a_cursor_that_survives_a_restart(void **st
     knoop_delivery_tick(&f->b);
     drain(f);
     uint64_t acked = 0, delivered = 0;
-    assert_int_equal(knoop_store_cursor_get(f->b.journal, s->id, "workers", &acked, &delivered), 1);
+    assert_int_equal(knoop_store_cursor_get(f->b.journal, s->id, "workers", &acked, &delivered, NULL), 1);
     assert_int_equal(acked, 6);
     assert_true(delivered >= 6); /* the lease covers everything sent */
     restart(f);
@@ -577,7 +579,7 @@ static void a_member_that_leaves_or_times_out_returns_its_deliveries(void **stat
     /* An ephemeral subscription (no name) leaves no group behind. */
     knoop_stream_t *s = knoop_stream_get(&f->b, STREAM, false);
     bool created;
-    knoop_group_t *eph = knoop_group_get(&f->b, s, "~session", KNOOP__START_AT__LATEST, 0, 0, &created);
+    knoop_group_t *eph = knoop_group_get(&f->b, s, "~session", "99990001", KNOOP__START_AT__LATEST, 0, 0, &created);
     assert_true(created);
     assert_int_equal(eph->acked_seq, 2);
     knoop_sub_t *sub = join(f, 0, eph, 4);
@@ -586,7 +588,204 @@ static void a_member_that_leaves_or_times_out_returns_its_deliveries(void **stat
     assert_null(knoop_strmap_get(s->groups, "~session"));
     drain(f);
     uint64_t acked, delivered;
-    assert_int_equal(knoop_store_cursor_get(f->b.journal, s->id, "~session", &acked, &delivered), 0);
+    assert_int_equal(knoop_store_cursor_get(f->b.journal, s->id, "~session", &acked, &delivered, NULL), 0);
+}
+
+/* Only the member a delivery went to may settle it: an Ack or Nack from another member of the group is ignored and
+ * counted, the delivery stays out with its holder, whose own Ack then settles it. */
+static void only_the_holder_of_a_delivery_settles_it(void **state)
+{
+    fixture_t *f = *state;
+    publish(f, STREAM, 2);
+    knoop_group_t *g = group(f, "pair");
+    knoop_sub_t *a = join(f, 0, g, 1);
+    knoop_sub_t *b = join(f, 1, g, 1);
+    got_t got[8];
+    size_t n = received(f, got, 8);
+    assert_int_equal(n, 2);
+    uint64_t of0 = got[0].member == 0 ? got[0].seq : got[1].seq, of1 = got[0].member == 0 ? got[1].seq : got[0].seq;
+    ack(f, 1, of0); /* member 1 acks what member 0 holds */
+    nack(f, 1, of0, 0, "not mine");
+    assert_int_equal(f->b.stats.settles_ignored, 2);
+    assert_int_equal(f->b.stats.acked, 0);
+    assert_int_equal(f->b.stats.nacked, 0);
+    assert_int_equal(a->in_flight, 1);
+    assert_int_equal(g->acked_seq, 0);
+    knoop_inflight_t *e = knoop_ring_find(g, of0);
+    assert_non_null(e);
+    assert_int_equal(e->state, INFLIGHT_SENT);
+    assert_ptr_equal(e->member, a);
+    ack(f, 0, of0);
+    ack(f, 1, of1);
+    assert_int_equal(f->b.stats.acked, 2);
+    assert_int_equal(a->in_flight + b->in_flight, 0);
+    assert_int_equal(g->acked_seq, 2);
+    assert_int_equal(f->b.stats.settles_ignored, 2);
+}
+
+static int count_rows(fixture_t *f, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(knoop_journal_reader(f->b.journal), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Every delivery — first ones and redeliveries — leaves one audit row (seq, reader, attempt), written on the tick in
+ * one journal operation, not per delivery. */
+static void every_delivery_leaves_an_audit_row_written_per_tick(void **state)
+{
+    fixture_t *f = *state;
+    publish(f, STREAM, 5);
+    knoop_group_t *g = group(f, "audited");
+    join(f, 0, g, 8);
+    got_t got[8];
+    assert_int_equal(received(f, got, 8), 5);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_reads"), 0); /* not yet: batched */
+    uint64_t ops = 0;
+    knoop_journal_stats_t js;
+    knoop_journal_stats(f->b.journal, &js);
+    ops = js.ops;
+    knoop_delivery_tick(&f->b);
+    drain(f);
+    knoop_journal_stats(f->b.journal, &js);
+    assert_true(js.ops - ops <= 3); /* the batch, a cursor write, an audit retention pass */
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_reads r JOIN audit_readers p ON p.id = r.reader "
+                                   "WHERE p.party = '0917' AND p.stream = 'inbox.test' AND p.subscriber = 'audited' "
+                                   "AND r.attempt = 1 AND r.seq BETWEEN 1 AND 5 AND r.client_ref IS NULL"),
+                     5);
+    nack(f, 0, 3, 1, "again");
+    nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+    knoop_delivery_tick(&f->b); /* the redelivery goes out, and its audit row with the next batch */
+    drain(f);
+    knoop_delivery_tick(&f->b);
+    drain(f);
+    assert_int_equal(received(f, got, 8), 1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_reads WHERE seq = 3 AND attempt = 2"), 1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_readers"), 1);
+}
+
+/* Idle expiry looks at 64 candidates a pass, oldest first, and goes on after them the next pass: groups that must
+ * stay (something left to deliver) do not hide an idle one behind them. */
+static void idle_expiry_goes_on_past_groups_that_must_stay(void **state)
+{
+    fixture_t *f = *state;
+    f->config.settings.subscriber_idle_expiry_s = 1;
+    knoop_stream_t *s = publish(f, STREAM, 1);
+    for (int i = 0; i < 70; i++) { /* each has seq 1 still to deliver */
+        char name[16];
+        snprintf(name, sizeof name, "behind%02d", i);
+        group(f, name);
+    }
+    drain(f);
+    nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+    knoop_group_t *g = group(f, "idle");
+    knoop_sub_t *sub = join(f, 0, g, 8);
+    got_t got[4];
+    assert_int_equal(received(f, got, 4), 1);
+    ack(f, 0, 1);
+    knoop_sub_detach(&f->b, sub); /* the last member leaves: the row's time is now */
+    drain(f);
+    nanosleep(&(struct timespec){.tv_sec = 1, .tv_nsec = 200 * 1000 * 1000}, NULL);
+    uint64_t acked, delivered;
+    knoop_delivery_tick(&f->b); /* the first 64 candidates: all stay */
+    drain(f);
+    assert_int_equal(knoop_store_cursor_get(f->b.journal, s->id, "idle", &acked, &delivered, NULL), 1);
+    knoop_delivery_tick(&f->b); /* on from there: the idle one goes */
+    drain(f);
+    assert_int_equal(knoop_store_cursor_get(f->b.journal, s->id, "idle", &acked, &delivered, NULL), 0);
+    assert_null(knoop_strmap_get(s->groups, "idle"));
+    for (int i = 0; i < 70; i += 23) {
+        char name[16];
+        snprintf(name, sizeof name, "behind%02d", i);
+        assert_int_equal(knoop_store_cursor_get(f->b.journal, s->id, name, &acked, &delivered, NULL), 1);
+    }
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit WHERE action = 'subscriber expired' AND "
+                                   "detail LIKE '%subscriber=idle %'"),
+                     1);
+}
+
+/* A batch goes to the journal as soon as it holds 16,384 deliveries, without waiting for the tick; and while the
+ * journal is 1,048,576 deliveries behind with audit rows, delivery waits. */
+static void a_full_batch_goes_at_once_and_delivery_waits_for_a_writer_far_behind(void **state)
+{
+    fixture_t *f = *state;
+    f->config.settings.max_credit = 1000000;
+    publish(f, STREAM, 16400);
+    knoop_group_t *g = group(f, "bulk");
+    f->b.read_audit_unwritten = 1048576; /* as if the writer were that far behind */
+    knoop_sub_t *sub = join(f, 0, g, 20000);
+    assert_int_equal(sub->in_flight, 0); /* nothing sent */
+    f->b.read_audit_unwritten = 0;
+    knoop_group_pump(&f->b, g);
+    drain(f);
+    assert_int_equal(sub->in_flight, 16400);
+    /* no tick ran: the full batch went on its own, the rest waits for the tick */
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_reads"), 16384);
+    knoop_delivery_tick(&f->b);
+    drain(f);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_reads"), 16400);
+    uint8_t buf[4096];
+    while (zmq_recv(f->dealer[0], buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
+        ; /* the deliveries themselves are not what this test reads */
+}
+
+typedef struct old_rows_op {
+    knoop_jop_t op;
+    int n;
+} old_rows_op_t;
+
+static int apply_old_rows(knoop_jtx_t *tx, knoop_jop_t *op)
+{
+    old_rows_op_t *o = (old_rows_op_t *)op;
+    sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO audit_reads(at_us, seq, reader, attempt) VALUES(?, ?, 1, 1)");
+    sqlite3_stmt *act = knoop_jtx_stmt(tx, "INSERT INTO audit(at_us, actor, action, detail) VALUES(?, 'x', 'y', '')");
+    for (int i = 0; i < o->n; i++) {
+        sqlite3_bind_int64(st, 1, 1000 + i);
+        sqlite3_bind_int64(st, 2, i + 1);
+        sqlite3_bind_int64(act, 1, 1000 + i);
+        if (sqlite3_step(st) != SQLITE_DONE || sqlite3_step(act) != SQLITE_DONE)
+            return -EIO;
+        sqlite3_reset(st);
+        sqlite3_reset(act);
+    }
+    return 0;
+}
+
+static void done_old_rows(void *ctx, knoop_jop_t *op, int status)
+{
+    (void)ctx;
+    assert_int_equal(status, 0);
+    free(op);
+}
+
+/* Audit rows older than audit_retention go in passes of at most 10,000 of each table; a full pass is followed by the
+ * next one on the next tick instead of after purge_interval_ms. */
+static void audit_retention_deletes_in_passes_until_done(void **state)
+{
+    fixture_t *f = *state;
+    f->config.settings.purge_interval_ms = 3600000;
+    old_rows_op_t *o = calloc(1, sizeof *o);
+    o->op.apply = apply_old_rows;
+    o->op.done = done_old_rows;
+    o->n = 25000;
+    knoop_journal_submit(f->b.journal, &o->op);
+    drain(f);
+    f->b.audit_expire_ms = 0;
+    knoop_delivery_tick(&f->b);
+    drain(f);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_reads"), 15000);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit"), 15000);
+    knoop_delivery_tick(&f->b); /* at once, not an hour later */
+    drain(f);
+    knoop_delivery_tick(&f->b);
+    drain(f);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit_reads"), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit"), 0);
+    knoop_delivery_tick(&f->b); /* nothing left: the next pass waits for the interval */
+    assert_false(f->b.audit_expire_busy);
 }
 
 int main(void)
@@ -596,6 +795,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(nacks_back_off_and_attempts_survive_a_restart_until_a_dead_letter, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_member_that_leaves_or_times_out_returns_its_deliveries, setup, teardown),
+        cmocka_unit_test_setup_teardown(only_the_holder_of_a_delivery_settles_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(every_delivery_leaves_an_audit_row_written_per_tick, setup, teardown),
+        cmocka_unit_test_setup_teardown(idle_expiry_goes_on_past_groups_that_must_stay, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_full_batch_goes_at_once_and_delivery_waits_for_a_writer_far_behind, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(audit_retention_deletes_in_passes_until_done, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,11 +37,19 @@ static int32_t day(const char *s)
     return d;
 }
 
+/* A network alone, on a loopback daemon without CURVE (the default auth needs a server key this test has no use for). */
 static knoop_config_t *load_text(const char *text)
 {
     knoop_config_t *cfg = NULL;
     char err[512];
-    if (knoop_config_load_text("test", text, strlen(text), &cfg, err, sizeof err) != 0)
+    static const char daemon[] = "daemon:\n  auth: none\n";
+    size_t len = strlen(daemon) + strlen(text) + 1;
+    char *full = malloc(len);
+    assert_non_null(full);
+    snprintf(full, len, "%s%s", daemon, text);
+    int rc = knoop_config_load_text("test", full, strlen(full), &cfg, err, sizeof err);
+    free(full);
+    if (rc != 0)
         fail_msg("config: %s", err);
     return cfg;
 }

@@ -76,6 +76,56 @@ static void reload_keeps_fixed_settings(void **state)
     knoop_settings_free(&next);
 }
 
+/* Sets the named string settings (NULL-terminated name, value pairs) and parses. */
+static int parse_with(knoop_settings_t *s, knoop_cfg_error_t *err, const char *const *pairs)
+{
+    size_t n = knoop_settings_count();
+    void **slots = calloc(n, sizeof *slots);
+    for (const char *const *p = pairs; *p; p += 2)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(knoop_settings_def(i)->name, p[0]) == 0)
+                slots[i] = (void *)p[1];
+    int rc = knoop_settings_from_doc(slots, s, err);
+    free(slots);
+    return rc;
+}
+
+static void admin_ids_and_durations_are_parsed(void **state)
+{
+    (void)state;
+    knoop_settings_t s;
+    knoop_cfg_error_t err;
+    assert_int_equal(knoop_settings_from_doc(NULL, &s, &err), 0);
+    assert_int_equal(s.n_admin_uids, 0);
+    assert_int_equal(s.n_admin_gids, 0);
+    assert_int_equal(s.audit_retention_s, 1825 * 86400);
+    assert_int_equal(s.subscriber_idle_expiry_s, 90 * 86400);
+    assert_int_equal(s.subscriber_max_per_party, 64);
+    knoop_settings_free(&s);
+
+    assert_int_equal(parse_with(&s, &err,
+                                (const char *[]){"control_admin_uids", "1000, 1001,65534", "control_admin_gids", "27",
+                                                 "audit_retention", "12h", "subscriber_idle_expiry", "0", NULL}),
+                     0);
+    assert_int_equal(s.n_admin_uids, 3);
+    assert_int_equal(s.admin_uids[0], 1000);
+    assert_int_equal(s.admin_uids[2], 65534);
+    assert_int_equal(s.n_admin_gids, 1);
+    assert_int_equal(s.admin_gids[0], 27);
+    assert_int_equal(s.audit_retention_s, 12 * 3600);
+    assert_int_equal(s.subscriber_idle_expiry_s, 0);
+    knoop_settings_free(&s);
+
+    assert_int_not_equal(parse_with(&s, &err, (const char *[]){"control_admin_uids", "1000, root", NULL}), 0);
+    assert_string_equal(err.path, "daemon.control_admin_uids");
+    assert_non_null(strstr(err.message, "'root'"));
+    assert_int_not_equal(parse_with(&s, &err, (const char *[]){"subscriber_idle_expiry", "90w", NULL}), 0);
+    assert_string_equal(err.path, "daemon.subscriber_idle_expiry");
+    assert_non_null(strstr(err.message, "unit"));
+    assert_int_not_equal(parse_with(&s, &err, (const char *[]){"audit_retention", "0", NULL}), 0);
+    assert_string_equal(err.path, "daemon.audit_retention");
+}
+
 static void docs_match_the_table(void **state)
 {
     (void)state;
@@ -96,9 +146,9 @@ static void docs_match_the_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults_apply_when_absent), cmocka_unit_test(out_of_range_names_the_setting),
-        cmocka_unit_test(bad_log_level_is_refused),   cmocka_unit_test(reload_keeps_fixed_settings),
-        cmocka_unit_test(docs_match_the_table),
+        cmocka_unit_test(defaults_apply_when_absent),         cmocka_unit_test(out_of_range_names_the_setting),
+        cmocka_unit_test(bad_log_level_is_refused),           cmocka_unit_test(reload_keeps_fixed_settings),
+        cmocka_unit_test(admin_ids_and_durations_are_parsed), cmocka_unit_test(docs_match_the_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
