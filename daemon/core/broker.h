@@ -22,6 +22,9 @@
 #define KNOOP_ROUTING_ID_MAX   256
 #define KNOOP_TICK_MS          50 /* the tick: peer liveness and the periodic jobs */
 #define KNOOP_JOBS_MAX         16 /* rows of the periodic-job table */
+/* ZMQ_MAXMSGSIZE is max_message_bytes plus this: a frame a little over the limit is answered TOO_LARGE, a larger one
+ * makes ZeroMQ drop the connection before it is buffered (docs/protocol.md section 11). */
+#define KNOOP_FRAME_GUARD_BYTES 65536
 
 typedef struct knoop_broker knoop_broker_t;
 typedef struct knoop_peer knoop_peer_t;
@@ -38,9 +41,14 @@ struct knoop_peer {
     char session[33];
     uint64_t last_seen_ms;
     uint64_t connected_us;
-    uint64_t publishes_in_flight; /* queued to the journal, not yet answered */
-    knoop_sub_t *subs;            /* owned list (next_on_peer) */
-    bool gone;                    /* timed out; freed when publishes_in_flight drops to 0 */
+    uint64_t publishes_in_flight;     /* queued to the journal, not yet answered */
+    uint64_t publish_bytes_in_flight; /* their envelopes' bytes (max_publish_bytes_in_flight) */
+    uint64_t deliveries_out,
+        delivery_bytes_out; /* unacked deliveries over its subscriptions (connection_max_unacked) */
+    knoop_sub_t *subs;      /* owned list (next_on_peer) */
+    bool gone;              /* timed out; freed when publishes_in_flight drops to 0 */
+    bool send_full;         /* an answer found its ZeroMQ queue full: the session ends on the next tick */
+    bool party_counted;     /* counted in b->party_sessions (core/peer_limits.c) */
 };
 
 struct knoop_stream {
@@ -62,6 +70,7 @@ typedef struct knoop_inflight {
     uint32_t attempt; /* deliveries so far */
     knoop_inflight_state_t state;
     knoop_sub_t *member;    /* SENT: the subscription holding it */
+    uint32_t bytes;         /* SENT: the envelope's size, counted in its connection's delivery_bytes_out */
     uint64_t due_ms;        /* SENT: visibility deadline; WAITING: when to resend */
     char reason[64];        /* last nack reason */
     int64_t dl_id;          /* > 0: a dead letter put back by `dlq retry` (its row settles with it) */
@@ -91,6 +100,11 @@ struct knoop_group {
     bool cursor_op_pending;
     uint64_t lease_seq; /* durable groups send only seq <= lease (persisted as delivered_seq first) */
     bool lease_wait;    /* pumping stopped until a lease write commits */
+    /* A failed cursor/lease write is tried again after a backoff, never at once (deliver/delivery.c) */
+    uint32_t cursor_failures; /* in a row; > 0: deliveries go on past the lease (docs/reliability.md) */
+    uint64_t cursor_retry_ms; /* not before this */
+    bool cursor_given_up;     /* failed while the broker stops: not tried again */
+    bool attempts_stale;      /* it forgot its returned deliveries (no member left): reload their counts first */
     uint64_t redeliveries, dead_letters, delivered, last_ack_us;
     uint64_t acks, acks_at_tick;             /* last_ack_us is set on the tick after acks changed (50 ms resolution) */
     knoop_stored_attempt_t *stored_attempts; /* owned: attempts journaled before the restart, ascending seq */
@@ -103,6 +117,7 @@ struct knoop_sub {
     knoop_sub_t *next_on_peer, *next_in_group;
     uint64_t window;    /* credit: most unacked deliveries it may hold (Subscribe.credit + Credit.n) */
     uint64_t in_flight; /* SENT entries it holds */
+    uint64_t bytes_out; /* their envelopes' bytes */
 };
 
 typedef struct knoop_broker_stats {
@@ -172,11 +187,17 @@ struct knoop_broker {
     size_t n_jobs;
     uint64_t job_due_ms[KNOOP_JOBS_MAX]; /* core/jobs.c: when each job runs next */
     knoop_broker_hooks_t hooks;
-    knoop_strmap_t *peers;         /* routing-id hex -> knoop_peer_t (owned) */
+    knoop_strmap_t *peers; /* routing-id hex -> knoop_peer_t (owned) */
+    /* core/peer_limits.c: the caps on clients and giving memory back after they leave */
+    knoop_strmap_t *party_sessions; /* party -> its sessions, a count stored as the pointer (owned map) */
+    uint64_t publish_bytes_queued;  /* envelopes of all publishes waiting for the journal (max_queued_publish_bytes) */
+    size_t peers_at_trim;           /* peers known when the heap was last trimmed */
+    uint64_t trim_ms, refused_log_ms, refused_unlogged, answers_lost;
     knoop_strmap_t *streams;       /* name -> knoop_stream_t (owned) */
     knoop_stream_t *dirty_streams; /* appended since the last pump (next_dirty list) */
     /* owned: delivery's reads of the journal (store/entries.h), opened on first use, closed before the journal */
     struct knoop_store_entries *entries_reader;
+    struct knoop_op_retry *op_retry; /* owned (deliver/op_retry.c): delivery writes waiting to be tried again */
     int64_t next_stream_id;
     uint8_t pseudonym_key[KNOOP_PSEUDONYM_KEY_BYTES];
     uint64_t instance_id, message_counter;

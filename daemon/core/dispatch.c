@@ -7,6 +7,7 @@
 #include <zmq.h>
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/pb_budget.h"
 #include "core/frames.h"
 #include "core/peers.h"
 
@@ -71,13 +72,23 @@ static void handle_message(knoop_broker_t *b, knoop_peer_t *p, const uint8_t *da
                              len, b->config->settings.max_message_bytes);
         return;
     }
-    Knoop__Frame *f = knoop__frame__unpack(NULL, len, data);
+    /* Decoding may allocate only a bounded multiple of the frame's size (base/pb_budget.h): a frame of millions of
+     * tiny or unknown fields is refused, not expanded in memory. */
+    knoop_pb_budget_t budget;
+    knoop_pb_budget_init(&budget, KNOOP_PB_BUDGET(len));
+    Knoop__Frame *f = knoop__frame__unpack(&budget.allocator, len, data);
     if (!f) {
         b->stats.bad_frames++;
-        knoop_send_error(b, p, KNOOP__ERROR_CODE__BAD_FRAME,
-                         "not a knoop.Frame (%zu bytes could not be decoded "
-                         "as protobuf)",
-                         len);
+        if (budget.exceeded)
+            knoop_send_error(b, p, KNOOP__ERROR_CODE__BAD_FRAME,
+                             "frame of %zu bytes has too many fields to decode (at most %zu bytes of memory may "
+                             "go to decoding it)",
+                             len, budget.limit);
+        else
+            knoop_send_error(b, p, KNOOP__ERROR_CODE__BAD_FRAME,
+                             "not a knoop.Frame (%zu bytes could not be decoded "
+                             "as protobuf)",
+                             len);
         return;
     }
     const knoop_frame_handler_t *h = handler_for(b, f->body_case);
@@ -95,7 +106,7 @@ static void handle_message(knoop_broker_t *b, knoop_peer_t *p, const uint8_t *da
     } else {
         h->fn(b, p, f);
     }
-    knoop__frame__free_unpacked(f, NULL);
+    knoop__frame__free_unpacked(f, &budget.allocator);
 }
 
 /* Receives until the socket is empty or the budget is spent; returns true when it emptied the socket. */

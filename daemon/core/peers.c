@@ -1,6 +1,7 @@
 /* peers.c — the peers map: a peer is created by its first frame and keyed by the hex of its routing id. A silent
  * peer is dropped on the tick; its struct lives on while journal ops still point at it (publishes_in_flight). */
 #include "core/peers.h"
+#include "core/peer_limits.h"
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@ knoop_peer_t *knoop_peer_for(knoop_broker_t *b, const uint8_t *id, size_t len)
         return p;
     if (p) /* dropped for silence, now speaking again: a new session; the old struct lives on until answered */
         knoop_strmap_remove(b->peers, key);
+    if (!knoop_peer_admit(b, id, len)) /* max_connections: answered, its frame is ignored */
+        return NULL;
     p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
@@ -34,6 +37,7 @@ knoop_peer_t *knoop_peer_for(knoop_broker_t *b, const uint8_t *id, size_t len)
 
 static void leaving(knoop_broker_t *b, knoop_peer_t *p)
 {
+    knoop_party_session_remove(b, p);
     if (b->hooks.peer_leaving)
         b->hooks.peer_leaving(b, p);
 }
@@ -71,11 +75,11 @@ void knoop_peers_expire(knoop_broker_t *b, uint64_t now_ms)
     int nsilent = 0;
     while (nsilent < 64 && knoop_strmap_next(b->peers, &pos, NULL, &v)) {
         knoop_peer_t *p = v;
-        if (!p->gone && now_ms - p->last_seen_ms > b->config->settings.peer_timeout_ms)
+        if (!p->gone && (p->send_full || now_ms - p->last_seen_ms > b->config->settings.peer_timeout_ms))
             silent[nsilent++] = p;
     }
-    for (int i = 0; i < nsilent; i++)
-        peer_drop(b, silent[i], "heartbeat_timeout");
+    for (int i = 0; i < nsilent; i++) /* send_full: core/peer_limits.c */
+        peer_drop(b, silent[i], silent[i]->send_full ? "send_queue_full" : "heartbeat_timeout");
 }
 
 void knoop_peers_free_all(knoop_broker_t *b)
