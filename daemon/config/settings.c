@@ -26,7 +26,7 @@ static const knoop_setting_def_t settings_table[] = {
     {"send_hwm", KNOOP_SETTING_UINT, S(send_hwm), "16384", 1000, 10000000, false,
      "Most frames ZeroMQ queues for one connection (ZMQ_SNDHWM). An answer that finds the queue full ends the "
      "session (logged); a delivery that finds it full waits in the journal."},
-    {"recv_hwm", KNOOP_SETTING_UINT, S(recv_hwm), "256", 16, 100000, false,
+    {"recv_hwm", KNOOP_SETTING_UINT, S(recv_hwm), "64", 16, 100000, false,
      "Most frames ZeroMQ reads ahead from one connection before knoopd takes them (ZMQ_RCVHWM); beyond it that "
      "connection waits (TCP back-pressure)."},
     {"max_connections", KNOOP_SETTING_UINT, S(max_connections), "10000", 1, 1000000, true,

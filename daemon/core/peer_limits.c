@@ -17,20 +17,26 @@
 #define TRIM_AFTER_LEAVE_MS 1000
 #define TRIM_EVERY_MS       10000
 
+/* One line a second at most for refusals, whichever cap: a reconnect storm must not become a log storm. */
+static void log_refused(knoop_broker_t *b, const char *reason, const char *party, uint64_t max, uint64_t now_count)
+{
+    b->refused_unlogged++;
+    uint64_t now = knoop_now_ms();
+    if (b->refused_log_ms && now - b->refused_log_ms < REFUSED_LOG_MS)
+        return;
+    knoop_log_warn("peer.refused", "reason=%s party=%s max=%" PRIu64 " now=%" PRIu64 " refused=%" PRIu64, reason,
+                   party[0] ? party : "-", max, now_count, b->refused_unlogged);
+    b->refused_log_ms = now;
+    b->refused_unlogged = 0;
+}
+
 bool knoop_peer_admit(knoop_broker_t *b, const uint8_t *id, size_t len)
 {
     uint64_t max = b->config->settings.max_connections;
     size_t known = knoop_strmap_size(b->peers);
     if (known < max)
         return true;
-    b->refused_unlogged++;
-    uint64_t now = knoop_now_ms();
-    if (now - b->refused_log_ms >= REFUSED_LOG_MS) {
-        knoop_log_warn("peer.refused", "reason=max_connections max=%" PRIu64 " known=%zu refused=%" PRIu64, max, known,
-                       b->refused_unlogged);
-        b->refused_log_ms = now;
-        b->refused_unlogged = 0;
-    }
+    log_refused(b, "max_connections", "", max, known);
     knoop_peer_t stranger; /* only for the answer: it is never put in the map */
     memset(&stranger, 0, sizeof stranger);
     memcpy(stranger.routing_id, id, len);
@@ -54,7 +60,7 @@ int knoop_party_session_add(knoop_broker_t *b, knoop_peer_t *p, const char *part
         return -ENOMEM;
     uint64_t n = knoop_party_sessions(b, party);
     if (n >= b->config->settings.max_connections_per_party) {
-        knoop_log_warn("peer.refused", "reason=max_connections_per_party party=%s sessions=%" PRIu64, party, n);
+        log_refused(b, "max_connections_per_party", party, b->config->settings.max_connections_per_party, n);
         return -EUSERS;
     }
     if (knoop_strmap_put(b->party_sessions, party, (void *)(uintptr_t)(n + 1)) != 0)

@@ -582,7 +582,7 @@ void knoop_journal_close(knoop_journal_t **journal)
     stop_threads(j, true, true);
     on_completed(&j->completed); /* whatever the last commit handed back */
     if (j->tx.fail_unlogged)
-        knoop_log_error("journal.op_failed", "not_logged_since=%llu at=close", (unsigned long long)j->tx.fail_unlogged);
+        knoop_log_error("journal.failures", "not_logged_since=%llu at=close", (unsigned long long)j->tx.fail_unlogged);
     /* A final checkpoint so the next start opens a small WAL; TRUNCATE resets the file. It fails on a full disk (the
      * database file cannot grow): nothing is lost — every commit is in the WAL, which the next start replays — but
      * the operator should know why the WAL stayed large. */
