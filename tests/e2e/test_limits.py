@@ -3,7 +3,8 @@
 # and on connections, a session whose send queue is full, and `knoopctl status` beside a loaded publisher.
 # Each test reads knoopd's RSS from /proc/PID/status and prints its peak; docs/reliability.md has the figures.
 #   KNOOP_BUILD=$PWD/build /usr/bin/python3 tests/e2e/test_limits.py [TEST ...]
-import threading
+import subprocess
+import sys
 import time
 
 import zmq
@@ -67,11 +68,13 @@ def publish_bytes(ref, env_bytes):
 class Raw:
     """A bare DEALER that sends what it is told and reads only when asked: a hostile or careless client."""
 
-    def __init__(self, d, rcvhwm=None):
+    def __init__(self, d, rcvhwm=None, rcvbuf=None):
         self.sock = zmq.Context.instance().socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 0)
         if rcvhwm is not None:
             self.sock.setsockopt(zmq.RCVHWM, rcvhwm)
+        if rcvbuf is not None:                  # the kernel's buffer for it: before connect, or it does not apply
+            self.sock.setsockopt(zmq.RCVBUF, rcvbuf)
         self.sock.connect(d.endpoint)
 
     def send(self, data):
@@ -500,24 +503,23 @@ def connections_in_all_and_per_party_are_capped():
         d.stop()
 
 
-@test(timeout=60)
+@test(timeout=90)
 def a_session_whose_queue_is_full_ends_and_says_so():
-    """send_hwm 1000: a client that sends 50,000 bad frames without reading fills its queue; its session ends with
+    """send_hwm 1000: a client that sends 200,000 bad frames without reading fills its queue; its session ends with
     one log line, it keeps what fit in the queues, and after a new Hello it is served again."""
     with Daemon(settings={"send_hwm": 1000, "connection_max_unacked": 100, "max_publishes_in_flight": 100}) as d:
-        r = Raw(d, rcvhwm=10)
-        r.sock.setsockopt(zmq.RCVBUF, 4096)       # the kernel holds little for it either
+        r = Raw(d, rcvhwm=10, rcvbuf=4096)      # the kernel holds little for it either
         r.hello(MEMBER, "slow-reader")
-        for _ in range(50000):
+        for _ in range(200000):
             r.send(b"\x00")
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while "reason=send_queue_full" not in d.log() and time.monotonic() < deadline:
             time.sleep(0.1)
         log = d.log()
         check_eq(log.count("event=peer.send_queue_full"), 1, "send_queue_full lines")
         check('client="slow-reader" reason=send_queue_full' in log, "peer.dropped line")
         got = r.frames(0.5)
-        check(1000 <= len(got) < 50000, "frames the slow reader finds when it reads at last: %d" % len(got))
+        check(1000 <= len(got) < 200000, "frames the slow reader finds when it reads at last: %d" % len(got))
         check(body(got[0]) == "welcome" and all(body(f) == "error" for f in got[1:]), "what it finds")
         r.hello(MEMBER, "slow-reader")
         again = r.frames(2)
@@ -528,48 +530,91 @@ def a_session_whose_queue_is_full_ends_and_says_so():
 
 # ---- 5. status beside a loaded publisher -------------------------------------------------------------------------
 
+# knoopctl status in a loop, in its own process (not competing for this one's GIL): STATUS_HZ calls a second until
+# stdin closes, then prints "calls max_ms median_ms" (and "ready" after its first call).
+STATUS_POLLER = r"""
+import json, socket, sys, threading, time
+path, hz = sys.argv[1], float(sys.argv[2])
+stop = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+took = []
+first = True
+while not stop.is_set():
+    t = time.monotonic()
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.sendall(b'{"argv": ["status"]}\n')
+    buf = b""
+    while not buf.endswith(b"\n"):
+        buf += s.recv(65536)
+    s.close()
+    assert json.loads(buf)["ok"]
+    took.append(time.monotonic() - t)
+    if first:
+        print("ready", flush=True)
+        first = False
+    time.sleep(max(0.0, 1.0 / hz - (time.monotonic() - t)))
+took.sort()
+print(len(took), took[-1] * 1000, took[len(took) // 2] * 1000)
+"""
+
+
 @test(timeout=240)
 def status_does_not_disturb_a_publisher():
-    """With 200,000 messages journaled, `knoopctl status` called in a loop does not raise a publisher's latency:
-    status reads indexed spans, not the journal."""
+    """`knoopctl status` answers in the same time on an empty journal and on one of 200,000 messages (it reads indexed
+    spans, never the table), and polling it 100 times a second does not raise a publisher's latency."""
     with Daemon() as d:
+        def status_ms(n):
+            out = []
+            for _ in range(n):
+                t = time.monotonic()
+                d.control("status")
+                out.append((time.monotonic() - t) * 1000)
+            return sorted(out)[n // 2]
+
+        empty = status_ms(200)
         dt = flood_publish(d, 200000, size=256, window=512)
-        print("    journaled 200,000 messages in %.1f s" % dt, flush=True)
+        full = status_ms(200)
+        print("    journaled 200,000 messages in %.1f s; status median %.2f ms empty, %.2f ms at 200k"
+              % (dt, empty, full), flush=True)
+        check(full < 3 * empty + 1, "status on 200k messages %.2f ms, on none %.2f ms" % (full, empty))
         c = Client(d, MEMBER)
         sent = [0]
 
-        def latencies(n):
+        def latencies(seconds):
             out = []
-            for _ in range(n):
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
                 sent[0] += 1
                 t0 = time.monotonic()
                 c.publish_ok(5000000 + sent[0], referral("L%d" % sent[0]))
-                out.append(time.monotonic() - t0)
-            return sorted(out)
+                out.append((time.monotonic() - t0) * 1000)
+            return out
 
-        quiet = latencies(500)
-        status_s, stop = [], threading.Event()
-
-        def poll_status():                      # knoopctl status, as fast as the control socket answers
-            while not stop.is_set():
-                t = time.monotonic()
-                d.control("status")
-                status_s.append(time.monotonic() - t)
-
-        poller = threading.Thread(target=poll_status)
-        poller.start()
-        try:
-            busy = latencies(500)
-        finally:
-            stop.set()
-            poller.join()
-        print("    publish latency quiet p99 %.2f max %.2f ms; with %d status calls meanwhile p99 %.2f max %.2f ms; "
-              "status max %.2f ms" % (quiet[494] * 1000, quiet[-1] * 1000, len(status_s), busy[494] * 1000,
-                                      busy[-1] * 1000, max(status_s) * 1000), flush=True)
-        check(len(status_s) > 100, "status calls during the run: %d" % len(status_s))
-        check(max(status_s) < 0.1, "status took %.1f ms on a 200k journal" % (max(status_s) * 1000))
-        check(busy[-1] < quiet[-1] + 0.05, "publish max latency %.1f ms with status polled, %.1f ms without"
-              % (busy[-1] * 1000, quiet[-1] * 1000))
+        # Quiet and polled phases alternate, so that whatever else the machine does falls on both alike.
+        quiet, busy, calls, status_max = [], [], 0, 0.0
+        for _ in range(3):
+            quiet += latencies(1.0)
+            poller = subprocess.Popen([sys.executable, "-c", STATUS_POLLER, d.socket_path, "100"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            try:
+                check_eq(poller.stdout.readline().strip(), "ready", "status poller")
+                busy += latencies(1.0)
+            finally:
+                out, _ = poller.communicate("", timeout=30)
+            n, mx, _median = out.split()
+            calls, status_max = calls + int(n), max(status_max, float(mx))
+        quiet.sort()
+        busy.sort()
+        q99, b99 = quiet[len(quiet) * 99 // 100], busy[len(busy) * 99 // 100]
+        print("    publish latency quiet p99 %.2f max %.2f ms; with status polled 100/s (%d calls, max %.2f ms) p99 "
+              "%.2f max %.2f ms" % (q99, quiet[-1], calls, status_max, b99, busy[-1]), flush=True)
+        check(calls > 200, "status calls during the polled phases: %d" % calls)
+        check(b99 < 2 * q99 + 20, "publish p99 %.1f ms with status polled, %.1f ms without" % (b99, q99))
+        # A status that scanned the journal (the old span query: 200k rows each time) would hold the loop for most of
+        # every 10 ms and take publishes into seconds; the margin is for a shared machine's noise.
+        check(busy[-1] < quiet[-1] + 200, "publish max latency %.1f ms with status polled, %.1f ms without"
+              % (busy[-1], quiet[-1]))
         d.stop()
 
 
