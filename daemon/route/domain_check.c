@@ -373,6 +373,9 @@ static int check_lists(const ProtobufCMessage *m, size_t max, const char *path, 
                 }
             }
         } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            /* a oneof member shares its storage with the others: only the one set holds a message pointer */
+            if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+                continue;
             const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + f->offset);
             if (sub) {
                 int rc = check_lists(sub, max, path, reason, n);

@@ -9,7 +9,8 @@ import time
 
 import zmq
 
-from harness import (COOP, MEMBER, Client, Daemon, KnoopError, body, check, check_eq, envelope, pb, run, test)
+from harness import (COOP, KNOOPD, MEMBER, Client, Daemon, KnoopError, body, check, check_eq, envelope, pb, run,
+                     test)
 from legacy_messages import demo_network
 
 INBOX = "inbox." + COOP
@@ -42,10 +43,20 @@ def reset_peak(d):
         f.write("5")
 
 
+def _sanitized():
+    """A knoopd built with AddressSanitizer (make asan) keeps freed memory in quarantine: its RSS says nothing."""
+    with open(KNOOPD, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+SANITIZED = _sanitized()
+
+
 def report(what, base, peak, bound):
-    print("    rss %-52s base %6.1f MiB  peak %6.1f MiB  (+%5.1f, bound +%d)" % (what, base, peak, peak - base, bound),
-          flush=True)
-    check(peak - base <= bound, "%s: knoopd's peak RSS grew by %.1f MiB, more than %d MiB" % (what, peak - base, bound))
+    print("    rss %-52s base %6.1f MiB  peak %6.1f MiB  (+%5.1f, bound +%d)%s" % (
+        what, base, peak, peak - base, bound, " [ASan: not checked]" if SANITIZED else ""), flush=True)
+    check(SANITIZED or peak - base <= bound, "%s: knoopd's peak RSS grew by %.1f MiB, more than %d MiB"
+          % (what, peak - base, bound))
 
 
 # ---- raw clients ------------------------------------------------------------------------------------------------
@@ -255,11 +266,12 @@ def consumers_that_do_not_read_cost_a_bounded_amount():
         while time.monotonic() < deadline:
             normal.heartbeat()
             time.sleep(0.5)
-            if d.control("status")["clients_connected"] == 1 and mem(d)["rss"] < base + 16:
+            if d.control("status")["clients_connected"] == 1 and (SANITIZED or mem(d)["rss"] < base + 16):
                 break
         after = mem(d)["rss"]
         print("    rss after the nine closed: %.1f MiB (base %.1f MiB)" % (after, base), flush=True)
-        check(after < base + 16, "RSS after the idle consumers left: %.1f MiB, base %.1f MiB" % (after, base))
+        check(SANITIZED or after < base + 16, "RSS after the idle consumers left: %.1f MiB, base %.1f MiB"
+              % (after, base))
         d.stop()
 
 
