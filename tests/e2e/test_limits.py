@@ -623,10 +623,12 @@ def status_does_not_disturb_a_publisher():
               "%.2f max %.2f ms" % (q99, quiet[-1], calls, status_max, b99, busy[-1]), flush=True)
         check(calls > 200, "status calls during the polled phases: %d" % calls)
         check(b99 < 2 * q99 + 20, "publish p99 %.1f ms with status polled, %.1f ms without" % (b99, q99))
-        # A status that scanned the journal (the old span query: 200k rows each time) would hold the loop for most of
-        # every 10 ms and take publishes into seconds; the margin is for a shared machine's noise.
-        check(busy[-1] < quiet[-1] + 200, "publish max latency %.1f ms with status polled, %.1f ms without"
-              % (busy[-1], quiet[-1]))
+        # The max: a status that scanned the journal (the old span query: 112 ms on 200k rows) would hold the loop for
+        # most of every 10 ms and make many publishes slow. A shared machine stalls now and then in either phase, so
+        # what is checked is how many publishes took over 100 ms, not the single slowest.
+        slow_quiet, slow_busy = sum(1 for x in quiet if x > 100), sum(1 for x in busy if x > 100)
+        check(slow_busy <= slow_quiet + 2, "publishes over 100 ms: %d with status polled, %d without (max %.1f ms, "
+              "%.1f ms)" % (slow_busy, slow_quiet, busy[-1], quiet[-1]))
         d.stop()
 
 
