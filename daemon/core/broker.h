@@ -41,14 +41,16 @@ struct knoop_peer {
     char session[33];
     uint64_t last_seen_ms;
     uint64_t connected_us;
-    uint64_t publishes_in_flight;     /* queued to the journal, not yet answered */
-    uint64_t publish_bytes_in_flight; /* their envelopes' bytes (max_publish_bytes_in_flight) */
-    uint64_t deliveries_out,
-        delivery_bytes_out; /* unacked deliveries over its subscriptions (connection_max_unacked) */
-    knoop_sub_t *subs;      /* owned list (next_on_peer) */
-    bool gone;              /* timed out; freed when publishes_in_flight drops to 0 */
-    bool send_full;         /* an answer found its ZeroMQ queue full: the session ends on the next tick */
-    bool party_counted;     /* counted in b->party_sessions (core/peer_limits.c) */
+    uint64_t publishes_in_flight; /* queued to the journal, not yet answered */
+    knoop_sub_t *subs;            /* owned list (next_on_peer) */
+    bool gone;                    /* timed out; freed when publishes_in_flight drops to 0 */
+
+    /* What it holds, against the limits (docs/protocol.md section 11) */
+    uint64_t publish_bytes_in_flight; /* the envelopes of publishes_in_flight (max_publish_bytes_in_flight) */
+    uint64_t deliveries_out;          /* unacked deliveries over its subscriptions (connection_max_unacked) */
+    uint64_t delivery_bytes_out;      /* their envelopes (connection_max_unacked_bytes) */
+    bool send_full;                   /* an answer found its ZeroMQ queue full: its session ends on the next tick */
+    bool party_counted;               /* counted in b->party_sessions (core/peer_limits.c) */
 };
 
 struct knoop_stream {
@@ -187,12 +189,7 @@ struct knoop_broker {
     size_t n_jobs;
     uint64_t job_due_ms[KNOOP_JOBS_MAX]; /* core/jobs.c: when each job runs next */
     knoop_broker_hooks_t hooks;
-    knoop_strmap_t *peers; /* routing-id hex -> knoop_peer_t (owned) */
-    /* core/peer_limits.c: the caps on clients and giving memory back after they leave */
-    knoop_strmap_t *party_sessions; /* party -> its sessions, a count stored as the pointer (owned map) */
-    uint64_t publish_bytes_queued;  /* envelopes of all publishes waiting for the journal (max_queued_publish_bytes) */
-    size_t peers_at_trim;           /* peers known when the heap was last trimmed */
-    uint64_t trim_ms, refused_log_ms, refused_unlogged, answers_lost;
+    knoop_strmap_t *peers;         /* routing-id hex -> knoop_peer_t (owned) */
     knoop_strmap_t *streams;       /* name -> knoop_stream_t (owned) */
     knoop_stream_t *dirty_streams; /* appended since the last pump (next_dirty list) */
     /* owned: delivery's reads of the journal (store/entries.h), opened on first use, closed before the journal */
@@ -211,6 +208,12 @@ struct knoop_broker {
     uint64_t purge_scan_seq, purge_last_ms, purged;
     uint32_t purge_in_flight; /* purge batches queued to the journal */
     uint64_t boot_last_seq;   /* last seq at start-up: later ones were never delivered before it */
+
+    /* core/peer_limits.c: the caps on clients and giving memory back after they leave */
+    knoop_strmap_t *party_sessions; /* party -> its sessions, a count stored as the pointer (owned map) */
+    uint64_t publish_bytes_queued;  /* envelopes of all publishes waiting for the journal (max_queued_publish_bytes) */
+    size_t peers_at_trim;           /* peers known when the heap was last trimmed */
+    uint64_t trim_ms, refused_log_ms, refused_unlogged, answers_lost;
 };
 
 /* broker.c — the context's life in core. The order of start-up and stop across the layers is app/lifecycle.c's.
