@@ -456,9 +456,10 @@ def referral_of_a_million_list_items_is_refused_without_expanding():
 
 @test(timeout=90)
 def publishes_beyond_the_cap_are_rejected_and_nothing_accepted_is_lost():
-    """3000 publishes sent at once, with max_publishes_in_flight 1024: the excess is Rejected INTERNAL saying to wait
-    for answers; every Accepted one is in the journal; publishing the rejected ones again stores all 3000 once."""
-    with Daemon(settings={"commit_batch_max": 16}) as d:
+    """3000 publishes sent at once, with max_publishes_in_flight 100 and one message per commit (so the journal is
+    surely behind): the excess is Rejected INTERNAL saying to wait for answers; every Accepted one is in the journal;
+    publishing the rejected ones again stores all 3000 once."""
+    with Daemon(settings={"commit_batch_max": 1, "max_publishes_in_flight": 100}) as d:
         c = Client(d, MEMBER)
         n = 3000
         for i in range(n):
