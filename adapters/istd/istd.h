@@ -71,12 +71,16 @@ bool knoop_istd_is_klasse(const knoop_istd_schemas_t *s, const knoop_istd_type_t
 /* ---- safe parsing (parse.c) --------------------------------------------------------------------- */
 #define KNOOP_ISTD_MAX_BYTES_DEFAULT ((size_t)32 << 20)
 #define KNOOP_ISTD_MAX_DEPTH_DEFAULT 256
+#define KNOOP_ISTD_MAX_NODES_DEFAULT 200000
 typedef struct knoop_istd_limits {
     size_t max_bytes;
     int max_depth;
+    size_t max_nodes; /* elements + attributes + comments + processing instructions; 0 = the default */
 } knoop_istd_limits_t;
 
-/* No network, no entity substitution, no DTD; any DOCTYPE is refused. 0, -EMSGSIZE, -EBADMSG, -ENOMEM.
+/* No network, no entity substitution, no DTD; any DOCTYPE is refused. The parser counts nodes as it builds them and
+ * stops at max_nodes (a tree costs libxml2 ~100 bytes a node: 4 MiB of "<a/>" would be ~100 MB), so a message over
+ * the limit never exists in memory whole. 0, -EMSGSIZE (too many bytes or nodes), -EBADMSG, -ENOMEM.
  * lim NULL = defaults. *out is owned by the caller (xmlFreeDoc). */
 int knoop_istd_parse(const char *buf, size_t len, const knoop_istd_limits_t *lim, xmlDoc **out,
                      knoop_istd_errors_t *errs);

@@ -1,4 +1,5 @@
-/* parse.c — safe parsing of untrusted iWmo/iJw XML: size limit, no network, no entities, no DOCTYPE, depth limit.
+/* parse.c — safe parsing of untrusted iWmo/iJw XML: size limit, no network, no entities, no DOCTYPE, depth and node
+ * limits.
  * libxml2's errors go to the caller's list through the parser's own structured handler, never to stderr. */
 #include "istd/istd.h"
 #include <errno.h>
@@ -10,6 +11,8 @@
 typedef struct parse_ctx {
     knoop_istd_errors_t *errs;
     bool doctype;
+    size_t nodes, max_nodes;
+    bool too_many;
 } parse_ctx_t;
 
 static void on_error(void *data, xmlError *err)
@@ -41,6 +44,45 @@ static void on_entity_decl(void *data, const xmlChar *name, int type, const xmlC
     xmlParserCtxt *ctxt = data;
     ((parse_ctx_t *)ctxt->_private)->doctype = true;
     xmlStopParser(ctxt);
+}
+
+/* Counts n more nodes; past the limit the parser stops before it builds them. */
+static bool count_nodes(xmlParserCtxt *ctxt, size_t n)
+{
+    parse_ctx_t *pc = ctxt->_private;
+    pc->nodes += n;
+    if (pc->nodes <= pc->max_nodes)
+        return true;
+    if (!pc->too_many) {
+        pc->too_many = true;
+        knoop_istd_errors_add(pc->errs, KNOOP_ISTD_LEVEL_PARSE, NULL, NULL, xmlSAX2GetLineNumber(ctxt), NULL,
+                              "more than %zu XML nodes (elements, attributes, comments); the limit is %zu",
+                              pc->max_nodes, pc->max_nodes);
+    }
+    xmlStopParser(ctxt);
+    return false;
+}
+
+static void on_start_element(void *data, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri,
+                             int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+                             const xmlChar **attributes)
+{
+    if (count_nodes(data, 1 + (size_t)(nb_attributes > 0 ? nb_attributes : 0) +
+                              (size_t)(nb_namespaces > 0 ? nb_namespaces : 0)))
+        xmlSAX2StartElementNs(data, local, prefix, uri, nb_namespaces, namespaces, nb_attributes, nb_defaulted,
+                              attributes);
+}
+
+static void on_comment(void *data, const xmlChar *value)
+{
+    if (count_nodes(data, 1))
+        xmlSAX2Comment(data, value);
+}
+
+static void on_pi(void *data, const xmlChar *target, const xmlChar *value)
+{
+    if (count_nodes(data, 1))
+        xmlSAX2ProcessingInstruction(data, target, value);
 }
 
 static const xmlNode *first_elem(const xmlNode *n)
@@ -95,8 +137,11 @@ int knoop_istd_parse(const char *buf, size_t len, const knoop_istd_limits_t *lim
     xmlParserCtxt *ctxt = xmlNewParserCtxt();
     if (!ctxt)
         return -ENOMEM;
-    parse_ctx_t pc = {.errs = errs};
+    parse_ctx_t pc = {.errs = errs, .max_nodes = lim && lim->max_nodes ? lim->max_nodes : KNOOP_ISTD_MAX_NODES_DEFAULT};
     ctxt->_private = &pc;
+    ctxt->sax->startElementNs = on_start_element;
+    ctxt->sax->comment = on_comment;
+    ctxt->sax->processingInstruction = on_pi;
     ctxt->sax->serror = on_error;
     ctxt->sax->error = NULL;
     ctxt->sax->warning = NULL;
@@ -106,8 +151,13 @@ int knoop_istd_parse(const char *buf, size_t len, const knoop_istd_limits_t *lim
     /* NONET: no fetching; no NOENT/DTDLOAD/DTDATTR: nothing is substituted or loaded */
     xmlDoc *doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
                                     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-    bool wf = ctxt->wellFormed && !pc.doctype;
+    bool wf = ctxt->wellFormed && !pc.doctype && !pc.too_many;
     xmlFreeParserCtxt(ctxt);
+    if (pc.too_many) {
+        if (doc)
+            xmlFreeDoc(doc);
+        return -EMSGSIZE;
+    }
     if (doc && (doc->intSubset || doc->extSubset))
         pc.doctype = true, wf = false;
     if (!doc || !wf) {

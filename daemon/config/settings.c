@@ -32,8 +32,31 @@ static const knoop_setting_def_t settings_table[] = {
     {"clients_dir", KNOOP_SETTING_STRING, S(clients_dir), "", 0, 4095, false,
      "Directory of the client public keys, one file per key naming its party (knoopctl clients add); empty means "
      "<data_dir>/clients. Its contents are reread on reload."},
-    {"max_message_bytes", KNOOP_SETTING_UINT, S(max_message_bytes), "33554432", 1024, 256 * MiB, true,
-     "Largest frame a client may send; larger ones are rejected with TOO_LARGE."},
+    {"max_message_bytes", KNOOP_SETTING_UINT, S(max_message_bytes), "4194304", 1024, 256 * MiB, false,
+     "Largest frame a client may send; larger ones are rejected with TOO_LARGE. ZeroMQ drops a connection that "
+     "sends a frame more than 64 KiB larger, without reading it (docs/protocol.md section 11)."},
+    {"send_hwm", KNOOP_SETTING_UINT, S(send_hwm), "16384", 1000, 10000000, false,
+     "Most frames ZeroMQ queues for one connection (ZMQ_SNDHWM). An answer that finds the queue full ends the "
+     "session (logged); a delivery that finds it full waits in the journal."},
+    {"recv_hwm", KNOOP_SETTING_UINT, S(recv_hwm), "64", 16, 100000, false,
+     "Most frames ZeroMQ reads ahead from one connection before knoopd takes them (ZMQ_RCVHWM); beyond it that "
+     "connection waits (TCP back-pressure)."},
+    {"max_connections", KNOOP_SETTING_UINT, S(max_connections), "10000", 1, 1000000, true,
+     "Most clients knoopd knows at once (connections that sent a frame, until they are dropped); a newcomer beyond "
+     "it is answered Error INTERNAL and its frames are ignored."},
+    {"max_connections_per_party", KNOOP_SETTING_UINT, S(max_connections_per_party), "256", 1, 1000000, true,
+     "Most sessions (connections after Hello) of one party at once; a Hello beyond it is refused with INTERNAL."},
+    {"max_publishes_in_flight", KNOOP_SETTING_UINT, S(max_publishes_in_flight), "1024", 1, 1000000, true,
+     "Most publishes of one connection waiting for their answer; beyond it a publish is rejected with INTERNAL "
+     "(nothing stored: wait for answers, publish again)."},
+    {"max_publish_bytes_in_flight", KNOOP_SETTING_UINT, S(max_publish_bytes_in_flight), "16777216", 65536, 4096 * MiB,
+     true,
+     "Most bytes of envelopes one connection may have waiting for their answer (one publish is always allowed); "
+     "beyond it a publish is rejected with INTERNAL."},
+    {"max_queued_publish_bytes", KNOOP_SETTING_UINT, S(max_queued_publish_bytes), "268435456", 1 * MiB, 65536 * MiB,
+     true,
+     "Most bytes of envelopes of all connections together waiting for the journal; beyond it a publish is "
+     "rejected with INTERNAL."},
     {"heartbeat_ms", KNOOP_SETTING_UINT, S(heartbeat_ms), "5000", 100, 600000, true,
      "Interval at which clients should send Heartbeat (told in Welcome)."},
     {"peer_timeout_ms", KNOOP_SETTING_UINT, S(peer_timeout_ms), "15000", 300, 3600000, true,
@@ -52,6 +75,18 @@ static const knoop_setting_def_t settings_table[] = {
      "Most messages one purge batch (one journal transaction) deletes."},
     {"max_credit", KNOOP_SETTING_UINT, S(max_credit), "65536", 1, 1000000, true,
      "Most unacked deliveries one subscription may hold, whatever credit it grants."},
+    {"connection_max_unacked", KNOOP_SETTING_UINT, S(connection_max_unacked), "8192", 1, 1000000, true,
+     "Most unacked deliveries one connection holds over all its subscriptions; more wait in the journal until it "
+     "acks (docs/delivery.md: what a consumer that does not read costs)."},
+    {"connection_max_unacked_bytes", KNOOP_SETTING_UINT, S(connection_max_unacked_bytes), "8388608", 65536, 4096 * MiB,
+     true,
+     "Most bytes of unacked deliveries one connection holds (one delivery may pass it); more wait in the journal."},
+    {"max_list_items", KNOOP_SETTING_UINT, S(max_list_items), "1000", 1, 1000000, true,
+     "Most items in one list field of a native domain payload (Referral.domains, PlanUpdate.goals, "
+     "OutcomeReport.values, Retour.codes); more is rejected with INVALID_FIELD."},
+    {"xml_max_nodes", KNOOP_SETTING_UINT, S(xml_max_nodes), "200000", 100, 100000000, true,
+     "Most XML nodes (elements, attributes, comments, processing instructions) in one iWmo/iJw message; the parser "
+     "stops at the limit and the message is rejected."},
     {"redelivery_max_attempts", KNOOP_SETTING_UINT, S(redelivery_max_attempts), "10", 1, 1000, true,
      "Deliveries of one message to one subscriber before it becomes a dead letter."},
     {"redelivery_backoff_ms", KNOOP_SETTING_UINT, S(redelivery_backoff_ms), "1000", 0, 3600000, true,
@@ -295,6 +330,11 @@ int knoop_settings_from_doc(void *const *slots, knoop_settings_t *out, knoop_cfg
                                 "authentication; set metrics_allow_remote: 1 to serve it beyond this host",
                                 out->metrics_listen);
     }
+    if (rc == 0 && out->send_hwm <= out->connection_max_unacked + out->max_publishes_in_flight)
+        rc = knoop_cfg_fail(err, "daemon.send_hwm",
+                            "send_hwm (%" PRIu64 ") must exceed connection_max_unacked + max_publishes_in_flight "
+                            "(%" PRIu64 "): a client that reads its answers would otherwise find its queue full",
+                            out->send_hwm, out->connection_max_unacked + out->max_publishes_in_flight);
     if (rc == 0 && out->peer_timeout_ms < 2 * out->heartbeat_ms)
         rc = knoop_cfg_fail(err, "daemon.peer_timeout_ms",
                             "peer_timeout_ms (%" PRIu64 ") must be at least twice "

@@ -19,6 +19,13 @@ typedef struct knoop_settings {
     char *server_key_file; /* owned; "" unless auth is curve */
     char *clients_dir;     /* owned; resolved: never empty after knoop_settings_from_doc */
     uint64_t max_message_bytes;
+    uint64_t send_hwm, recv_hwm; /* ZeroMQ queue limits per connection (frames) */
+    uint64_t max_connections, max_connections_per_party;
+    uint64_t max_publishes_in_flight, max_publish_bytes_in_flight; /* per connection */
+    uint64_t max_queued_publish_bytes;                             /* all connections */
+    uint64_t connection_max_unacked, connection_max_unacked_bytes; /* deliveries per connection */
+    uint64_t max_list_items;                                       /* native domain payloads */
+    uint64_t xml_max_nodes;                                        /* iWmo/iJw payloads */
     uint64_t heartbeat_ms;
     uint64_t peer_timeout_ms;
     uint64_t commit_batch_max;

@@ -18,6 +18,7 @@
 #include "core/jobs.h"
 #include "core/peers.h"
 #include "core/zap.h"
+#include "core/peer_limits.h"
 
 #define STOP_LINGER_MS 2000 /* how long the last frames (Accepted) may take to leave at the stop */
 
@@ -75,6 +76,7 @@ void knoop_broker_close_router(knoop_broker_t *b)
     if (b->zctx && zmq_ctx_term(b->zctx) != 0)
         knoop_log_warn("daemon.close", "step=zmq_ctx_term error=\"%s\"", zmq_strerror(zmq_errno()));
     b->router = b->zctx = NULL;
+    knoop_peer_limits_free(b);
 }
 
 /* The journal queue is empty: nothing is owed to anyone any more. Core closes its handles, the layers above release
@@ -97,6 +99,7 @@ static void on_tick(uv_timer_t *t)
     knoop_broker_t *b = t->data;
     uint64_t now = knoop_now_ms();
     knoop_peers_expire(b, now);
+    knoop_memory_tick(b, now);
     knoop_jobs_run_due(b, now);
     if (b->stopping && knoop_journal_pending(b->journal) == 0)
         finish_stop(b);
@@ -162,14 +165,19 @@ static int open_router(knoop_broker_t *b)
         return zmq_step(-1, "zmq_ctx_new");
     if (!(b->router = zmq_socket(b->zctx, ZMQ_ROUTER)))
         return zmq_step(-1, "zmq_socket");
-    int one = 1, hwm = 0, rc;
-    /* A hard guard against memory exhaustion, far above the limit: frames between the two are answered TOO_LARGE;
-     * ZeroMQ drops a connection that sends more than the guard (it cannot be answered: it never arrives). */
-    int64_t maxmsg = (int64_t)s->max_message_bytes * 4 > (64 << 20) ? (int64_t)s->max_message_bytes * 4 : (64 << 20);
+    /* Bounded queues per connection (docs/protocol.md section 11): ZeroMQ holds at most send_hwm frames for a client
+     * (a send beyond fails at once: ZMQ_ROUTER_MANDATORY with ZMQ_DONTWAIT, see peer_limits.h for what follows) and
+     * reads at most recv_hwm frames ahead of knoopd from one (then that connection waits in TCP). */
+    int one = 1, sndhwm = (int)s->send_hwm, rcvhwm = (int)s->recv_hwm, rc;
+    /* The hard guard, just above the limit: a frame up to KNOOP_FRAME_GUARD_BYTES beyond it still arrives and is
+     * answered TOO_LARGE; ZeroMQ drops a connection that announces a larger one, before buffering it. */
+    int64_t maxmsg = (int64_t)s->max_message_bytes + KNOOP_FRAME_GUARD_BYTES;
     if ((rc = zmq_step(zmq_setsockopt(b->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one),
                        "zmq_setsockopt(ZMQ_ROUTER_MANDATORY)")) != 0 ||
-        (rc = zmq_step(zmq_setsockopt(b->router, ZMQ_SNDHWM, &hwm, sizeof hwm), "zmq_setsockopt(ZMQ_SNDHWM)")) != 0 ||
-        (rc = zmq_step(zmq_setsockopt(b->router, ZMQ_RCVHWM, &hwm, sizeof hwm), "zmq_setsockopt(ZMQ_RCVHWM)")) != 0 ||
+        (rc = zmq_step(zmq_setsockopt(b->router, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm), "zmq_setsockopt(ZMQ_SNDHWM)")) !=
+            0 ||
+        (rc = zmq_step(zmq_setsockopt(b->router, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm), "zmq_setsockopt(ZMQ_RCVHWM)")) !=
+            0 ||
         (rc = zmq_step(zmq_setsockopt(b->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg),
                        "zmq_setsockopt(ZMQ_MAXMSGSIZE)")) != 0)
         return rc;

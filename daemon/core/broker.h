@@ -24,6 +24,9 @@
 #define KNOOP_ROUTING_ID_MAX   256
 #define KNOOP_TICK_MS          50 /* the tick: peer liveness and the periodic jobs */
 #define KNOOP_JOBS_MAX         16 /* rows of the periodic-job table */
+/* ZMQ_MAXMSGSIZE is max_message_bytes plus this: a frame a little over the limit is answered TOO_LARGE, a larger one
+ * makes ZeroMQ drop the connection before it is buffered (docs/protocol.md section 11). */
+#define KNOOP_FRAME_GUARD_BYTES 65536
 
 typedef struct knoop_broker knoop_broker_t;
 typedef struct knoop_peer knoop_peer_t;
@@ -48,6 +51,13 @@ struct knoop_peer {
     uint64_t publishes_in_flight; /* queued to the journal, not yet answered */
     knoop_sub_t *subs;            /* owned list (next_on_peer) */
     bool gone;                    /* timed out; freed when publishes_in_flight drops to 0 */
+
+    /* What it holds, against the limits (docs/protocol.md section 11) */
+    uint64_t publish_bytes_in_flight; /* the envelopes of publishes_in_flight (max_publish_bytes_in_flight) */
+    uint64_t deliveries_out;          /* unacked deliveries over its subscriptions (connection_max_unacked) */
+    uint64_t delivery_bytes_out;      /* their envelopes (connection_max_unacked_bytes) */
+    bool send_full;                   /* an answer found its ZeroMQ queue full: its session ends on the next tick */
+    bool party_counted;               /* counted in b->party_sessions (core/peer_limits.c) */
 };
 
 struct knoop_stream {
@@ -69,6 +79,7 @@ typedef struct knoop_inflight {
     uint32_t attempt; /* deliveries so far */
     knoop_inflight_state_t state;
     knoop_sub_t *member;    /* SENT: the subscription holding it */
+    uint32_t bytes;         /* SENT: the envelope's size, counted in its connection's delivery_bytes_out */
     uint64_t due_ms;        /* SENT: visibility deadline; WAITING: when to resend */
     char reason[64];        /* last nack reason */
     int64_t dl_id;          /* > 0: a dead letter put back by `dlq retry` (its row settles with it) */
@@ -98,6 +109,11 @@ struct knoop_group {
     bool cursor_op_pending;
     uint64_t lease_seq; /* durable groups send only seq <= lease (persisted as delivered_seq first) */
     bool lease_wait;    /* pumping stopped until a lease write commits */
+    /* A failed cursor/lease write is tried again after a backoff, never at once (deliver/delivery.c) */
+    uint32_t cursor_failures; /* in a row; > 0: deliveries go on past the lease (docs/reliability.md) */
+    uint64_t cursor_retry_ms; /* not before this */
+    bool cursor_given_up;     /* failed while the broker stops: not tried again */
+    bool attempts_stale;      /* it forgot its returned deliveries (no member left): reload their counts first */
     uint64_t redeliveries, dead_letters, delivered, last_ack_us;
     uint64_t acks, acks_at_tick;             /* last_ack_us is set on the tick after acks changed (50 ms resolution) */
     knoop_stored_attempt_t *stored_attempts; /* owned: attempts journaled before the restart, ascending seq */
@@ -112,6 +128,7 @@ struct knoop_sub {
     knoop_sub_t *next_on_peer, *next_in_group;
     uint64_t window;    /* credit: most unacked deliveries it may hold (Subscribe.credit + Credit.n) */
     uint64_t in_flight; /* SENT entries it holds */
+    uint64_t bytes_out; /* their envelopes' bytes */
 };
 
 typedef struct knoop_broker_stats {
@@ -194,6 +211,7 @@ struct knoop_broker {
     knoop_stream_t *dirty_streams; /* appended since the last pump (next_dirty list) */
     /* owned: delivery's reads of the journal (store/entries.h), opened on first use, closed before the journal */
     struct knoop_store_entries *entries_reader;
+    struct knoop_op_retry *op_retry; /* owned (deliver/op_retry.c): delivery writes waiting to be tried again */
     int64_t next_stream_id;
     uint8_t pseudonym_key[KNOOP_PSEUDONYM_KEY_BYTES];
     uint64_t instance_id, message_counter;
@@ -224,6 +242,12 @@ struct knoop_broker {
     uint64_t audit_expire_ms, group_expire_ms;
     int64_t group_expire_from_us;              /* the idle-expiry scan goes on after this updated_us */
     bool audit_expire_busy, group_expire_busy; /* a pass is in the journal */
+
+    /* core/peer_limits.c: the caps on clients and giving memory back after they leave */
+    knoop_strmap_t *party_sessions; /* party -> its sessions, a count stored as the pointer (owned map) */
+    uint64_t publish_bytes_queued;  /* envelopes of all publishes waiting for the journal (max_queued_publish_bytes) */
+    size_t peers_at_trim;           /* peers known when the heap was last trimmed */
+    uint64_t trim_ms, refused_log_ms, refused_unlogged, answers_lost;
 };
 
 /* broker.c — the context's life in core. The order of start-up and stop across the layers is app/lifecycle.c's.

@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "core/conns.h"
+#include "base/pb_budget.h"
 #include "core/frames.h"
 #include "core/peers.h"
 #include "core/zap.h"
@@ -78,13 +79,23 @@ static void handle_message(knoop_broker_t *b, knoop_peer_t *p, const uint8_t *da
                              len, b->config->settings.max_message_bytes);
         return;
     }
-    Knoop__Frame *f = knoop__frame__unpack(NULL, len, data);
+    /* Decoding may allocate only a bounded multiple of the frame's size (base/pb_budget.h): a frame of millions of
+     * tiny or unknown fields is refused, not expanded in memory. */
+    knoop_pb_budget_t budget;
+    knoop_pb_budget_init(&budget, KNOOP_PB_BUDGET(len));
+    Knoop__Frame *f = knoop__frame__unpack(&budget.allocator, len, data);
     if (!f) {
         b->stats.bad_frames++;
-        knoop_send_error(b, p, KNOOP__ERROR_CODE__BAD_FRAME,
-                         "not a knoop.Frame (%zu bytes could not be decoded "
-                         "as protobuf)",
-                         len);
+        if (budget.exceeded)
+            knoop_send_error(b, p, KNOOP__ERROR_CODE__BAD_FRAME,
+                             "frame of %zu bytes has too many fields to decode (at most %zu bytes of memory may "
+                             "go to decoding it)",
+                             len, budget.limit);
+        else
+            knoop_send_error(b, p, KNOOP__ERROR_CODE__BAD_FRAME,
+                             "not a knoop.Frame (%zu bytes could not be decoded "
+                             "as protobuf)",
+                             len);
         return;
     }
     const knoop_frame_handler_t *h = handler_for(b, f->body_case);
@@ -101,7 +112,7 @@ static void handle_message(knoop_broker_t *b, knoop_peer_t *p, const uint8_t *da
     } else {
         h->fn(b, p, f);
     }
-    knoop__frame__free_unpacked(f, NULL);
+    knoop__frame__free_unpacked(f, &budget.allocator);
 }
 
 /* The session of a received frame, or NULL when it has none: its connection has closed (nothing may be sent: the
@@ -128,7 +139,7 @@ static knoop_peer_t *session_of(knoop_broker_t *b, zmq_msg_t *id, zmq_msg_t *bod
         snprintf(stranger.party, sizeof stranger.party, "%s", o.user_id);
         knoop_send_error(b, &stranger, KNOOP__ERROR_CODE__NOT_AUTHORISED,
                          "this client key is no longer authorised (revoked); nothing from this connection is served");
-    } else if (rc != 0 && rc != -EINVAL) {
+    } else if (rc != 0 && rc != -EINVAL && rc != -EBUSY) { /* -EBUSY: max_connections, refused and logged */
         knoop_log_error("peer.session", "error=\"%s\"", strerror(-rc));
     }
     return p;

@@ -12,11 +12,14 @@
 #include "base/log.h"
 #include "core/frames.h"
 #include "base/textfmt.h"
+#include "core/peer_limits.h"
 
 static int send_raw(knoop_broker_t *b, knoop_peer_t *p, const void *data, size_t len)
 {
     if (p->gone)
         return -ENOTCONN;
+    if (p->send_full) /* its session is ending (core/peer_limits.c): nothing more is queued for it */
+        return -EAGAIN;
     if (zmq_send(b->router, p->routing_id, p->routing_id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return -errno;
     if (zmq_send(b->router, data, len, ZMQ_DONTWAIT) < 0)
@@ -35,6 +38,8 @@ int knoop_send_frame(knoop_broker_t *b, knoop_peer_t *p, const Knoop__Frame *f)
     int rc = send_raw(b, p, buf, len);
     if (buf != small)
         free(buf);
+    if (rc == -EAGAIN) /* send_hwm frames queued: the client does not read; an answer is never dropped silently */
+        knoop_peer_send_overflow(b, p);
     if (rc != 0)
         knoop_log_debug("peer.send_failed", "party=%s error=\"%s\"", p->party, strerror(-rc));
     return rc;

@@ -4,6 +4,7 @@
  * while journal ops still point at it (publishes_in_flight), but nothing is sent to it any more. */
 #include "core/peers.h"
 #include <errno.h>
+#include "core/peer_limits.h"
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,8 @@ int knoop_peer_for(knoop_broker_t *b, const uint8_t *id, size_t len, const knoop
         knoop_strmap_remove(b->peers, key);
     if (!origin_authorised(b, o))
         return -EACCES;
+    if (!knoop_peer_admit(b, id, len)) /* max_connections: answered, its frame is ignored */
+        return -EBUSY;
     p = calloc(1, sizeof *p);
     if (!p)
         return -ENOMEM;
@@ -66,6 +69,7 @@ int knoop_peer_for(knoop_broker_t *b, const uint8_t *id, size_t len, const knoop
 
 static void leaving(knoop_broker_t *b, knoop_peer_t *p)
 {
+    knoop_party_session_remove(b, p);
     if (b->hooks.peer_leaving)
         b->hooks.peer_leaving(b, p);
 }
@@ -126,11 +130,11 @@ void knoop_peers_expire(knoop_broker_t *b, uint64_t now_ms)
     int nsilent = 0;
     while (nsilent < 64 && knoop_strmap_next(b->peers, &pos, NULL, &v)) {
         knoop_peer_t *p = v;
-        if (!p->gone && now_ms - p->last_seen_ms > b->config->settings.peer_timeout_ms)
+        if (!p->gone && (p->send_full || now_ms - p->last_seen_ms > b->config->settings.peer_timeout_ms))
             silent[nsilent++] = p;
     }
-    for (int i = 0; i < nsilent; i++)
-        peer_drop(b, silent[i], "heartbeat_timeout");
+    for (int i = 0; i < nsilent; i++) /* send_full: core/peer_limits.c */
+        peer_drop(b, silent[i], silent[i]->send_full ? "send_queue_full" : "heartbeat_timeout");
 }
 
 void knoop_peers_free_all(knoop_broker_t *b)

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "core/broker.h"
 #include "deliver/delivery.h"
+#include "deliver/op_retry.h"
 #include "deliver/streams.h"
 #include "store/dead_letters.h"
 #include "store/entries.h"
@@ -49,8 +50,8 @@ void knoop_dead_letter_retried(knoop_broker_t *b, int64_t id)
 }
 
 typedef struct dead_letter_op {
-    knoop_jop_t op;
-    int64_t dl_id; /* > 0: a retried dead letter failed again: its row opens again */
+    knoop_retry_op_t retry; /* first: the jop, tried again after a backoff when it fails (op_retry.h) */
+    int64_t dl_id;          /* > 0: a retried dead letter failed again: its row opens again */
     uint64_t seq;
     int64_t deadletters_stream_id;
     bool create_stream;
@@ -73,17 +74,30 @@ static int apply_dead_letter(knoop_jtx_t *tx, knoop_jop_t *op)
     return knoop_store_entry_add(tx, d->deadletters_stream_id, d->seq);
 }
 
+/* The broker stops (or too many writes wait) before the dead letter could be stored: say which message it was. */
+static void give_up_dead_letter(knoop_broker_t *b, knoop_retry_op_t *r)
+{
+    (void)b;
+    dead_letter_op_t *d = (dead_letter_op_t *)r;
+    knoop_log_error("delivery.dead_letter_failed",
+                    "seq=%" PRIu64 " stream=%s subscriber=%s note=\"not stored: the message stays in the journal "
+                    "but not on deadletters\"",
+                    d->seq, d->stream, d->subscriber);
+    free(d);
+}
+
 static void done_dead_letter(void *ctx, knoop_jop_t *op, int status)
 {
     knoop_broker_t *b = ctx;
     dead_letter_op_t *d = (dead_letter_op_t *)op;
-    if (status == 0) {
-        b->stats.dead_lettered++;
-        if (d->dl_id <= 0)
-            knoop_stream_appended(b, d->dl_stream, d->seq);
-    } else {
-        knoop_log_error("delivery.dead_letter_failed", "seq=%" PRIu64 " stream=%s", d->seq, d->stream);
+    if (status != 0) {
+        knoop_op_retry_later(b, &d->retry, status);
+        return;
     }
+    knoop_op_retry_succeeded(b);
+    b->stats.dead_lettered++;
+    if (d->dl_id <= 0)
+        knoop_stream_appended(b, d->dl_stream, d->seq);
     free(d);
 }
 
@@ -95,8 +109,10 @@ void knoop_dead_letter_submit(knoop_broker_t *b, knoop_group_t *g, const knoop_i
         free(d);
         return;
     }
-    d->op.apply = apply_dead_letter;
-    d->op.done = done_dead_letter;
+    d->retry.op.apply = apply_dead_letter;
+    d->retry.op.done = done_dead_letter;
+    d->retry.what = "dead_letter";
+    d->retry.give_up = give_up_dead_letter;
     d->seq = e->seq;
     d->dl_id = e->dl_id;
     d->dl_stream = dl;
@@ -111,5 +127,5 @@ void knoop_dead_letter_submit(knoop_broker_t *b, knoop_group_t *g, const knoop_i
     g->dead_letters++;
     knoop_log_warn("delivery.dead_letter", "stream=%s subscriber=%s seq=%" PRIu64 " attempts=%u reason=\"%s\"",
                    d->stream, d->subscriber, d->seq, d->attempts, d->reason);
-    knoop_journal_submit(b->journal, &d->op);
+    knoop_journal_submit(b->journal, &d->retry.op);
 }

@@ -20,6 +20,7 @@
 #include "deliver/handlers.h"
 #include "deliver/inflight.h"
 #include "deliver/read_audit.h"
+#include "deliver/op_retry.h"
 #include "store/cursors.h"
 #include "store/dead_letters.h"
 #include "store/entries.h"
@@ -29,6 +30,9 @@
 /* Seqs a durable group may send beyond what it persisted as delivered: after a crash everything up to the lease is
  * flagged attempt > 1, so the lease is renewed (journaled) before it is used up, never per delivery. */
 #define LEASE_SPAN 8192
+/* A failed cursor/lease write waits this long before it is tried again, doubling per failure up to the maximum. */
+#define CURSOR_RETRY_FIRST_MS 100
+#define CURSOR_RETRY_MAX_MS   10000
 
 /* ---- cursor persistence ----------------------------------------------------------------------------------- */
 
@@ -52,8 +56,40 @@ static int apply_cursor(knoop_jtx_t *tx, knoop_jop_t *op)
     return knoop_store_cursor_put(tx, c->stream_id, c->name, c->owner, c->acked, c->delivered, now_us);
 }
 
+static uint64_t cursor_backoff_ms(uint32_t failures)
+{
+    uint64_t d = CURSOR_RETRY_FIRST_MS;
+    for (uint32_t i = 1; i < failures && d < CURSOR_RETRY_MAX_MS; i++)
+        d *= 2;
+    return d < CURSOR_RETRY_MAX_MS ? d : CURSOR_RETRY_MAX_MS;
+}
+
+/* A failed cursor or lease write is tried again after a backoff (the tick does), never from here: resubmitting at
+ * once is a loop as fast as the disk can say it is full. Meanwhile deliveries go on past the lease (a lease is a
+ * hint for attempt > 1 after a crash; the cursor, not the lease, is what keeps a message from being lost). */
+static void cursor_failed(knoop_broker_t *b, knoop_group_t *g, const cursor_op_t *c, int status)
+{
+    g->cursor_failures++;
+    uint64_t delay = cursor_backoff_ms(g->cursor_failures);
+    g->cursor_retry_ms = knoop_now_ms() + delay;
+    if (b->stopping) {
+        g->cursor_given_up = true;
+        knoop_log_error("delivery.cursor_given_up",
+                        "stream=%s subscriber=%s acked=%" PRIu64 " stored=%" PRIu64 " error=\"%s\" "
+                        "note=\"the broker stops; what was acked after the stored cursor is delivered again\"",
+                        g->stream->name, g->name, c->acked, g->persisted_acked == UINT64_MAX ? 0 : g->persisted_acked,
+                        strerror(-status));
+        return;
+    }
+    if (!(g->cursor_failures & (g->cursor_failures - 1))) /* 1, 2, 4, 8 ...: a few lines however long it lasts */
+        knoop_log_error("delivery.cursor_write_failed",
+                        "stream=%s subscriber=%s error=\"%s\" failures=%" PRIu32 " retry_in_ms=%" PRIu64,
+                        g->stream->name, g->name, strerror(-status), g->cursor_failures, delay);
+}
+
 static void done_cursor(void *ctx, knoop_jop_t *op, int status)
 {
+    knoop_broker_t *b = ctx;
     cursor_op_t *c = (cursor_op_t *)op;
     knoop_group_t *g = c->group;
     g->cursor_op_pending = false;
@@ -64,11 +100,17 @@ static void done_cursor(void *ctx, knoop_jop_t *op, int status)
         g->persisted_delivered = c->delivered;
         if (c->delivered > g->lease_seq)
             g->lease_seq = c->delivered;
+        if (g->cursor_failures)
+            knoop_log_info("delivery.cursor_write_recovered", "stream=%s subscriber=%s failures=%" PRIu32,
+                           g->stream->name, g->name, g->cursor_failures);
+        g->cursor_failures = 0;
+    } else {
+        cursor_failed(b, g, c, status);
     }
     free(c);
     if (g->lease_wait) {
         g->lease_wait = false;
-        knoop_group_pump(ctx, g);
+        knoop_group_pump(b, g); /* a failure lets it go on past the lease; its retry waits for the backoff */
     }
 }
 
@@ -81,13 +123,16 @@ static bool ephemeral(const knoop_group_t *g)
  * beyond what the stream holds now. */
 static void flush_cursor_lease(knoop_broker_t *b, knoop_group_t *g, bool want_lease)
 {
-    if (ephemeral(g))
+    if (ephemeral(g) || g->cursor_given_up)
         return;
     if (g->cursor_op_pending) {
         if (want_lease)
             g->lease_wait = true; /* done_cursor pumps, and the pump asks again */
         return;
     }
+    /* After a failure: not before the backoff is over — except once when the broker stops, for the last cursor. */
+    if (g->cursor_failures && !b->stopping && knoop_now_ms() < g->cursor_retry_ms)
+        return;
     uint64_t delivered = g->lease_seq > g->delivered_seq ? g->lease_seq : g->delivered_seq;
     if (want_lease) {
         uint64_t base = g->stream->last_seq > g->next_seq ? g->stream->last_seq : g->next_seq;
@@ -247,14 +292,24 @@ void knoop_group_free(knoop_group_t *g)
     free(g);
 }
 
-static knoop_sub_t *pick_member(knoop_group_t *g)
+/* What one connection holds unacked is capped over all its subscriptions (docs/delivery.md): a consumer that does not
+ * read costs at most connection_max_unacked_bytes (plus one delivery) in knoopd's queues; the rest waits in the
+ * journal. A connection whose answers could not be queued (send_full) is ending: nothing more goes to it. */
+static bool connection_has_room(const knoop_broker_t *b, const knoop_peer_t *p)
+{
+    const knoop_settings_t *s = &b->config->settings;
+    return !p->gone && !p->send_full && p->deliveries_out < s->connection_max_unacked &&
+           p->delivery_bytes_out < s->connection_max_unacked_bytes;
+}
+
+static knoop_sub_t *pick_member(knoop_broker_t *b, knoop_group_t *g)
 {
     knoop_sub_t *start = g->rr && g->rr->next_in_group ? g->rr->next_in_group : g->members;
     knoop_sub_t *m = start;
     do {
         if (!m)
             m = g->members;
-        if (m->in_flight < m->window && !m->peer->gone) {
+        if (m->in_flight < m->window && connection_has_room(b, m->peer)) {
             g->rr = m;
             return m;
         }
@@ -273,8 +328,12 @@ static int send_entry(knoop_broker_t *b, knoop_group_t *g, knoop_sub_t *m, knoop
     knoop_read_audit_add(b, g, m->peer, e->seq, e->attempt, env, env_len); /* who received which message, when */
     e->state = INFLIGHT_SENT;
     e->member = m;
+    e->bytes = env_len > UINT32_MAX ? UINT32_MAX : (uint32_t)env_len;
     e->due_ms = knoop_now_ms() + b->config->settings.visibility_timeout_ms;
     m->in_flight++;
+    m->bytes_out += e->bytes;
+    m->peer->deliveries_out++;
+    m->peer->delivery_bytes_out += e->bytes;
     g->delivered++;
     b->stats.delivered++;
     knoop_metrics_count_out(&b->metrics, m->peer->party, env, env_len, e->attempt);
@@ -325,7 +384,7 @@ static void pump_waiting(knoop_broker_t *b, knoop_group_t *g, uint64_t now)
         knoop_inflight_t *e = knoop_ring_at(g, i);
         if (e->state != INFLIGHT_WAITING || e->due_ms > now)
             continue;
-        knoop_sub_t *m = pick_member(g);
+        knoop_sub_t *m = pick_member(b, g);
         if (!m)
             return;
         int rc = resend(b, g, m, e);
@@ -345,9 +404,9 @@ static void pump_waiting(knoop_broker_t *b, knoop_group_t *g, uint64_t now)
 /* One row for the group: 0 sent (or parked for a retry), 1 the lease is used up, 2 nobody can take it now. */
 static int deliver_row(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, const void *env, size_t len)
 {
-    if (!ephemeral(g) && seq > g->lease_seq)
-        return 1; /* journal a new lease first; done_cursor pumps again */
-    knoop_sub_t *m = pick_member(g);
+    if (!ephemeral(g) && seq > g->lease_seq && !g->cursor_failures)
+        return 1; /* journal a new lease first; done_cursor pumps again (a failing journal: go on, see cursor_failed) */
+    knoop_sub_t *m = pick_member(b, g);
     if (!m || knoop_ring_push(g, seq) != 0)
         return 2;
     knoop_inflight_t *e = knoop_ring_at(g, g->ring_len - 1);
@@ -358,13 +417,13 @@ static int deliver_row(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, const 
         e->attempt = stored;
         e->attempts_row = true;
     }
-    g->next_seq = seq + 1;
     if (send_entry(b, g, m, e, env, len) != 0) {
-        e->state = INFLIGHT_WAITING;
-        e->due_ms = knoop_now_ms() + 100;
-        g->waiting++;
+        /* Its queue is full (or it just went): the row stays in the journal and is read again on a later pump,
+         * instead of waiting in memory. */
+        knoop_ring_unpush(g);
         return 2;
     }
+    g->next_seq = seq + 1;
     return 0;
 }
 
@@ -372,9 +431,21 @@ static int deliver_row(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, const 
 #define CACHE_ENTRIES 8192
 #define CACHE_BYTES   (8u << 20)
 
+/* Two groups or more with members: a group nobody is connected to reads nothing, and a cache for it would only hold
+ * memory after its consumers left. */
+static bool fan_out(const knoop_stream_t *s)
+{
+    size_t pos = 0, n = 0;
+    void *v;
+    while (knoop_strmap_next(s->groups, &pos, NULL, &v))
+        if (((knoop_group_t *)v)->members && ++n >= 2)
+            return true;
+    return false;
+}
+
 static knoop_env_cache_t *stream_cache(knoop_stream_t *s)
 {
-    if (!s->cache && knoop_strmap_size(s->groups) >= 2)
+    if (!s->cache && fan_out(s))
         s->cache = knoop_env_cache_new(CACHE_ENTRIES, CACHE_BYTES);
     return s->cache;
 }
@@ -461,7 +532,7 @@ static void pump_new(knoop_broker_t *b, knoop_group_t *g)
     while (rc == 0 && g->next_seq <= g->stream->last_seq) {
         uint64_t room = 0, n = 0;
         for (knoop_sub_t *m = g->members; m; m = m->next_in_group)
-            if (!m->peer->gone)
+            if (connection_has_room(b, m->peer) && m->window > m->in_flight)
                 room += m->window - m->in_flight;
         if (room == 0)
             break;
@@ -484,10 +555,40 @@ static void pump_new(knoop_broker_t *b, knoop_group_t *g)
 void knoop_group_pump(knoop_broker_t *b, knoop_group_t *g)
 {
     if (!g->members || !b->journal)
-        return; /* no journal: the last peers are freed after it closed (finish_stop) */
+        return;              /* no journal: the last peers are freed after it closed (finish_stop) */
+    if (g->attempts_stale) { /* it rested (rest_group): the counts it let go of are in the journal */
+        g->attempts_stale = false;
+        knoop_attempts_load(b, g);
+    }
     if (g->waiting)
         pump_waiting(b, g, knoop_now_ms());
     pump_new(b, g);
+}
+
+/* The last member left a durable group: what it had out came back (WAITING, due now, counts journaled by
+ * knoop_attempts_record). Rather than keep those entries in memory until someone subscribes again — for a consumer
+ * that never read, connection_max_unacked of them — the group forgets them and reads them from the journal again;
+ * the next pump with a member reloads their counts. Not when the ring holds what the journal cannot give back: an
+ * ack above a gap, a dead letter being retried, or a nack's delay still running. The stream's envelope cache goes
+ * too when it no longer serves two connected groups. */
+static void rest_group(knoop_broker_t *b, knoop_group_t *g)
+{
+    uint64_t now = knoop_now_ms();
+    if (g->stream->cache && !fan_out(g->stream))
+        knoop_env_cache_destroy(&g->stream->cache);
+    for (size_t i = 0; i < g->ring_len; i++) {
+        const knoop_inflight_t *e = knoop_ring_at(g, i);
+        if (e->state != INFLIGHT_WAITING || e->dl_id > 0 || e->due_ms > now)
+            return;
+    }
+    if (g->ring_len == 0)
+        return;
+    (void)b;
+    g->ring_len = 0;
+    g->waiting = 0;
+    g->next_seq = g->acked_seq + 1;
+    g->attempts_stale = true;
+    knoop_ring_settle(g); /* frees a large ring */
 }
 
 void knoop_sub_detach(knoop_broker_t *b, knoop_sub_t *sub)
@@ -497,6 +598,7 @@ void knoop_sub_detach(knoop_broker_t *b, knoop_sub_t *sub)
     for (size_t i = 0; i < g->ring_len; i++) {
         knoop_inflight_t *e = knoop_ring_at(g, i);
         if (e->state == INFLIGHT_SENT && e->member == sub) {
+            knoop_ring_release_member(e);
             e->state = INFLIGHT_WAITING; /* returns at once: the attempt was not the consumer's fault */
             e->due_ms = now;
             e->member = NULL;
@@ -526,6 +628,8 @@ void knoop_sub_detach(knoop_broker_t *b, knoop_sub_t *sub)
     }
     if (!g->members && !b->stopping)
         knoop_group_touch(b, g); /* the row's updated_us says since when nobody is connected (idle expiry) */
+    if (!g->members)
+        rest_group(b, g);
     knoop_group_pump(b, g);
 }
 
@@ -630,8 +734,9 @@ void knoop_handle_nack(knoop_broker_t *b, knoop_peer_t *p, Knoop__Nack *m)
 
 int knoop_group_rewind(knoop_broker_t *b, knoop_group_t *g, uint64_t acked_seq)
 {
-    for (knoop_sub_t *m = g->members; m; m = m->next_in_group)
-        m->in_flight = 0;
+    for (size_t i = 0; i < g->ring_len; i++)
+        if (knoop_ring_at(g, i)->state == INFLIGHT_SENT)
+            knoop_ring_release_member(knoop_ring_at(g, i));
     g->ring_len = 0;
     g->waiting = 0;
     g->acked_seq = acked_seq;
@@ -664,9 +769,10 @@ void knoop_delivery_tick(knoop_broker_t *b)
                     return_entry(b, g, e, 0, "visibility timeout");
             }
             knoop_group_pump(b, g);
-            flush_cursor(b, g);
+            flush_cursor_lease(b, g, g->lease_wait);
         }
     }
     knoop_read_audit_tick(b);
     knoop_group_expiry_tick(b);
+    knoop_op_retry_tick(b);
 }

@@ -9,10 +9,11 @@
 #include "base/log.h"
 #include "core/broker.h"
 #include "deliver/delivery.h"
+#include "deliver/op_retry.h"
 #include "store/attempts.h"
 
 typedef struct attempt_op {
-    knoop_jop_t op;
+    knoop_retry_op_t retry; /* first: the jop, tried again after a backoff when it fails (op_retry.h) */
     int64_t stream_id;
     char name[72];
     uint64_t seq;
@@ -27,11 +28,22 @@ static int apply_attempt(knoop_jtx_t *tx, knoop_jop_t *op)
                        : knoop_store_attempts_delete(tx, a->stream_id, a->name, a->seq);
 }
 
+/* A count that could not be stored: after a restart this delivery counts from its lease again (attempt 2). */
+static void give_up_attempt(knoop_broker_t *b, knoop_retry_op_t *r)
+{
+    (void)b;
+    knoop_log_debug("delivery.attempts_not_stored", "seq=%llu", (unsigned long long)((attempt_op_t *)r)->seq);
+    free(r);
+}
+
 static void done_attempt(void *ctx, knoop_jop_t *op, int status)
 {
-    (void)ctx;
-    if (status != 0)
-        knoop_log_warn("delivery.attempts_not_stored", "seq=%llu", (unsigned long long)((attempt_op_t *)op)->seq);
+    knoop_broker_t *b = ctx;
+    if (status != 0) {
+        knoop_op_retry_later(b, (knoop_retry_op_t *)op, status);
+        return;
+    }
+    knoop_op_retry_succeeded(b);
     free(op);
 }
 
@@ -42,14 +54,16 @@ static void submit(knoop_broker_t *b, knoop_group_t *g, uint64_t seq, uint32_t a
     attempt_op_t *a = calloc(1, sizeof *a);
     if (!a)
         return;
-    a->op.apply = apply_attempt;
-    a->op.done = done_attempt;
+    a->retry.op.apply = apply_attempt;
+    a->retry.op.done = done_attempt;
+    a->retry.what = "attempts";
+    a->retry.give_up = give_up_attempt;
     a->stream_id = g->stream->id;
     snprintf(a->name, sizeof a->name, "%s", g->name);
     a->seq = seq;
     a->attempts = attempts;
     snprintf(a->reason, sizeof a->reason, "%s", reason ? reason : "");
-    knoop_journal_submit(b->journal, &a->op);
+    knoop_journal_submit(b->journal, &a->retry.op);
 }
 
 void knoop_attempts_record(knoop_broker_t *b, knoop_group_t *g, knoop_inflight_t *e)

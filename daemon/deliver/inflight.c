@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define BACKOFF_CAP_MS 3600000u
+#define RING_KEEP      1024 /* entries an empty ring keeps allocated; a larger one is freed when it empties */
 
 int knoop_ring_push(knoop_group_t *g, uint64_t seq)
 {
@@ -79,6 +80,32 @@ void knoop_ring_settle(knoop_group_t *g)
     }
     if (g->ring_len == 0 && g->next_seq > 0 && g->next_seq - 1 > g->acked_seq)
         g->acked_seq = g->next_seq - 1;
+    if (g->ring_len == 0 && g->ring_cap > RING_KEEP) { /* a burst is over: its memory goes back */
+        free(g->ring);
+        g->ring = NULL;
+        g->ring_cap = g->ring_head = 0;
+    }
+}
+
+void knoop_ring_release_member(knoop_inflight_t *e)
+{
+    knoop_sub_t *m = e->member;
+    if (m) {
+        m->in_flight--;
+        m->bytes_out -= e->bytes;
+        if (m->peer) {
+            m->peer->deliveries_out--;
+            m->peer->delivery_bytes_out -= e->bytes;
+        }
+    }
+    e->member = NULL;
+    e->bytes = 0;
+}
+
+void knoop_ring_unpush(knoop_group_t *g)
+{
+    if (g->ring_len)
+        g->ring_len--;
 }
 
 knoop_inflight_t *knoop_ring_ack(knoop_group_t *g, uint64_t seq)
@@ -86,18 +113,14 @@ knoop_inflight_t *knoop_ring_ack(knoop_group_t *g, uint64_t seq)
     knoop_inflight_t *e = knoop_ring_find(g, seq);
     if (!e || e->state != INFLIGHT_SENT)
         return NULL;
-    if (e->member)
-        e->member->in_flight--;
+    knoop_ring_release_member(e);
     e->state = INFLIGHT_ACKED;
-    e->member = NULL;
     return e;
 }
 
 bool knoop_ring_return(knoop_group_t *g, knoop_inflight_t *e, uint64_t max_attempts, uint64_t due_ms, const char *why)
 {
-    if (e->member)
-        e->member->in_flight--;
-    e->member = NULL;
+    knoop_ring_release_member(e);
     /* kept to the buffer between characters: a cut one would make the dead letter's row unreadable as JSON */
     size_t n = knoop_utf8_whole(why, strnlen(why, sizeof e->reason - 1));
     memcpy(e->reason, why, n);

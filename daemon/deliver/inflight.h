@@ -18,6 +18,10 @@ static inline knoop_inflight_t *knoop_ring_at(knoop_group_t *g, size_t i)
 
 /* Appends seq (above every seq in the ring) as a fresh entry (state SENT, attempt 0, all else zero). 0 or -ENOMEM. */
 int knoop_ring_push(knoop_group_t *g, uint64_t seq);
+/* Takes back the entry the last push added (its send failed: the row is read again later). */
+void knoop_ring_unpush(knoop_group_t *g);
+/* A SENT entry leaves its member: the member's window slot and its connection's unacked count and bytes come back. */
+void knoop_ring_release_member(knoop_inflight_t *e);
 /* The entry of seq, or NULL. */
 knoop_inflight_t *knoop_ring_find(knoop_group_t *g, uint64_t seq);
 /* The entry of seq, inserted in order when absent (a requeued dead letter may lie below everything unsettled); a new

@@ -8,6 +8,7 @@
 #include "core/broker.h"
 #include "deliver/delivery.h"
 #include "deliver/streams.h"
+#include "deliver/op_retry.h"
 #include "store/streams.h"
 
 static knoop_stream_t *stream_new(knoop_broker_t *b, const char *name, int64_t id)
@@ -74,6 +75,7 @@ int knoop_streams_load(knoop_broker_t *b, char *errbuf, size_t errlen)
 
 void knoop_streams_free(knoop_broker_t *b)
 {
+    knoop_op_retry_free(b); /* delivery writes still waiting for a journal that is closed now: given up, logged */
     size_t pos = 0;
     void *v;
     while (knoop_strmap_next(b->streams, &pos, NULL, &v)) {

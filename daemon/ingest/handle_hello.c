@@ -12,6 +12,7 @@
 #include "route/access.h"
 #include "ingest/handlers.h"
 #include "core/frames.h"
+#include "core/peer_limits.h"
 
 void knoop_handle_hello(knoop_broker_t *b, knoop_peer_t *p, Knoop__Hello *m)
 {
@@ -45,6 +46,13 @@ void knoop_handle_hello(knoop_broker_t *b, knoop_peer_t *p, Knoop__Hello *m)
                          "this connection is already party %s; open a new "
                          "connection for %s",
                          p->party, m->party);
+        return;
+    }
+    if (knoop_party_session_add(b, p, m->party) != 0) { /* max_connections_per_party (core/peer_limits.c) */
+        knoop_send_error(b, p, KNOOP__ERROR_CODE__INTERNAL,
+                         "party %s has %llu sessions, its limit (max_connections_per_party); close one or try "
+                         "again later",
+                         m->party, (unsigned long long)knoop_party_sessions(b, m->party));
         return;
     }
     snprintf(p->party, sizeof p->party, "%s", m->party);

@@ -220,9 +220,12 @@ static void done_message(void *ctx, knoop_jop_t *op, int status)
             if (c->create_stream[i])
                 c->streams[i]->persisted = false;
     knoop_peer_t *peer = m->peer;
+    uint64_t bytes = m->queued_bytes;
     knoop_message_free(m);
+    b->publish_bytes_queued -= bytes;
     if (peer) {
         peer->publishes_in_flight--;
+        peer->publish_bytes_in_flight -= bytes;
         knoop_peer_release(b, peer);
     }
 }
@@ -323,8 +326,13 @@ knoop_msg_op_t *knoop_message_build(knoop_broker_t *b, knoop_peer_t *peer, uint6
 
 void knoop_message_queue(knoop_broker_t *b, knoop_msg_op_t *m)
 {
-    if (m->peer)
+    /* What this op holds until done: the limits of handle_publish.c count it (docs/protocol.md section 11). */
+    m->queued_bytes = m->blob_len + m->source_len + (m->companion ? m->companion->blob_len : 0);
+    b->publish_bytes_queued += m->queued_bytes;
+    if (m->peer) {
         m->peer->publishes_in_flight++;
+        m->peer->publish_bytes_in_flight += m->queued_bytes;
+    }
     if (!m->second_pass)
         b->stats.published++;
     knoop_journal_submit(b->journal, &m->op);

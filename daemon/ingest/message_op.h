@@ -17,6 +17,8 @@ typedef struct knoop_msg_op {
     uint64_t ref;
     uint8_t *blob; /* owned: packed Envelope without seq */
     size_t blob_len;
+    uint64_t queued_bytes; /* counted in b->publish_bytes_queued and the peer's publish_bytes_in_flight until done */
+
     char sender[16];    /* the identity receivers see: the dedup key's sender */
     char publisher[16]; /* who published it (differs from sender for a white-label member) */
     char receiver[16], message_type[33], identificatie[13], message_id[33];

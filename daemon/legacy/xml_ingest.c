@@ -193,7 +193,9 @@ void knoop_xml_step(knoop_broker_t *b, const char *publisher, Knoop__Envelope *e
         snprintf(f->reason, sizeof f->reason, "this knoopd has no iWmo/iJw schemas loaded");
         return;
     }
-    knoop_istd_limits_t lim = {.max_bytes = b->config->settings.max_message_bytes, .max_depth = XML_MAX_DEPTH};
+    knoop_istd_limits_t lim = {.max_bytes = b->config->settings.max_message_bytes,
+                               .max_depth = XML_MAX_DEPTH,
+                               .max_nodes = b->config->settings.xml_max_nodes};
     int rc = knoop_istd_decode((const knoop_istd_schemas_t *)b->schemas, (const char *)env->payload.data,
                                env->payload.len, &lim, &s->msg, &s->errs);
     if (rc != 0) {

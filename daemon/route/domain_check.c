@@ -6,6 +6,7 @@
 #include "route/domain_check.h"
 #include "base/civil.h"
 #include "base/textfmt.h"
+#include "base/pb_budget.h"
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -371,8 +372,44 @@ bool knoop_domain_is_native(const char *content_type)
     return find_message(content_type) < N_MESSAGES;
 }
 
-int knoop_domain_check(const knoop_network_t *net, const knoop_contract_t *contract, const char *content_type,
-                       const uint8_t *payload, size_t len, knoop_domain_facts_t *facts, char *reason, size_t reason_len)
+/* Every list field (repeated), at any depth, holds at most max items: the checks below walk them item by item. */
+static int check_lists(const ProtobufCMessage *m, size_t max, const char *path, char *reason, size_t n)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const char *base = (const char *)m;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t count = *(const size_t *)(base + f->quantifier_offset);
+            if (count > max)
+                return fail(-EINVAL, reason, n, "%s.%s has %zu items; at most %zu are allowed (max_list_items)", path,
+                            f->name, count, max);
+            if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *)(base + f->offset);
+                for (size_t k = 0; k < count; k++) {
+                    int rc = check_lists(items[k], max, path, reason, n);
+                    if (rc != 0)
+                        return rc;
+                }
+            }
+        } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            /* a oneof member shares its storage with the others: only the one set holds a message pointer */
+            if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+                continue;
+            const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + f->offset);
+            if (sub) {
+                int rc = check_lists(sub, max, path, reason, n);
+                if (rc != 0)
+                    return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+int knoop_domain_check_bounded(const knoop_network_t *net, const knoop_contract_t *contract, const char *content_type,
+                               const uint8_t *payload, size_t len, size_t max_list_items, knoop_domain_facts_t *facts,
+                               char *reason, size_t reason_len)
 {
     if (net == NULL)
         return -EINVAL;
@@ -382,16 +419,33 @@ int knoop_domain_check(const knoop_network_t *net, const knoop_contract_t *contr
     if (i == N_MESSAGES)
         return fail(-ENOTSUP, reason, reason_len, "envelope.content_type: '%s' is not a knoop.domain message",
                     content_type ? content_type : "");
-    /* protobuf-c's default allocator; the decoded message is freed before returning. */
-    ProtobufCMessage *msg = protobuf_c_message_unpack(messages[i].desc, NULL, len, payload);
+    /* Decoding may allocate only a bounded multiple of the payload's size (base/pb_budget.h): a list of a million
+     * tiny items is refused, not expanded in memory. The decoded message is freed before returning. */
+    knoop_pb_budget_t budget;
+    knoop_pb_budget_init(&budget, KNOOP_PB_BUDGET(len));
+    ProtobufCMessage *msg = protobuf_c_message_unpack(messages[i].desc, &budget.allocator, len, payload);
+    if (msg == NULL && budget.exceeded)
+        return fail(-EINVAL, reason, reason_len,
+                    "payload of %zu bytes has too many fields or list items to decode as %s (at most %zu bytes of "
+                    "memory may go to decoding it)",
+                    len, messages[i].name, budget.limit);
     if (msg == NULL)
         return fail(-EBADMSG, reason, reason_len, "payload: does not decode as %s (%zu bytes)", messages[i].name, len);
-    int rc = messages[i].check(net, contract, msg, reason, reason_len);
+    int rc = check_lists(msg, max_list_items, messages[i].name + strlen("knoop.domain."), reason, reason_len);
+    if (rc == 0)
+        rc = messages[i].check(net, contract, msg, reason, reason_len);
     if (rc == 0 && facts) {
         snprintf(facts->message, sizeof facts->message, "%s", messages[i].name);
         if (messages[i].facts)
             messages[i].facts(msg, facts);
     }
-    protobuf_c_message_free_unpacked(msg, NULL);
+    protobuf_c_message_free_unpacked(msg, &budget.allocator);
     return rc;
+}
+
+int knoop_domain_check(const knoop_network_t *net, const knoop_contract_t *contract, const char *content_type,
+                       const uint8_t *payload, size_t len, knoop_domain_facts_t *facts, char *reason, size_t reason_len)
+{
+    return knoop_domain_check_bounded(net, contract, content_type, payload, len, KNOOP_DOMAIN_MAX_LIST_ITEMS, facts,
+                                      reason, reason_len);
 }

@@ -9,7 +9,8 @@
 #include "config/network.h"
 
 #define KNOOP_DOMAIN_SCHEMA_VERSION  1
-#define KNOOP_DOMAIN_MAX_PERIOD_DAYS 400 /* a yearly report plus slack; longer periods are a mistake */
+#define KNOOP_DOMAIN_MAX_PERIOD_DAYS 400  /* a yearly report plus slack; longer periods are a mistake */
+#define KNOOP_DOMAIN_MAX_LIST_ITEMS  1000 /* the default of the max_list_items setting */
 
 /* What the router needs from a payload (see knoop_route_in_t); empty strings when absent. */
 typedef struct knoop_domain_facts {
@@ -45,6 +46,12 @@ int knoop_domain_whitelabel(const char *content_type, const uint8_t *payload, si
 int knoop_domain_check(const knoop_network_t *net, const knoop_contract_t *contract, const char *content_type,
                        const uint8_t *payload, size_t len, knoop_domain_facts_t *facts, char *reason,
                        size_t reason_len);
+
+/* The same, with at most max_list_items items in any list field (the max_list_items setting; knoop_domain_check uses
+ * its default). Decoding may allocate at most KNOOP_PB_BUDGET(len) bytes: a payload that needs more is -EINVAL. */
+int knoop_domain_check_bounded(const knoop_network_t *net, const knoop_contract_t *contract, const char *content_type,
+                               const uint8_t *payload, size_t len, size_t max_list_items, knoop_domain_facts_t *facts,
+                               char *reason, size_t reason_len);
 
 /* Does the envelope's client (present or not) fit what the payload is about? 0, or -EINVAL with a reason. */
 int knoop_domain_check_client(const knoop_domain_facts_t *facts, bool has_client, char *reason, size_t reason_len);

@@ -51,8 +51,8 @@ Knoop__ErrorCode knoop_route_plan(knoop_broker_t *b, const Knoop__Envelope *env,
     knoop_domain_facts_t facts;
     memset(&facts, 0, sizeof facts);
     bool native = env->content_type && knoop_domain_is_native(env->content_type);
-    if (native && (knoop_domain_check(net, NULL, env->content_type, env->payload.data, env->payload.len, &facts, reason,
-                                      reason_len) != 0 ||
+    if (native && (knoop_domain_check_bounded(net, NULL, env->content_type, env->payload.data, env->payload.len,
+                                              b->config->settings.max_list_items, &facts, reason, reason_len) != 0 ||
                    knoop_domain_check_client(&facts, client_ref != NULL, reason, reason_len) != 0))
         return KNOOP__ERROR_CODE__INVALID_FIELD;
     knoop_route_in_t in;
@@ -60,8 +60,8 @@ Knoop__ErrorCode knoop_route_plan(knoop_broker_t *b, const Knoop__Envelope *env,
     knoop_route_decision_t d;
     /* Check the payload against the contract the message will travel under before the decision changes state. */
     if (native && knoop_route_explain(net, b->route_state, &in, &d) == 0 && d.contract &&
-        knoop_domain_check(net, d.contract, env->content_type, env->payload.data, env->payload.len, NULL, reason,
-                           reason_len) != 0)
+        knoop_domain_check_bounded(net, d.contract, env->content_type, env->payload.data, env->payload.len,
+                                   b->config->settings.max_list_items, NULL, reason, reason_len) != 0)
         return KNOOP__ERROR_CODE__INVALID_FIELD;
     int rc = knoop_route(net, b->route_state, &in, &d);
     if (rc != 0) {

@@ -27,6 +27,10 @@ struct knoop_jtx {
         sqlite3_stmt *st;
     } cache[JTX_CACHE_SLOTS];
     uint64_t seq; /* last seq assigned (committed or in this transaction) */
+    /* Failure lines are rate-limited (writer thread): a full disk fails every op, and a client that publishes again
+     * at once would otherwise write a log line per attempt. */
+    uint64_t fail_log_us;   /* when the last failure line was written */
+    uint64_t fail_unlogged; /* failures since, not written */
 };
 
 struct knoop_journal {
@@ -120,6 +124,23 @@ static int apply_status(knoop_jtx_t *tx, int applied)
     return applied;
 }
 
+#define FAIL_LOG_US 1000000 /* at most one failure line a second; the next one says how many were left out */
+
+/* One line for a failed commit or op, unless one was written less than a second ago (then it is counted). */
+static void log_failure(knoop_jtx_t *tx, const char *event, int status)
+{
+    uint64_t now = now_us();
+    if (tx->fail_log_us && now - tx->fail_log_us < FAIL_LOG_US) {
+        tx->fail_unlogged++;
+        return;
+    }
+    knoop_log_error(event, "status=%d error=\"%s\" sqlite=\"%s\" not_logged_since=%llu", status,
+                    strerror(status < 0 ? -status : EIO), sqlite3_errmsg(tx->db),
+                    (unsigned long long)tx->fail_unlogged);
+    tx->fail_log_us = now;
+    tx->fail_unlogged = 0;
+}
+
 /* Ends a failed transaction. SQLite may have rolled it back already (a failed COMMIT on a full disk does). */
 static void rollback(knoop_jtx_t *tx)
 {
@@ -148,7 +169,7 @@ static void commit_batch(knoop_journal_t *j, knoop_jop_t *head)
             atomic_store(&j->committed_seq, tx->seq);
             return;
         }
-        knoop_log_error("journal.commit", "error=\"%s\"", sqlite3_errmsg(tx->db));
+        log_failure(tx, "journal.commit", knoop_sql_errno(rc));
     }
     rollback(tx);
     tx->seq = seq_before;
@@ -164,8 +185,7 @@ static void commit_batch(knoop_journal_t *j, knoop_jop_t *head)
             }
             op->status = knoop_sql_errno(rc);
         }
-        knoop_log_error("journal.op_failed", "status=%d error=\"%s\" sqlite=\"%s\"", op->status, strerror(-op->status),
-                        sqlite3_errmsg(tx->db));
+        log_failure(tx, "journal.op_failed", op->status);
         rollback(tx);
         tx->seq = seq_op;
     }
@@ -538,9 +558,17 @@ void knoop_journal_close(knoop_journal_t **journal)
     *journal = NULL;
     stop_threads(j, true, true);
     on_completed(&j->completed); /* whatever the last commit handed back */
-    /* A final checkpoint so the next start opens a small WAL; TRUNCATE resets the file. */
-    int rc = sqlite3_wal_checkpoint_v2(j->tx.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    if (rc != SQLITE_OK) /* everything is committed; the next start replays the WAL */
-        knoop_log_warn("journal.checkpoint", "at=close error=\"%s\"", sqlite3_errmsg(j->tx.db));
+    if (j->tx.fail_unlogged)
+        knoop_log_error("journal.failures", "not_logged_since=%llu at=close", (unsigned long long)j->tx.fail_unlogged);
+    /* A final checkpoint so the next start opens a small WAL; TRUNCATE resets the file. It fails on a full disk (the
+     * database file cannot grow): nothing is lost — every commit is in the WAL, which the next start replays — but
+     * the operator should know why the WAL stayed large. */
+    int log_pages = -1, done_pages = -1;
+    int rc = sqlite3_wal_checkpoint_v2(j->tx.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_pages, &done_pages);
+    if (rc != SQLITE_OK)
+        knoop_log_error("journal.checkpoint_failed",
+                        "at=close error=\"%s\" status=%d wal_pages=%d checkpointed=%d note=\"nothing is lost: the "
+                        "next start replays the WAL; free disk space\"",
+                        sqlite3_errmsg(j->tx.db), knoop_sql_errno(rc), log_pages, done_pages);
     uv_close((uv_handle_t *)&j->completed, on_async_closed);
 }

@@ -123,6 +123,8 @@ static int setup(void **state)
     s->visibility_timeout_ms = 300000;
     s->audit_retention_s = 86400;
     s->subscriber_max_per_party = 3;
+    s->connection_max_unacked = 8192;
+    s->connection_max_unacked_bytes = 8u << 20;
     knoop_log_set_level(KNOOP_LOG_ERROR);
     start(f);
     *state = f;
@@ -713,6 +715,9 @@ static void a_full_batch_goes_at_once_and_delivery_waits_for_a_writer_far_behind
 {
     fixture_t *f = *state;
     f->config.settings.max_credit = 1000000;
+    f->config.settings.connection_max_unacked =
+        100000; /* this test is about the audit batch, not the per-connection cap */
+    f->config.settings.connection_max_unacked_bytes = 1u << 30;
     publish(f, STREAM, 16400);
     knoop_group_t *g = group(f, "bulk");
     f->b.read_audit_unwritten = 1048576; /* as if the writer were that far behind */
@@ -788,6 +793,43 @@ static void audit_retention_deletes_in_passes_until_done(void **state)
     assert_false(f->b.audit_expire_busy);
 }
 
+/* One connection holds at most connection_max_unacked deliveries (and about connection_max_unacked_bytes) over all
+ * its subscriptions, whatever their windows; the rest waits in the journal and flows as it acks. When the member
+ * leaves, its connection's counts are back at zero. */
+static void a_connection_holds_at_most_its_unacked_cap(void **state)
+{
+    fixture_t *f = *state;
+    f->config.settings.connection_max_unacked = 3;
+    publish(f, STREAM, 10);
+    knoop_group_t *g = group(f, "capped");
+    knoop_sub_t *a = join(f, 0, g, 100);
+    got_t got[32];
+    size_t n = received(f, got, 32);
+    assert_int_equal(n, 3);
+    assert_int_equal(f->peer[0].deliveries_out, 3);
+    assert_true(f->peer[0].delivery_bytes_out > 0);
+    assert_int_equal(a->bytes_out, f->peer[0].delivery_bytes_out);
+    ack(f, 0, got[0].seq);
+    end_of_iteration(f);
+    n = received(f, got, 32);
+    assert_int_equal(n, 1); /* one slot came back: one more */
+    assert_int_equal(got[0].seq, 4);
+    /* bytes: a cap below one envelope lets one delivery through at a time */
+    f->config.settings.connection_max_unacked = 8192;
+    f->config.settings.connection_max_unacked_bytes = 1;
+    ack(f, 0, 2);
+    ack(f, 0, 3);
+    ack(f, 0, 4);
+    end_of_iteration(f);
+    n = received(f, got, 32);
+    assert_int_equal(n, 1);
+    assert_int_equal(f->peer[0].deliveries_out, 1);
+    knoop_sub_detach(&f->b, a);
+    assert_int_equal(f->peer[0].deliveries_out, 0);
+    assert_int_equal(f->peer[0].delivery_bytes_out, 0);
+    drain(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -801,6 +843,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_full_batch_goes_at_once_and_delivery_waits_for_a_writer_far_behind, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(audit_retention_deletes_in_passes_until_done, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_connection_holds_at_most_its_unacked_cap, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -342,6 +342,45 @@ static void test_referral(void **state)
            "domains[1]: 'woonplezier' is not in indicator set 'zrm-13'");
 }
 
+/* List fields are capped (max_list_items), and decoding may not cost more than a bounded multiple of the payload:
+ * a Referral of half a million one-letter domains is refused without being expanded in memory. */
+static void test_list_limits(void **state)
+{
+    (void)state;
+    const knoop_contract_t *heerlen = knoop_network_contract(net, "heerlen");
+    Knoop__Domain__Referral m = KNOOP__DOMAIN__REFERRAL__INIT;
+    m.schema_version = 1;
+    m.referral_id = "BT-2026-0043";
+    size_t n = 11;
+    char **domains = calloc(n, sizeof *domains);
+    assert_non_null(domains);
+    for (size_t i = 0; i < n; i++)
+        domains[i] = "financien";
+    m.domains = domains;
+    m.n_domains = n;
+    uint8_t buf[4096];
+    size_t len = protobuf_c_message_pack(&m.base, buf);
+    const char *ct = "application/x-protobuf; knoop.domain.Referral";
+    reason[0] = '\0';
+    expect(knoop_domain_check_bounded(net, heerlen, ct, buf, len, 10, NULL, reason, sizeof reason), -EINVAL,
+           "Referral.domains has 11 items; at most 10 are allowed (max_list_items)");
+    expect(knoop_domain_check_bounded(net, heerlen, ct, buf, len, 11, NULL, reason, sizeof reason), 0, NULL);
+    free(domains);
+    /* 1.5 MB of tag + length + one byte: half a million list items would need ~30 MB of structs to decode */
+    size_t items = 500000;
+    uint8_t *huge = malloc(items * 3);
+    assert_non_null(huge);
+    for (size_t i = 0; i < items; i++) {
+        huge[3 * i] = (8 << 3) | 2; /* field 8 (domains), length-delimited */
+        huge[3 * i + 1] = 1;
+        huge[3 * i + 2] = 'x';
+    }
+    reason[0] = '\0';
+    expect(knoop_domain_check_bounded(net, heerlen, ct, huge, items * 3, 1000000, NULL, reason, sizeof reason), -EINVAL,
+           "too many fields or list items to decode");
+    free(huge);
+}
+
 static void test_plan_update(void **state)
 {
     (void)state;
@@ -427,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_referral),
         cmocka_unit_test(test_scope),
         cmocka_unit_test(test_plan_update),
+        cmocka_unit_test(test_list_limits),
         cmocka_unit_test(test_retour_and_envelope_errors),
         cmocka_unit_test(test_dates),
     };

@@ -112,6 +112,55 @@ static char *padded_301(size_t target, size_t *len)
     return out;
 }
 
+/* A small message of many tiny nodes: the parser stops at the node limit instead of building the whole tree. */
+static void test_node_limit(void **state)
+{
+    (void)state;
+    size_t n;
+    char *xml = istd_read_conf("iwmo-3.2/examples/WMO301.xml", &n);
+    char *end = strstr(xml, "</wmo301:Bericht>");
+    assert_non_null(end);
+    const char *pad = "<!---->";
+    size_t pl = strlen(pad), reps = 300000, head = (size_t)(end - xml);
+    char *big = malloc(n + reps * pl + 1);
+    assert_non_null(big);
+    memcpy(big, xml, head);
+    for (size_t i = 0; i < reps; i++)
+        memcpy(big + head + i * pl, pad, pl);
+    strcpy(big + head + reps * pl, end);
+    size_t len = strlen(big);
+    knoop_istd_errors_t e = {0};
+    knoop_istd_limits_t lim = {.max_nodes = 100000};
+    assert_int_equal(decode(big, len, &lim, &e), -EMSGSIZE);
+    assert_true(e.n >= 1); /* the parser may add why it stopped */
+    assert_non_null(strstr(e.v[0].message, "more than 100000 XML nodes"));
+    knoop_istd_errors_clear(&e);
+    /* the default (200,000) refuses it too; a limit above its 300,000 comments lets it through */
+    assert_int_equal(decode(big, len, NULL, &e), -EMSGSIZE);
+    knoop_istd_errors_clear(&e);
+    lim.max_nodes = 400000;
+    assert_int_equal(decode(big, len, &lim, &e), 0);
+    knoop_istd_errors_clear(&e);
+    /* attributes count as nodes too */
+    char *attrs = malloc(n + 64 + reps * 8);
+    assert_non_null(attrs);
+    const char *root = strstr(xml, "<wmo301:Bericht ");
+    assert_non_null(root);
+    size_t at = (size_t)(root - xml) + strlen("<wmo301:Bericht ");
+    memcpy(attrs, xml, at);
+    size_t w = at;
+    for (size_t i = 0; i < 150000; i++)
+        w += (size_t)sprintf(attrs + w, "a%zu=\"\" ", i);
+    strcpy(attrs + w, xml + at);
+    lim.max_nodes = 100000;
+    assert_int_equal(decode(attrs, strlen(attrs), &lim, &e), -EMSGSIZE);
+    assert_non_null(strstr(e.v[0].message, "XML nodes"));
+    knoop_istd_errors_clear(&e);
+    free(attrs);
+    free(big);
+    free(xml);
+}
+
 static void test_size_limit(void **state)
 {
     (void)state;
@@ -124,8 +173,10 @@ static void test_size_limit(void **state)
     assert_int_equal(e.n, 1);
     assert_non_null(strstr(e.v[0].message, "exceeds the limit"));
     knoop_istd_errors_clear(&e);
-    /* under the default 32 MiB the same message is fine: the limit, not the parser, decides */
-    assert_int_equal(decode(big, len, NULL, &e), 0);
+    /* under the default 32 MiB the same message is fine: the limit, not the parser, decides (its ~330,000 comments
+     * need a node limit above the default) */
+    knoop_istd_limits_t roomy = {.max_nodes = 1000000};
+    assert_int_equal(decode(big, len, &roomy, &e), 0);
     assert_int_equal(e.n, 0);
     free(big);
     big = padded_301(KNOOP_ISTD_MAX_BYTES_DEFAULT + 10, &len);
@@ -266,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_billion_laughs_is_refused_quickly),
         cmocka_unit_test(test_external_entity_and_plain_doctype_are_refused),
         cmocka_unit_test(test_size_limit),
+        cmocka_unit_test(test_node_limit),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_errors_never_carry_a_bsn_and_nothing_is_printed),
         cmocka_unit_test(test_mutations_never_crash_and_retours_stay_valid),

@@ -18,7 +18,7 @@ static void defaults_apply_when_absent(void **state)
     assert_string_equal(s.listen, "tcp://127.0.0.1:5570");
     assert_string_equal(s.data_dir, "./var");
     assert_string_equal(s.control_socket, "./var/knoopd.sock");
-    assert_int_equal(s.max_message_bytes, 32u * 1024 * 1024);
+    assert_int_equal(s.max_message_bytes, 4u * 1024 * 1024);
     assert_int_equal(s.control_socket_mode, 0660);
     knoop_settings_free(&s);
 }
