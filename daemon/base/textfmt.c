@@ -108,15 +108,20 @@ bool knoop_text_may_hold_bsn(const char *s, size_t len)
     return false;
 }
 
-/* The daemon's own ids (session, message_id): 32 lowercase hex digits, shown whole. */
+/* The daemon's own ids, shown whole: sessions and message ids (32 lowercase hex digits) and key fingerprints (16).
+ * A value of digits only is not one of them (it could be a BSN with padding): it needs a letter a-f. */
 static bool is_hex_id(const char *s, size_t n)
 {
-    if (n != 32)
+    if (n != 32 && n != 16)
         return false;
-    for (size_t i = 0; i < n; i++)
-        if (!is_digit((unsigned char)s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
+    bool letter = false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] >= 'a' && s[i] <= 'f')
+            letter = true;
+        else if (!is_digit((unsigned char)s[i]))
             return false;
-    return true;
+    }
+    return letter;
 }
 
 /* A byte that may stand in an unquoted log value. */

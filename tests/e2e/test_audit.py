@@ -86,10 +86,11 @@ def every_delivery_and_every_read_about_a_client_is_audited_and_listed_by_bsn():
         check(p.returncode == 1 and "not a valid BSN" in p.stderr, "an invalid BSN is refused", p.stderr)
         d.stop()
         # the BSN is in no file of the data directory: only its keyed hash is
-        for name in os.listdir(d.data_dir):
-            with open(os.path.join(d.data_dir, name), "rb") as f:
-                data = f.read()
-            check(B1.encode() not in data and B2.encode() not in data, "a BSN in %s" % name)
+        for top, _, files in os.walk(d.data_dir):
+            for name in files:
+                with open(os.path.join(top, name), "rb") as f:
+                    data = f.read()
+                check(B1.encode() not in data and B2.encode() not in data, "a BSN in %s" % name)
 
 
 NETWORK_LINES = None
