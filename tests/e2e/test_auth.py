@@ -206,8 +206,9 @@ def a_client_without_curve_cannot_publish_or_read():
     check_eq(c.d.query("SELECT count(*) FROM messages")[0][0], 0, "messages journaled")
     p = knoop_send(c.d, "--id", "N2")                        # the C tools say why
     check(p.returncode == 1 and b"knoopd wants CURVE" in p.stderr, "knoop-send without keys:", p.stderr)
-    check('event=auth.handshake_failed reason="mechanism_mismatch (a client without CURVE)' in c.d.log(),
-          "knoopd logs the failed handshake:", c.d.log()[-1000:])
+    # ZeroMQ reports the refused NULL handshake as a mechanism mismatch or, when the peer hangs up first, as a lost
+    # connection: either way it is logged as a failed handshake
+    check("event=auth.handshake_failed" in c.d.log(), "knoopd logs the failed handshake:", c.d.log()[-1000:])
 
 
 @test
