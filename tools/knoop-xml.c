@@ -1,6 +1,9 @@
 /* knoop-xml.c — integrators' tool for iWmo 3.2 / iJw 3.2 files: validate them as knoopd would (levels 1 and 2),
  * print the retour (or 325) knoop would send, or show the decoded envelope fields with BSNs masked. */
 #include "istd/istd.h"
+#include "base/civil.h"
+#include <stdbool.h>
+#include <stdint.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -78,12 +81,25 @@ static void default_schemas(char *out, size_t cap)
     snprintf(out, cap, "adapters/istd/schemas");
 }
 
+/* The start (01:00 UTC) of the last Sunday of a month, in seconds since the epoch: where EU summer time begins
+ * (March) or ends (October). */
+static int64_t last_sunday_0100_utc(int64_t y, int m)
+{
+    int64_t last = knoop_days_from_civil(y, m, knoop_days_in_month(y, m));
+    int64_t sunday = last - ((last + 4) % 7); /* 1970-01-01 was a Thursday: (days + 4) % 7 == 0 on Sundays */
+    return sunday * 86400 + 3600;
+}
+
+/* Today as the iStandaarden count it: the date in the Netherlands (CET/CEST), like knoopd's retours, so a retour
+ * knoopd dated after 23:00 UTC is not "in the future" for this tool. */
 static void today_str(char *out, size_t cap)
 {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, cap, "%Y-%m-%d", &tm);
+    int64_t now = (int64_t)time(NULL), y;
+    int m, d;
+    knoop_civil_from_days(now / 86400, &y, &m, &d);
+    bool summer = now >= last_sunday_0100_utc(y, 3) && now < last_sunday_0100_utc(y, 10);
+    knoop_civil_from_days((now + (summer ? 7200 : 3600)) / 86400, &y, &m, &d);
+    snprintf(out, cap, "%04lld-%02d-%02d", (long long)y, m, d);
 }
 
 static void print_errors(const char *file, const knoop_istd_errors_t *e)
