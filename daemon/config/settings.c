@@ -20,6 +20,14 @@ static const knoop_setting_def_t settings_table[] = {
      "Path of the control socket; empty means <data_dir>/knoopd.sock."},
     {"control_socket_mode", KNOOP_SETTING_UINT, S(control_socket_mode), "0660", 0, 0777, false,
      "File mode of the control socket (octal)."},
+    {"data_key_file", KNOOP_SETTING_STRING, S(data_key_file), "", 0, 4095, false,
+     "Key that seals message envelopes and ledger sets at rest (docs/journal.md); empty: <data_dir>.keys/data.key, "
+     "beside data_dir, not in it. Made (0600) at the first start of an empty journal; a missing or other key on a "
+     "journal sealed with one, or a key group or others can read, stops start-up."},
+    {"pseudonym_key_file", KNOOP_SETTING_STRING, S(pseudonym_key_file), "", 0, 4095, false,
+     "Key of the client references (keyed hash of the BSN); empty: <data_dir>/pseudonym.key (the demo's place: keep "
+     "keys and their backups apart from the data, docs/operations.md). Made (0600) only for an empty journal; "
+     "missing, changed or readable by group or others on a journal with data stops start-up."},
     {"max_message_bytes", KNOOP_SETTING_UINT, S(max_message_bytes), "33554432", 1024, 256 * MiB, true,
      "Largest frame a client may send; larger ones are rejected with TOO_LARGE."},
     {"heartbeat_ms", KNOOP_SETTING_UINT, S(heartbeat_ms), "5000", 100, 600000, true,
