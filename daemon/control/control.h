@@ -39,6 +39,7 @@ KNOOP_CONTROL_CMD(knoop_cmd_dlq_show);
 KNOOP_CONTROL_CMD(knoop_cmd_dlq_retry);
 KNOOP_CONTROL_CMD(knoop_cmd_dlq_discard);
 KNOOP_CONTROL_CMD(knoop_cmd_purge_now);
+KNOOP_CONTROL_CMD(knoop_cmd_forget_client);
 
 /* The table; the last row has name NULL. */
 extern const knoop_control_cmd_t knoop_control_cmds[];
