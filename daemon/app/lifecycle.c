@@ -146,10 +146,12 @@ static int load_key(const char *what, const char *path, bool journal_needs_it, c
     return rc;
 }
 
-/* The pseudonymisation key into b, the data key into data_key. A key is made only for a journal that has nothing
- * sealed or pseudonymised with an earlier one (knoop_journal_inspect); the journal itself then checks that the keys
- * it is opened with are its own (check values in its meta table). */
-static int load_keys(knoop_broker_t *b, const char *dbpath, uint8_t data_key[32], char *err, size_t errlen)
+/* The pseudonymisation key into b, the data key into data_key, and while rotating the data key the previous one into
+ * previous (*rotating set). A key is made only for a journal that has nothing sealed or pseudonymised with an earlier
+ * one (knoop_journal_inspect), or for the rotation; the journal itself then checks that the keys it is opened with
+ * are its own (check values in its meta table). */
+static int load_keys(knoop_broker_t *b, const char *dbpath, uint8_t data_key[32], uint8_t previous[32], bool *rotating,
+                     char *err, size_t errlen)
 {
     const knoop_settings_t *s = &b->config->settings;
     knoop_journal_facts_t facts;
@@ -162,8 +164,11 @@ static int load_keys(knoop_broker_t *b, const char *dbpath, uint8_t data_key[32]
     rc =
         load_key("pseudonym_key", ppath, facts.has_data || facts.pseudonym_key_known,
                  "holds client references made with it (messages, ledger, route state)", b->pseudonym_key, err, errlen);
+    *rotating = s->data_key_previous_file[0] != '\0';
+    if (rc == 0 && *rotating && (rc = knoop_keyfile_read(s->data_key_previous_file, previous, err, errlen)) == -ENOENT)
+        snprintf(err, errlen, "%s (data_key_previous_file): no such file", s->data_key_previous_file);
     if (rc == 0)
-        rc = load_key("data_key", dpath, facts.data_key_known,
+        rc = load_key("data_key", dpath, facts.data_key_known && !*rotating,
                       "holds payloads sealed with it, which no other key opens", data_key, err, errlen);
     if (rc == 0) {
         warn_if_beside_data("pseudonym_key", ppath, s->data_dir);
@@ -195,16 +200,19 @@ int knoop_app_start(knoop_broker_t *b, uv_loop_t *loop, knoop_config_t *config, 
     const knoop_settings_t *s = &config->settings;
     char dbpath[4200];
     snprintf(dbpath, sizeof dbpath, "%s/knoop.db", s->data_dir);
-    uint8_t data_key[KNOOP_KEY_BYTES];
-    if (step(rc = load_keys(b, dbpath, data_key, err, sizeof err), "daemon.keys", err) != 0)
+    uint8_t data_key[KNOOP_KEY_BYTES], previous[KNOOP_KEY_BYTES];
+    bool rotating = false;
+    if (step(rc = load_keys(b, dbpath, data_key, previous, &rotating, err, sizeof err), "daemon.keys", err) != 0)
         return rc;
     knoop_journal_options_t jopt = {.path = dbpath,
                                     .batch_max = s->commit_batch_max,
                                     .checkpoint_pages = s->checkpoint_pages,
                                     .data_key = data_key,
+                                    .data_key_previous = rotating ? previous : NULL,
                                     .pseudonym_key = b->pseudonym_key};
     rc = knoop_journal_open(&jopt, loop, b, &b->journal, err, sizeof err);
     sodium_memzero(data_key, sizeof data_key); /* the journal keeps its own copy */
+    sodium_memzero(previous, sizeof previous);
     if (step(rc, "journal.open", err) != 0)
         return rc;
     b->boot_last_seq = knoop_journal_last_seq(b->journal); /* delivery: attempt > 1 only for what came before */

@@ -1,5 +1,5 @@
 /* seal.c — sealing and opening values at rest (seal.h). One AEAD call each way; the buffers grow and are reused, so
- * the writer thread seals every message without an allocation of its own. */
+ * the writer thread seals every message without an allocation or a system call of its own. */
 #include "base/seal.h"
 #include <errno.h>
 #include <sodium.h>
@@ -17,7 +17,7 @@ void knoop_seal_buf_free(knoop_seal_buf_t *b)
         sodium_memzero(b->data, b->cap); /* it held client data in clear */
     free(b->data);
     b->data = NULL;
-    b->cap = 0;
+    b->cap = 0; /* the nonce counter goes on: a reused buffer never repeats a nonce */
 }
 
 static int reserve(knoop_seal_buf_t *b, size_t n)
@@ -30,7 +30,9 @@ static int reserve(knoop_seal_buf_t *b, size_t n)
     uint8_t *p = malloc(cap);
     if (!p)
         return -ENOMEM;
-    knoop_seal_buf_free(b); /* not realloc: the old block would keep client data in freed memory */
+    if (b->data)
+        sodium_memzero(b->data, b->cap); /* not realloc: the old block would keep client data in freed memory */
+    free(b->data);
     b->data = p;
     b->cap = cap;
     return 0;
@@ -50,7 +52,14 @@ int knoop_seal(knoop_seal_buf_t *buf, const uint8_t key[KNOOP_SEAL_KEY_BYTES], c
     uint8_t *p = buf->data;
     p[0] = 0x00;
     p[1] = 0x01;
-    randombytes_buf(p + 2, NONCE);
+    /* XChaCha20's 192-bit nonce leaves room for a 128-bit random prefix per buffer (per thread and start) and a
+     * 64-bit counter, so no two values sealed under one key share a nonce. */
+    if (buf->nonce_counter == 0)
+        randombytes_buf(buf->nonce_prefix, sizeof buf->nonce_prefix);
+    uint64_t c = ++buf->nonce_counter;
+    memcpy(p + 2, buf->nonce_prefix, sizeof buf->nonce_prefix);
+    for (int i = 0; i < 8; i++)
+        p[2 + sizeof buf->nonce_prefix + i] = (uint8_t)(c >> (8 * i));
     unsigned long long clen = 0;
     crypto_aead_xchacha20poly1305_ietf_encrypt(p + 2 + NONCE, &clen, plain, len, ad, adlen, NULL, p + 2, key);
     *out = p;

@@ -12,10 +12,13 @@
  * its 16-byte tag. */
 #define KNOOP_SEAL_OVERHEAD (2 + 24 + 16)
 
-/* A growing buffer for sealed or opened values, owned by one thread (the writer, or the loop's reader). */
+/* A growing buffer for sealed or opened values, owned by one thread (the writer, or the loop's reader). Its nonces
+ * are a random prefix drawn at its first seal and a counter: unique without a system call per value. */
 typedef struct knoop_seal_buf {
     uint8_t *data; /* owned */
     size_t cap;
+    uint8_t nonce_prefix[16];
+    uint64_t nonce_counter; /* 0: no prefix drawn yet */
 } knoop_seal_buf_t;
 void knoop_seal_buf_free(knoop_seal_buf_t *b);
 

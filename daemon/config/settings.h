@@ -13,8 +13,9 @@ typedef struct knoop_settings {
     char *data_dir;       /* owned */
     char *control_socket; /* owned; resolved: never empty after knoop_settings_from_doc */
     uint64_t control_socket_mode;
-    char *data_key_file;      /* owned; "" = <data_dir>.keys/data.key */
-    char *pseudonym_key_file; /* owned; "" = <data_dir>/pseudonym.key */
+    char *data_key_file;          /* owned; "" = <data_dir>.keys/data.key */
+    char *data_key_previous_file; /* owned; "" = no rotation */
+    char *pseudonym_key_file;     /* owned; "" = <data_dir>/pseudonym.key */
     uint64_t max_message_bytes;
     uint64_t heartbeat_ms;
     uint64_t peer_timeout_ms;

@@ -59,6 +59,8 @@ struct knoop_journal {
     uint8_t data_key[KNOOP_SEAL_KEY_BYTES]; /* a copy, wiped when the journal is freed */
     uint8_t pseudonym_key[KNOOP_SEAL_KEY_BYTES];
     bool has_pseudonym_key;
+    uint8_t previous_key[KNOOP_SEAL_KEY_BYTES]; /* only until the open: wiped once the keys are bound */
+    bool has_previous_key;
 };
 
 static uint64_t now_us(void)
@@ -422,8 +424,10 @@ static int open_writer(knoop_journal_t *j, char *errbuf, size_t errlen)
         return rc;
     if (knoop_journal_migrate(j->tx.db, errbuf, errlen) != 0)
         return -EINVAL;
-    if ((rc = knoop_journal_bind_keys(j->tx.db, j->path, j->data_key, j->has_pseudonym_key ? j->pseudonym_key : NULL,
-                                      errbuf, errlen)) != 0)
+    rc = knoop_journal_bind_keys(j->tx.db, j->path, j->data_key, j->has_previous_key ? j->previous_key : NULL,
+                                 j->has_pseudonym_key ? j->pseudonym_key : NULL, errbuf, errlen);
+    sodium_memzero(j->previous_key, sizeof j->previous_key);
+    if (rc != 0)
         return rc;
     rc = sqlite3_prepare_v2(j->tx.db, "SELECT coalesce(max(seq), 0) FROM messages", -1, &st, NULL);
     if (rc == SQLITE_OK) {
@@ -500,6 +504,7 @@ static void free_journal(knoop_journal_t *j)
     knoop_seal_buf_free(&j->tx.open_buf);
     sodium_memzero(j->data_key, sizeof j->data_key);
     sodium_memzero(j->pseudonym_key, sizeof j->pseudonym_key);
+    sodium_memzero(j->previous_key, sizeof j->previous_key);
     pthread_mutex_destroy(&j->lock);
     pthread_cond_destroy(&j->wake_writer);
     pthread_cond_destroy(&j->wake_checkpointer);
@@ -527,7 +532,11 @@ int knoop_journal_open(const knoop_journal_options_t *opt, uv_loop_t *loop, void
         return -ENOMEM;
     }
     j->opt = *opt;
-    j->opt.data_key = j->opt.pseudonym_key = NULL; /* the copies below are the journal's */
+    j->opt.data_key = j->opt.pseudonym_key = j->opt.data_key_previous = NULL; /* the copies below are the journal's */
+    if (opt->data_key_previous) {
+        memcpy(j->previous_key, opt->data_key_previous, sizeof j->previous_key);
+        j->has_previous_key = true;
+    }
     memcpy(j->data_key, opt->data_key, sizeof j->data_key);
     j->tx.data_key = j->data_key;
     if (opt->pseudonym_key) {
@@ -539,6 +548,7 @@ int knoop_journal_open(const knoop_journal_options_t *opt, uv_loop_t *loop, void
     if (rc != 0) {
         sodium_memzero(j->data_key, sizeof j->data_key);
         sodium_memzero(j->pseudonym_key, sizeof j->pseudonym_key);
+        sodium_memzero(j->previous_key, sizeof j->previous_key);
         free(j->path);
         free(j);
         return rc;

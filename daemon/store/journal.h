@@ -48,6 +48,9 @@ typedef struct knoop_journal_options {
     /* Required, 32 bytes (copied): the data key. Every message envelope and ledger set is sealed with it at rest
      * (base/seal.h); the journal keeps its check value and refuses to open under another key. */
     const uint8_t *data_key;
+    /* 32 bytes or NULL: the data key being rotated away from. A journal sealed under it is sealed anew under data_key
+     * at open, in one transaction (docs/operations.md: rotating the data key). */
+    const uint8_t *data_key_previous;
     /* 32 bytes or NULL: the pseudonymisation key, whose check value the journal keeps likewise, so a changed key is
      * refused at start instead of silently making every client reference stop matching. */
     const uint8_t *pseudonym_key;

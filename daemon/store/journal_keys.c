@@ -106,9 +106,32 @@ int knoop_journal_inspect(const char *path, knoop_journal_facts_t *out, char *er
     return e;
 }
 
-/* Seals, in place, every envelope stored before sealing existed (a plain packed envelope). */
-static int seal_envelopes(sqlite3 *db, const uint8_t *key, knoop_seal_buf_t *buf, uint64_t *sealed)
+/* The value to seal anew: a plain one as it is; with prev (a rotation), a sealed one opened under prev. Copies it to
+ * *copy (malloc'ed). 0, 1 (sealed under the current key already: nothing to do), SQLITE_NOMEM, or SQLITE_CORRUPT
+ * (sealed, and prev does not open it). */
+static int value_to_seal(const uint8_t *prev, knoop_seal_buf_t *open_buf, const void *ad, size_t adlen,
+                         const void *value, size_t len, uint8_t **copy, size_t *copy_len)
 {
+    const uint8_t *plain = value;
+    if (knoop_is_sealed(value, len)) {
+        if (!prev)
+            return 1;
+        if (knoop_unseal(open_buf, prev, ad, adlen, value, len, &plain, &len) != 0)
+            return SQLITE_CORRUPT;
+    }
+    if (!(*copy = malloc(len ? len : 1)))
+        return SQLITE_NOMEM;
+    if (len)
+        memcpy(*copy, plain, len);
+    *copy_len = len;
+    return 0;
+}
+
+/* Seals, in place, every envelope stored before sealing existed (a plain packed envelope), or with prev every
+ * envelope sealed under the previous key (a rotation). */
+static int seal_envelopes(sqlite3 *db, const uint8_t *key, const uint8_t *prev, knoop_seal_buf_t *buf, uint64_t *sealed)
+{
+    knoop_seal_buf_t open_buf = {0};
     sqlite3_stmt *sel = NULL, *upd = NULL;
     int rc = sqlite3_prepare_v2(db, "SELECT seq, message_id, envelope FROM messages WHERE seq > ? ORDER BY seq LIMIT ?",
                                 -1, &sel, NULL);
@@ -127,19 +150,16 @@ static int seal_envelopes(sqlite3 *db, const uint8_t *key, knoop_seal_buf_t *buf
         while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
             read++;
             after = sqlite3_column_int64(sel, 0);
-            const void *env = sqlite3_column_blob(sel, 2);
-            size_t len = (size_t)sqlite3_column_bytes(sel, 2);
-            if (knoop_is_sealed(env, len))
+            snprintf(ids[n], sizeof ids[n], "%s", (const char *)sqlite3_column_text(sel, 1));
+            int v = value_to_seal(prev, &open_buf, ids[n], strlen(ids[n]), sqlite3_column_blob(sel, 2),
+                                  (size_t)sqlite3_column_bytes(sel, 2), &plain[n], &lens[n]);
+            if (v == 1)
                 continue;
-            if (!(plain[n] = malloc(len ? len : 1))) {
-                rc = SQLITE_NOMEM;
+            if (v != 0) {
+                rc = v;
                 break;
             }
-            if (len)
-                memcpy(plain[n], env, len);
-            seqs[n] = after;
-            snprintf(ids[n], sizeof ids[n], "%s", (const char *)sqlite3_column_text(sel, 1));
-            lens[n++] = len;
+            seqs[n++] = after;
         }
         sqlite3_reset(sel);
         rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -161,6 +181,7 @@ static int seal_envelopes(sqlite3 *db, const uint8_t *key, knoop_seal_buf_t *buf
     }
     sqlite3_finalize(sel);
     sqlite3_finalize(upd);
+    knoop_seal_buf_free(&open_buf);
     return rc;
 }
 
@@ -178,10 +199,11 @@ size_t knoop_ledger_seal_ad(const uint8_t *client_ref, size_t client_ref_len, co
     return n + plen;
 }
 
-/* Seals, in place, every ledger set stored before sealing existed. The table holds one row per client x provider:
- * read whole, then rewritten. */
-static int seal_ledger(sqlite3 *db, const uint8_t *key, knoop_seal_buf_t *buf, uint64_t *sealed)
+/* Seals, in place, every ledger set stored before sealing existed, or with prev every set sealed under the previous
+ * key. The table holds one row per client x provider: read whole, then rewritten. */
+static int seal_ledger(sqlite3 *db, const uint8_t *key, const uint8_t *prev, knoop_seal_buf_t *buf, uint64_t *sealed)
 {
+    knoop_seal_buf_t open_buf = {0};
     typedef struct row {
         uint8_t ref[32];
         size_t ref_len;
@@ -194,9 +216,8 @@ static int seal_ledger(sqlite3 *db, const uint8_t *key, knoop_seal_buf_t *buf, u
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, "SELECT client_ref, provider, assignments FROM ledger", -1, &st, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const void *blob = sqlite3_column_blob(st, 2);
-        size_t len = (size_t)sqlite3_column_bytes(st, 2), ref_len = (size_t)sqlite3_column_bytes(st, 0);
-        if (knoop_is_sealed(blob, len) || ref_len > 32) {
+        size_t ref_len = (size_t)sqlite3_column_bytes(st, 0);
+        if (ref_len > 32) {
             rc = SQLITE_OK;
             continue;
         }
@@ -212,15 +233,18 @@ static int seal_ledger(sqlite3 *db, const uint8_t *key, knoop_seal_buf_t *buf, u
         r->ref_len = ref_len;
         memcpy(r->ref, sqlite3_column_blob(st, 0), ref_len);
         snprintf(r->provider, sizeof r->provider, "%s", (const char *)sqlite3_column_text(st, 1));
-        r->len = len;
-        if (!(r->blob = malloc(len ? len : 1))) {
-            rc = SQLITE_NOMEM;
+        uint8_t ad[128];
+        size_t adlen = knoop_ledger_seal_ad(r->ref, r->ref_len, r->provider, ad);
+        int v = value_to_seal(prev, &open_buf, ad, adlen, sqlite3_column_blob(st, 2),
+                              (size_t)sqlite3_column_bytes(st, 2), &r->blob, &r->len);
+        rc = SQLITE_OK;
+        if (v == 1)
+            continue;
+        if (v != 0) {
+            rc = v;
             break;
         }
-        if (len)
-            memcpy(r->blob, blob, len);
         n++;
-        rc = SQLITE_OK;
     }
     sqlite3_finalize(st);
     st = NULL;
@@ -247,6 +271,7 @@ static int seal_ledger(sqlite3 *db, const uint8_t *key, knoop_seal_buf_t *buf, u
     }
     sqlite3_finalize(st);
     free(rows);
+    knoop_seal_buf_free(&open_buf);
     return rc;
 }
 
@@ -265,27 +290,60 @@ static int check_key(sqlite3 *db, const char *name, const uint8_t *key, const ch
     return rc == SQLITE_OK ? 1 : -rc;
 }
 
-int knoop_journal_bind_keys(sqlite3 *db, const char *path, const uint8_t *data_key, const uint8_t *pseudonym_key,
-                            char *errbuf, size_t errlen)
+/* Is key the one whose check value meta holds for name? */
+static bool is_stored_key(sqlite3 *db, const char *name, const uint8_t *key, const char *purpose)
+{
+    char want[65], have[80];
+    knoop_key_check_value(key, purpose, want);
+    return meta_get(db, name, have, sizeof have) == 1 && strcmp(have, want) == 0;
+}
+
+int knoop_journal_bind_keys(sqlite3 *db, const char *path, const uint8_t *data_key, const uint8_t *previous_key,
+                            const uint8_t *pseudonym_key, char *errbuf, size_t errlen)
 {
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return fail(db, rc, path, "binding the keys", errbuf, errlen);
     knoop_seal_buf_t buf = {0};
     uint64_t envelopes = 0, ledger = 0;
+    bool rekeyed = false;
     int e = check_key(db, DATA_CHECK, data_key, "data");
-    if (e == -EKEYREJECTED) {
+    if (e == -EKEYREJECTED && previous_key && is_stored_key(db, DATA_CHECK, previous_key, "data")) {
+        /* A rotation: every value sealed under the previous key is sealed anew under the current one, and the
+         * journal takes the current key's check value, all in this one transaction. */
+        rc = seal_envelopes(db, data_key, previous_key, &buf, &envelopes);
+        if (rc == SQLITE_OK)
+            rc = seal_ledger(db, data_key, previous_key, &buf, &ledger);
+        if (rc == SQLITE_OK) {
+            char cv[65];
+            knoop_key_check_value(data_key, "data", cv);
+            rc = meta_put(db, DATA_CHECK, cv);
+        }
+        e = rc == SQLITE_OK ? 0
+            : rc == SQLITE_CORRUPT
+                ? (snprintf(errbuf, errlen,
+                            "%s: a stored value does not open under data_key_previous_file: nothing "
+                            "was changed",
+                            path),
+                   -EBADMSG)
+                : fail(db, rc, path, "sealing the stored payloads under the new data key", errbuf, errlen);
+        rekeyed = e == 0;
+    } else if (e == -EKEYREJECTED) {
         snprintf(errbuf, errlen,
                  "%s: the data key (data_key_file) is not the key this journal's payloads were sealed with; start "
                  "with that key (see docs/operations.md: keys and their backups)",
                  path);
     } else if (e == 1) { /* first key of this journal: what it holds from before sealing existed is sealed now */
-        rc = seal_envelopes(db, data_key, &buf, &envelopes);
+        rc = seal_envelopes(db, data_key, NULL, &buf, &envelopes);
         if (rc == SQLITE_OK)
-            rc = seal_ledger(db, data_key, &buf, &ledger);
+            rc = seal_ledger(db, data_key, NULL, &buf, &ledger);
         e = rc == SQLITE_OK ? 0 : fail(db, rc, path, "sealing the stored payloads", errbuf, errlen);
     } else if (e < 0) {
         e = fail(db, -e, path, "the data key's check value", errbuf, errlen);
+    } else if (previous_key) { /* e == 0: the current key is the journal's; the rotation is done already */
+        knoop_log_warn("journal.previous_key_unused",
+                       "advice=\"the journal is sealed under data_key_file already: remove data_key_previous_file "
+                       "from the configuration and destroy that key once no backup needs it\"");
     }
     if (e == 0 && pseudonym_key) {
         e = check_key(db, PSEUDONYM_CHECK, pseudonym_key, "pseudonym");
@@ -307,7 +365,12 @@ int knoop_journal_bind_keys(sqlite3 *db, const char *path, const uint8_t *data_k
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); /* nothing to undo when COMMIT already ended it */
         return e;
     }
-    if (envelopes || ledger)
+    if (rekeyed)
+        knoop_log_warn("journal.rekeyed",
+                       "envelopes=%llu ledger_sets=%llu advice=\"sealed under the new data key; remove "
+                       "data_key_previous_file from the configuration and destroy that key once no backup needs it\"",
+                       (unsigned long long)envelopes, (unsigned long long)ledger);
+    else if (envelopes || ledger)
         knoop_log_info("journal.sealed_in_place", "envelopes=%llu ledger_sets=%llu", (unsigned long long)envelopes,
                        (unsigned long long)ledger);
     return 0;

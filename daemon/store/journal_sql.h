@@ -33,10 +33,11 @@ int knoop_journal_unseal(knoop_journal_t *j, knoop_seal_buf_t *buf, const void *
                          size_t len, const uint8_t **out, size_t *outlen);
 
 /* journal_keys.c: at open, on the writer connection: the check values of the keys (stored when absent, compared when
- * present), and the payloads of a journal written before sealing existed sealed in place. 0 or a negative errno
- * (-EKEYREJECTED: a key is not the journal's) with errbuf set. */
-int knoop_journal_bind_keys(sqlite3 *db, const char *path, const uint8_t *data_key, const uint8_t *pseudonym_key,
-                            char *errbuf, size_t errlen);
+ * present); the payloads of a journal written before sealing existed sealed in place; with previous_key (may be
+ * NULL) the rotation of a journal sealed under it to data_key. 0 or a negative errno (-EKEYREJECTED: a key is not
+ * the journal's) with errbuf set. */
+int knoop_journal_bind_keys(sqlite3 *db, const char *path, const uint8_t *data_key, const uint8_t *previous_key,
+                            const uint8_t *pseudonym_key, char *errbuf, size_t errlen);
 /* The associated data of a ledger set: "ledger", the client reference and the provider, in out (at least 128 bytes).
  * Returns its length. */
 size_t knoop_ledger_seal_ad(const uint8_t *client_ref, size_t client_ref_len, const char *provider, uint8_t *out);

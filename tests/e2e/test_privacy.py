@@ -292,6 +292,50 @@ def missing_or_changed_keys_stop_start_up_and_are_never_made_anew():
         d.stop()
 
 
+def set_setting(d, key, value=None):
+    """Sets (or with None removes) one `daemon:` setting in the daemon's configuration file."""
+    with open(d.config_path) as f:
+        lines = [line for line in f.read().splitlines() if not line.startswith("  %s:" % key)]
+    if value is not None:
+        lines.insert(lines.index("daemon:") + 1, "  %s: %s" % (key, value))
+    with open(d.config_path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def first_payloads(d, name):
+    c = Client(d, COOP)
+    c.subscribe("inbox." + COOP, name, credit=10, start=pb.EARLIEST)
+    got = [g.envelope.payload for g in c.deliveries(10, 1.0)]
+    c.close()
+    return got
+
+
+@test(timeout=90)
+def the_data_key_rotates_at_start_under_the_previous_key():
+    """The documented rotation: the current key moves aside and is named data_key_previous_file; at the next start
+    knoopd makes a new data key and seals everything anew under it; then the old key is no longer needed."""
+    with Daemon() as d:
+        c = Client(d, MEMBER)
+        c.publish_ok(1, envelope(sender=MEMBER, receiver=COOP, kind="REFERRAL", message_type="knoop.Referral",
+                                 identificatie="R1", client_bsn=BSN, payload=b"before the rotation"))
+        c.close()
+        d.stop()
+        current, old = os.path.join(d.dir, "var.keys", "data.key"), os.path.join(d.dir, "old-data.key")
+        os.rename(current, old)
+        set_setting(d, "data_key_previous_file", old)
+        d.start()
+        check("journal.rekeyed" in d.log(), "no journal.rekeyed line:", d.log()[-600:])
+        with open(old, "rb") as f, open(current, "rb") as g:
+            check(f.read() != g.read(), "the new data key is the old one")
+        check_eq(first_payloads(d, "a"), [b"before the rotation"], "the message after the rotation")
+        d.stop()
+        set_setting(d, "data_key_previous_file")         # the rotation is done: the old key goes
+        os.unlink(old)
+        d.start()
+        check_eq(first_payloads(d, "b"), [b"before the rotation"], "the message with the new key alone")
+        d.stop()
+
+
 # ---- 5. forgetting a client -------------------------------------------------------------------------------------
 
 @test(timeout=90)

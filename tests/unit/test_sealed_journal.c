@@ -65,11 +65,21 @@ static int write_op(fixture_t *fx, int (*fn)(knoop_jtx_t *, void *), void *arg)
     return fx->failed == failed ? 0 : -EIO;
 }
 
+static int open_rotating(fixture_t *fx, const uint8_t *dkey, const uint8_t *previous, const uint8_t *pkey, char *err,
+                         size_t errlen)
+{
+    knoop_journal_options_t opt = {.path = fx->path,
+                                   .batch_max = 64,
+                                   .checkpoint_pages = 1000,
+                                   .data_key = dkey,
+                                   .data_key_previous = previous,
+                                   .pseudonym_key = pkey};
+    return knoop_journal_open(&opt, &fx->loop, fx, &fx->j, err, errlen);
+}
+
 static int open_with(fixture_t *fx, const uint8_t *dkey, const uint8_t *pkey, char *err, size_t errlen)
 {
-    knoop_journal_options_t opt = {
-        .path = fx->path, .batch_max = 64, .checkpoint_pages = 1000, .data_key = dkey, .pseudonym_key = pkey};
-    return knoop_journal_open(&opt, &fx->loop, fx, &fx->j, err, errlen);
+    return open_rotating(fx, dkey, NULL, pkey, err, errlen);
 }
 
 static void close_journal(fixture_t *fx)
@@ -266,6 +276,14 @@ static int write_plain(knoop_jtx_t *tx, void *arg)
     return rc;
 }
 
+/* One ledger set, sealed through the store as a 301 writes it. */
+static int write_ledger(knoop_jtx_t *tx, void *arg)
+{
+    (void)arg;
+    static const uint8_t ref[32] = {5};
+    return knoop_store_ledger_put(tx, ref, sizeof ref, "99990001", (const uint8_t *)"KL1\n101\t01\t01A01", 16, 1);
+}
+
 static int see_ledger(void *arg, const uint8_t *ref, size_t ref_len, const char *provider, const uint8_t *blob,
                       size_t len)
 {
@@ -306,6 +324,34 @@ static void a_journal_from_before_sealing_is_sealed_in_place(void **state)
     assert_true(s.all_plain);
 }
 
+static void the_data_key_rotates_under_the_previous_one(void **state)
+{
+    fixture_t *fx = *state;
+    assert_int_equal(write_op(fx, insert_two, NULL), 0);
+    assert_int_equal(write_op(fx, write_ledger, NULL), 0);
+    close_journal(fx);
+    char err[512];
+    /* A previous key that is not the journal's changes nothing. */
+    assert_int_equal(open_rotating(fx, other_key, pseudonym_key, pseudonym_key, err, sizeof err), -EKEYREJECTED);
+    uv_run(&fx->loop, UV_RUN_DEFAULT);
+    assert_int_equal(open_rotating(fx, other_key, data_key, pseudonym_key, err, sizeof err), 0);
+    knoop_store_entries_t *r;
+    assert_int_equal(knoop_store_entries_open(fx->j, &r), 0);
+    seen_t s = {0, true};
+    assert_int_equal(knoop_store_entries_read(r, 1, 1, 10, see, &s), 0);
+    knoop_store_entries_close(&r);
+    assert_int_equal(s.rows, 2);
+    assert_true(s.all_plain);
+    seen_t l = {0, true};
+    assert_int_equal(knoop_store_ledger_each(fx->j, see_ledger, &l, err, sizeof err), 0);
+    assert_int_equal(l.rows, 1);
+    assert_true(l.all_plain);
+    close_journal(fx);
+    assert_int_equal(open_with(fx, data_key, pseudonym_key, err, sizeof err), -EKEYREJECTED); /* the old key: no more */
+    uv_run(&fx->loop, UV_RUN_DEFAULT);
+    assert_int_equal(open_with(fx, other_key, pseudonym_key, err, sizeof err), 0);
+}
+
 static int read_secure_delete(knoop_jtx_t *tx, void *arg)
 {
     sqlite3_stmt *st;
@@ -331,6 +377,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_envelope_moved_to_another_row_does_not_open, setup, teardown),
         cmocka_unit_test_setup_teardown(another_key_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(a_journal_from_before_sealing_is_sealed_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_data_key_rotates_under_the_previous_one, setup, teardown),
         cmocka_unit_test_setup_teardown(the_writer_deletes_securely, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
