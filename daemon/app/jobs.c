@@ -23,7 +23,7 @@ const knoop_job_t knoop_job_table[] = {
     {.name = "delivery", .interval_ms = 0, .while_stopping = true, .fn = knoop_delivery_tick},
     /* the retention purge: every tick, it paces itself by purge_interval_ms and one batch in flight */
     {.name = "retention", .interval_ms = 0, .fn = knoop_retention_tick},
-    /* clients whose last message the purge removed are forgotten: ledger, route state (docs/journal.md) */
+    /* clients whose last message is older than every retention are forgotten: ledger, route state (journal.md) */
     {.name = "forget", .interval_setting = purge_interval, .first_ms = EXPECTATIONS_FIRST_MS, .fn = knoop_forget_tick},
     /* overdue iWmo/iJw answers raise their alert (docs/deadlines.md) */
     {.name = "expectations",

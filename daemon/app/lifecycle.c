@@ -17,6 +17,7 @@
 #include "deliver/delivery.h"
 #include "deliver/streams.h"
 #include "ingest/adapter.h"
+#include "ingest/client_seen.h"
 #include "store/entries.h"
 #include "legacy/xml_ingest.h"
 #include "route/route.h"
@@ -42,6 +43,7 @@ static void release_layers(knoop_broker_t *b)
         knoop_streams_free(b);
     knoop_route_state_destroy(&b->route_state);
     knoop_xml_close(b);
+    knoop_client_seen_free(b);
 }
 
 /* Parse into a new configuration, check it, carry the route state over, swap: a failed reload keeps the running

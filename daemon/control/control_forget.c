@@ -1,8 +1,9 @@
 /* control_forget.c — forgetting a client. The router's route state and the ledger forget at once, on the loop; one
- * journal op then deletes the client's rows (ledger, route_state, expectations) and, for an operator, writes the
- * audit row in the same transaction. Memory first and rows after keeps the two alike whatever is in flight: a message
- * routed before the forget has its rows deleted with the rest, one routed after starts afresh in memory and in the
- * journal. A failed commit puts memory back. The messages about the client stay, sealed, until their retention. */
+ * journal op then deletes the client's rows (ledger, route_state, expectations, its last-seen record) and, for an
+ * operator, writes the audit row in the same transaction. Memory first and rows after keeps the two alike whatever is
+ * in flight: a message routed before the forget has its rows deleted with the rest, one routed after starts afresh in
+ * memory and in the journal. A failed commit puts memory back. The messages about the client stay, sealed, until
+ * their retention. The forget job does the same for each client whose last message is older than every retention. */
 #include "control/control_forget.h"
 #include <errno.h>
 #include <inttypes.h>
@@ -17,17 +18,18 @@
 #include "control/control.h"
 #include "control/control_args.h"
 #include "core/broker.h"
+#include "base/clock.h"
+#include "ingest/client_seen.h"
 #include "legacy/xml_ledger.h"
 #include "route/route_state.h"
 #include "store/clients.h"
 
-#define QUEUE_BATCH 64 /* clients the job takes off the forget queue per run */
+#define JOB_BATCH 64 /* clients the forget job forgets per run */
 
 typedef struct forget_op {
     knoop_jop_t op;
     uint8_t ref[KNOOP_CLIENT_REF_BYTES];
-    bool operator;  /* `forget client`: audited */
-    bool drop_only; /* the queue entry of a client that has messages again: nothing is forgotten */
+    bool by_operator; /* `forget client`: audited */
     char actor[96];
     knoop_store_client_rows_t gone; /* what the commit deleted */
     knoop_route_row_t *routes;      /* owned: the route state memory forgot, to put back on failure */
@@ -47,10 +49,8 @@ static void forget_free(forget_op_t *f)
 static int apply_forget(knoop_jtx_t *tx, knoop_jop_t *op)
 {
     forget_op_t *f = (forget_op_t *)op;
-    if (f->drop_only)
-        return knoop_store_forget_queue_drop(tx, f->ref, sizeof f->ref);
     int rc = knoop_store_client_forget(tx, f->ref, sizeof f->ref, &f->gone);
-    if (rc == 0 && f->operator) {
+    if (rc == 0 && f->by_operator) {
         /* Counts only: the audit row must not name the client it was asked to forget. */
         char detail[160];
         snprintf(detail, sizeof detail, "ledger=%" PRIu64 " route_state=%" PRIu64 " expectations=%" PRIu64,
@@ -65,7 +65,7 @@ static void done_forget(void *ctx, knoop_jop_t *op, int status)
     knoop_broker_t *b = ctx;
     forget_op_t *f = (forget_op_t *)op;
     b->forget_in_flight--;
-    const char *by = f->operator? "operator" : "retention";
+    const char *by = f->by_operator ? "operator" : "retention";
     if (status != 0) {
         for (size_t i = 0; b->route_state && i < f->nroutes; i++)
             knoop_route_state_import(b->route_state, &f->routes[i]);
@@ -73,7 +73,7 @@ static void done_forget(void *ctx, knoop_jop_t *op, int status)
         f->ledger = NULL;
         knoop_log_error("client.forget_failed", "by=%s status=%d reason=\"%s\" memory=restored", by, status,
                         strerror(-status));
-    } else if (!f->drop_only) {
+    } else {
         knoop_log_info("client.forgotten", "by=%s ledger=%" PRIu64 " route_state=%" PRIu64 " expectations=%" PRIu64, by,
                        f->gone.ledger, f->gone.route_state, f->gone.expectations);
     }
@@ -106,7 +106,7 @@ static forget_op_t *forget(knoop_broker_t *b, const uint8_t ref[KNOOP_CLIENT_REF
     f->op.apply = apply_forget;
     f->op.done = done_forget;
     memcpy(f->ref, ref, sizeof f->ref);
-    f->operator= by_operator;
+    f->by_operator = by_operator;
     snprintf(f->actor, sizeof f->actor, "%s", b->control_actor[0] ? b->control_actor : "control");
     int rc = b->route_state ? knoop_route_state_forget(b->route_state, ref, KNOOP_CLIENT_REF_BYTES, keep_route, f) : 0;
     if (rc > 0 && f->nroutes < (size_t)rc)
@@ -148,10 +148,9 @@ json_t *knoop_cmd_forget_client(knoop_broker_t *b, int argc, const char *const *
         return NULL;
     /* The rows as the journal holds them now; the op deletes them (and any a message still in flight adds) in the
      * next commit, with the audit row. */
-    return json_pack("{s:I, s:I, s:I, s:{s:I, s:I}, s:I, s:s}", "ledger", (json_int_t)rows.ledger, "route_state",
+    return json_pack("{s:I, s:I, s:I, s:{s:I, s:I}, s:s}", "ledger", (json_int_t)rows.ledger, "route_state",
                      (json_int_t)rows.route_state, "expectations", (json_int_t)rows.expectations, "memory",
-                     "route_state", (json_int_t)f->nroutes, "ledger", (json_int_t)f->ledger_sets, "messages_retained",
-                     (json_int_t)rows.messages, "note",
+                     "route_state", (json_int_t)f->nroutes, "ledger", (json_int_t)f->ledger_sets, "note",
                      "the rows go in the next commit, audited; messages about the client stay, sealed, until their "
                      "retention");
 }
@@ -160,29 +159,18 @@ void knoop_forget_tick(knoop_broker_t *b)
 {
     if (b->forget_in_flight || b->stopping)
         return;
-    uint8_t refs[QUEUE_BATCH][KNOOP_CLIENT_REF_BYTES];
-    int n = knoop_store_forget_queue_read(b->journal, refs, QUEUE_BATCH);
+    /* Unseen for longer than every retention, and by the record's granularity more: its last message is gone. */
+    const knoop_settings_t *s = &b->config->settings;
+    int64_t before =
+        (int64_t)knoop_now_us() - knoop_client_seen_longest_retention_us(s) - knoop_client_seen_granularity_us(s);
+    uint8_t refs[JOB_BATCH][KNOOP_CLIENT_REF_BYTES];
+    int n = knoop_store_clients_unseen(b->journal, before, refs, JOB_BATCH);
     if (n < 0)
-        knoop_log_error("client.forget_queue", "status=%d reason=\"%s\"", n, strerror(-n));
+        knoop_log_error("client.forget_job", "status=%d reason=\"%s\"", n, strerror(-n));
     for (int i = 0; i < n; i++) {
-        int has = knoop_store_client_has_messages(b->journal, refs[i], KNOOP_CLIENT_REF_BYTES);
-        if (has < 0)
-            break;
         char error[160];
-        if (has == 0) {
-            if (!forget(b, refs[i], false, error, sizeof error))
-                knoop_log_error("client.forget_failed", "by=retention reason=\"%s\"", error);
-            continue;
-        }
-        forget_op_t *f = calloc(1, sizeof *f); /* a new message about it came: it stays remembered */
-        if (!f)
-            break;
-        f->op.apply = apply_forget;
-        f->op.done = done_forget;
-        f->drop_only = true;
-        memcpy(f->ref, refs[i], sizeof f->ref);
-        b->forget_in_flight++;
-        knoop_journal_submit(b->journal, &f->op);
+        if (!forget(b, refs[i], false, error, sizeof error))
+            knoop_log_error("client.forget_failed", "by=retention reason=\"%s\"", error);
     }
     sodium_memzero(refs, sizeof refs);
 }

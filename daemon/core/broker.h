@@ -188,9 +188,10 @@ struct knoop_broker {
     /* delivery: operator actions and retention (control_dlq.c, control_subscribers.c, retention.c) */
     char control_actor[96]; /* who runs the control command now: "control uid=.. pid=.." (audit) */
     uint64_t purge_scan_seq, purge_last_ms, purged;
-    uint32_t purge_in_flight;  /* purge batches queued to the journal */
-    uint32_t forget_in_flight; /* control/control_forget.c: forget ops queued to the journal */
-    uint64_t boot_last_seq;    /* last seq at start-up: later ones were never delivered before it */
+    uint32_t purge_in_flight;              /* purge batches queued to the journal */
+    uint32_t forget_in_flight;             /* control/control_forget.c: forget ops queued to the journal */
+    struct knoop_client_seen *client_seen; /* owned (ingest/client_seen.c): whose last-seen record is fresh */
+    uint64_t boot_last_seq;                /* last seq at start-up: later ones were never delivered before it */
 };
 
 /* broker.c — the context's life in core. The order of start-up and stop across the layers is app/lifecycle.c's.

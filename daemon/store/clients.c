@@ -1,6 +1,6 @@
-/* clients.c — the SQL of forgetting a client (clients.h). Every statement finds its rows by an index on client_ref
- * (journal_schema.c, migration 3: the ledger's primary key, route_state_client, expectations_client,
- * messages_client), so a forget costs a few look-ups whatever the size of the journal. */
+/* clients.c — the SQL of a client's last-seen record and of forgetting a client (clients.h). Every statement finds its
+ * rows by an index (journal_schema.c, migration 3: the ledger's and clients' primary keys, route_state_client,
+ * expectations_client, clients_seen), so a forget costs a few look-ups whatever the size of the journal. */
 #include "store/clients.h"
 #include <errno.h>
 #include <string.h>
@@ -19,6 +19,17 @@ static int delete_by_ref(knoop_jtx_t *tx, const char *sql, const uint8_t *ref, s
     return rc;
 }
 
+int knoop_store_client_seen(knoop_jtx_t *tx, const uint8_t *ref, size_t len, int64_t seen_us)
+{
+    sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO clients(client_ref, seen_us) VALUES(?1, ?2) ON CONFLICT("
+                                          "client_ref) DO UPDATE SET seen_us = max(seen_us, excluded.seen_us)");
+    if (!st)
+        return -EIO;
+    sqlite3_bind_blob(st, 1, ref, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seen_us);
+    return knoop_sql_step_done(st);
+}
+
 int knoop_store_client_forget(knoop_jtx_t *tx, const uint8_t *ref, size_t len, knoop_store_client_rows_t *gone)
 {
     knoop_store_client_rows_t n = {0};
@@ -28,15 +39,10 @@ int knoop_store_client_forget(knoop_jtx_t *tx, const uint8_t *ref, size_t len, k
     if (rc == 0)
         rc = delete_by_ref(tx, "DELETE FROM expectations WHERE client_ref = ?1", ref, len, &n.expectations);
     if (rc == 0)
-        rc = knoop_store_forget_queue_drop(tx, ref, len);
+        rc = delete_by_ref(tx, "DELETE FROM clients WHERE client_ref = ?1", ref, len, NULL);
     if (rc == 0 && gone)
         *gone = n;
     return rc;
-}
-
-int knoop_store_forget_queue_drop(knoop_jtx_t *tx, const uint8_t *ref, size_t len)
-{
-    return delete_by_ref(tx, "DELETE FROM forget_queue WHERE client_ref = ?1", ref, len, NULL);
 }
 
 /* One count(*) on the reader; sql binds the reference as ?1. */
@@ -63,28 +69,19 @@ int knoop_store_client_count(knoop_journal_t *j, const uint8_t *ref, size_t len,
         rc = count(db, "SELECT count(*) FROM route_state WHERE client_ref = ?1", ref, len, &out->route_state);
     if (rc == 0)
         rc = count(db, "SELECT count(*) FROM expectations WHERE client_ref = ?1", ref, len, &out->expectations);
-    if (rc == 0)
-        rc = count(db, "SELECT count(*) FROM messages WHERE client_ref = ?1 AND client_ref IS NOT NULL", ref, len,
-                   &out->messages);
     return rc;
 }
 
-int knoop_store_client_has_messages(knoop_journal_t *j, const uint8_t *ref, size_t len)
-{
-    uint64_t n = 0;
-    int rc =
-        count(knoop_journal_reader(j),
-              "SELECT EXISTS(SELECT 1 FROM messages WHERE client_ref = ?1 AND client_ref IS NOT NULL)", ref, len, &n);
-    return rc == 0 ? n != 0 : rc;
-}
-
-int knoop_store_forget_queue_read(knoop_journal_t *j, uint8_t (*refs)[32], size_t max)
+int knoop_store_clients_unseen(knoop_journal_t *j, int64_t before_us, uint8_t (*refs)[32], size_t max)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(knoop_journal_reader(j), "SELECT client_ref FROM forget_queue LIMIT ?1", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(knoop_journal_reader(j),
+                                "SELECT client_ref FROM clients WHERE seen_us < ?1 ORDER BY seen_us LIMIT ?2", -1, &st,
+                                NULL);
     if (rc != SQLITE_OK)
         return -EIO;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+    sqlite3_bind_int64(st, 1, before_us);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
     int n = 0;
     while ((size_t)n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
         if (sqlite3_column_bytes(st, 0) == 32)

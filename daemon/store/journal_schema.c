@@ -55,19 +55,23 @@ static const char *const migrations[] = {
      * order, over open rows only. */
     "CREATE INDEX expectations_overdue ON expectations(closed_seq, alerted, due);"
     "CREATE INDEX expectations_owed ON expectations(kind, trigger_type, owed_by, owed_to) WHERE closed_seq IS NULL;",
-    /* 3: a client can be forgotten, and is when its last message is purged (docs/journal.md: personal data). Each
+    /* 3: a client can be forgotten, and is once its messages are long gone (docs/journal.md: personal data). Each
      * table keyed by client reference is reachable by it in indexed time; an expectation takes the reference of the
-     * message that opened it (store/expectations.c) and goes with that message's purge (by trigger_seq). The
-     * messages index covers only messages about a client (a partial index), for "is any message of this client
-     * left?"; forget_queue holds the clients whose last message a purge removed, until the forget job (its memory and
-     * rows) has run. */
+     * message that opened it (store/expectations.c) and goes with that message's purge (by trigger_seq). clients holds
+     * when each client's last message came (refreshed at most once per interval: ingest/client_seen.h), indexed by
+     * that time for the forget job; it starts from what the journal holds (a one-time scan at this migration). No
+     * index on messages.client_ref: it would cost a random index write per message. */
     "ALTER TABLE expectations ADD COLUMN client_ref BLOB;"
     "UPDATE expectations SET client_ref = (SELECT m.client_ref FROM messages m WHERE m.seq = expectations.trigger_seq);"
     "CREATE INDEX expectations_client ON expectations(client_ref) WHERE client_ref IS NOT NULL;"
     "CREATE INDEX expectations_trigger ON expectations(trigger_seq);"
     "CREATE INDEX route_state_client ON route_state(client_ref);"
-    "CREATE INDEX messages_client ON messages(client_ref) WHERE client_ref IS NOT NULL;"
-    "CREATE TABLE forget_queue(client_ref BLOB PRIMARY KEY, queued_us INTEGER NOT NULL) WITHOUT ROWID;",
+    "CREATE TABLE clients(client_ref BLOB PRIMARY KEY, seen_us INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX clients_seen ON clients(seen_us);"
+    "INSERT INTO clients SELECT client_ref, max(accepted_us) FROM messages WHERE client_ref IS NOT NULL "
+    "  GROUP BY client_ref;"
+    "INSERT OR IGNORE INTO clients SELECT client_ref, max(updated_us) FROM route_state GROUP BY client_ref;"
+    "INSERT OR IGNORE INTO clients SELECT client_ref, max(updated_us) FROM ledger GROUP BY client_ref;",
 };
 #define MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 _Static_assert(MIGRATIONS == KNOOP_JOURNAL_SCHEMA_VERSION, "a new migration raises KNOOP_JOURNAL_SCHEMA_VERSION");

@@ -14,9 +14,8 @@ int knoop_store_retention_scan(knoop_journal_t *j, uint64_t after_seq, uint64_t 
                                void *ctx);
 /* Writer thread: deletes the messages seqs[0..n) (ascending, n > 0) — their dedup keys with them, a partial index on
  * messages —, the entries of the streams stream_ids[0..nstreams) in [seqs[0], seqs[n-1]] whose message is gone and
- * the expectations those messages opened; queues for forgetting (store/clients.h) each client none of the retained
- * messages concerns any more; and expires the open or retrying dead letters of those messages (the rows stay as the
- * record). 0, -ENOMEM or -EIO. */
+ * the expectations those messages opened, and expires the open or retrying dead letters of those messages (the rows
+ * stay as the record). 0 or -EIO. */
 int knoop_store_retention_purge(knoop_jtx_t *tx, const uint64_t *seqs, size_t n, const int64_t *stream_ids,
                                 size_t nstreams, int64_t now_us);
 #endif

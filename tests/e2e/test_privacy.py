@@ -135,14 +135,16 @@ def bsn_name_and_birth_date_are_never_in_the_files():
               retour.payload[:300])
         check_eq(count(d, "ledger"), 1, "ledger sets of the client")
         check(count(d, "expectations") >= 1, "expectations the 301 opened")
+        check_eq(count(d, "clients"), 1, "the client's last-seen record")
         check(count(d, "messages") >= 6, "messages journaled", count(d, "messages"))
         no_client_data(d, "after acceptance")
 
-        # The purge: every message of the client goes; then the forget job takes its ledger set and the rest.
+        # The purge: every message of the client goes (with the expectations they opened); once the client is unseen
+        # for longer than every retention, the forget job takes its ledger set, route state and last-seen record.
         time.sleep(4.2)
         d.control("purge", "now")
         wait_for("the purge", lambda: count(d, "messages") == 0)
-        wait_for("the forget job", lambda: count(d, "ledger") == 0 and count(d, "forget_queue") == 0)
+        wait_for("the forget job", lambda: count(d, "ledger") == 0 and count(d, "clients") == 0)
         check_eq((count(d, "route_state"), count(d, "expectations")), (0, 0), "route state and expectations")
         no_client_data(d, "after the purge")
         gem.close()
