@@ -120,6 +120,7 @@ static forget_op_t *forget(knoop_broker_t *b, const uint8_t ref[KNOOP_CLIENT_REF
         forget_free(f);
         return NULL;
     }
+    knoop_client_seen_forget(b, ref); /* a message after the forget records the client anew */
     b->forget_in_flight++;
     knoop_journal_submit(b->journal, &f->op);
     return f;

@@ -66,6 +66,13 @@ void knoop_client_seen_written(knoop_broker_t *b, const uint8_t ref[32], int64_t
     }
 }
 
+void knoop_client_seen_forget(knoop_broker_t *b, const uint8_t ref[32])
+{
+    slot_t *s = b->client_seen ? slot_of(b, ref) : NULL;
+    if (s && memcmp(s->ref, ref, 32) == 0)
+        memset(s, 0, sizeof *s);
+}
+
 void knoop_client_seen_free(knoop_broker_t *b)
 {
     free(b->client_seen);

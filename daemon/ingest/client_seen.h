@@ -18,6 +18,8 @@ int64_t knoop_client_seen_longest_retention_us(const knoop_settings_t *s);
 bool knoop_client_seen_due(knoop_broker_t *b, const uint8_t ref[32], int64_t now_us);
 /* Loop thread: the record of ref was committed at seen_us. */
 void knoop_client_seen_written(knoop_broker_t *b, const uint8_t ref[32], int64_t seen_us);
+/* Loop thread: the client was forgotten (its record deleted): its next message writes a new record. */
+void knoop_client_seen_forget(knoop_broker_t *b, const uint8_t ref[32]);
 /* Frees the memory (at the stop). */
 void knoop_client_seen_free(knoop_broker_t *b);
 #endif

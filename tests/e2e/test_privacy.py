@@ -384,6 +384,7 @@ def forget_client_removes_stickiness_ledger_and_expectations_audited():
         check_eq(r["memory"]["ledger"], 1, "ledger sets forgotten in memory")
         check(r["memory"]["route_state"] >= 1, "route state forgotten in memory", r)
         wait_for("the forget's commit", lambda: count(d, "ledger") == 0)
+        check_eq(count(d, "clients"), 0, "the client's last-seen record after the forget")
         check_eq((count(d, "route_state"), d.query("SELECT count(*) FROM expectations WHERE client_ref IS NOT "
                                                    "NULL")[0][0]), (0, 0), "route state and expectations")
         audit = d.query("SELECT actor, action, detail FROM audit WHERE action = 'forget client'")
@@ -399,6 +400,7 @@ def forget_client_removes_stickiness_ledger_and_expectations_audited():
         retour = [g for g in m.deliveries(3, 3) if g.envelope.message_type == "WMO306"]
         check(retour and b"9019" in retour[0].envelope.payload, "306 after the forget:",
               [g.envelope.message_type for g in retour])
+        check_eq(count(d, "clients"), 1, "a message after the forget records the client anew")
         for c in (team, gem, m):
             c.close()
         d.stop()
