@@ -1,5 +1,5 @@
 /* clients.c — the SQL of a client's last-seen record and of forgetting a client (clients.h). Every statement finds its
- * rows by an index (journal_schema.c, migration 3: the ledger's and clients' primary keys, route_state_client,
+ * rows by an index (journal_schema.c, migration 3: the primary keys of ledger, route_state and clients,
  * expectations_client, clients_seen), so a forget costs a few look-ups whatever the size of the journal. */
 #include "store/clients.h"
 #include <errno.h>
