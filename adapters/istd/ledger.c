@@ -482,3 +482,22 @@ int knoop_ledger_import(knoop_ledger_t *l, const unsigned char *client, size_t c
     free(set);
     return rc;
 }
+
+int knoop_ledger_providers(const knoop_ledger_t *l, const unsigned char *client, size_t client_len,
+                           int (*each)(void *arg, const char *provider), void *arg)
+{
+    /* A walk over the table: only forgetting a client asks, and it is rare. The key is client, 0x00, provider. */
+    for (size_t i = 0; i < l->cap; i++) {
+        const slot_t *s = &l->v[i];
+        if (!s->key || s->tomb || s->key_len <= client_len || s->key[client_len] != 0 ||
+            memcmp(s->key, client, client_len) != 0)
+            continue;
+        char provider[64];
+        snprintf(provider, sizeof provider, "%.*s", (int)(s->key_len - client_len - 1),
+                 (const char *)s->key + client_len + 1);
+        int rc = each(arg, provider);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}

@@ -50,4 +50,9 @@ int knoop_ledger_export(const knoop_ledger_t *l, const unsigned char *client, si
                         unsigned char **blob, size_t *len);
 int knoop_ledger_import(knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
                         const unsigned char *blob, size_t len);
+
+/* Calls each with every provider that holds a set of client (stops at and returns its first non-zero result): to
+ * forget a client, set by set. */
+int knoop_ledger_providers(const knoop_ledger_t *l, const unsigned char *client, size_t client_len,
+                           int (*each)(void *arg, const char *provider), void *arg);
 #endif

@@ -4,6 +4,7 @@
 #include "app/metrics_http.h"
 #include "app/sd_notify.h"
 #include "core/health.h"
+#include "control/control_forget.h"
 #include "deliver/delivery.h"
 #include "deliver/retention.h"
 #include "legacy/expectations.h"
@@ -11,6 +12,11 @@
 
 #define EXPECTATIONS_FIRST_MS 1000 /* once shortly after start-up: what fell due while knoopd was down */
 #define METRICS_SNAPSHOT_MS   1000 /* how old what /metrics and /healthz serve may be */
+
+static uint64_t purge_interval(const knoop_settings_t *s)
+{
+    return s->purge_interval_ms;
+}
 
 static uint64_t deadline_check_interval(const knoop_settings_t *s)
 {
@@ -27,6 +33,8 @@ const knoop_job_t knoop_job_table[] = {
     {.name = "delivery", .interval_ms = 0, .while_stopping = true, .fn = knoop_delivery_tick},
     /* the retention purge: every tick, it paces itself by purge_interval_ms and one batch in flight */
     {.name = "retention", .interval_ms = 0, .fn = knoop_retention_tick},
+    /* clients whose last message is older than every retention are forgotten: ledger, route state (journal.md) */
+    {.name = "forget", .interval_setting = purge_interval, .first_ms = EXPECTATIONS_FIRST_MS, .fn = knoop_forget_tick},
     /* overdue iWmo/iJw answers raise their alert (docs/deadlines.md) */
     {.name = "expectations",
      .interval_setting = deadline_check_interval,

@@ -3,23 +3,25 @@
  * above core is opened here and released here, in reverse, whether the stop is graceful or a start-up failed. */
 #include "app/lifecycle.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "app/frame_table.h"
 #include "app/jobs.h"
 #include "app/metrics_http.h"
 #include "app/metrics_table.h"
 #include "app/sd_notify.h"
+#include "base/keyfile.h"
 #include "base/log.h"
 #include "control/control.h"
 #include "deliver/delivery.h"
 #include "deliver/streams.h"
 #include "ingest/adapter.h"
 #include "store/backup.h"
+#include "ingest/client_seen.h"
 #include "store/entries.h"
 #include "legacy/xml_ingest.h"
 #include "route/route.h"
@@ -48,6 +50,7 @@ static void release_layers(knoop_broker_t *b)
     knoop_route_state_destroy(&b->route_state);
     knoop_xml_close(b);
     knoop_metrics_free(&b->metrics);
+    knoop_client_seen_free(b);
 }
 
 /* Parse into a new configuration, check it, carry the route state over, swap: a failed reload keeps the running
@@ -104,33 +107,83 @@ static const knoop_broker_hooks_t hooks = {
 
 /* ---- start-up -------------------------------------------------------------------------------------------------- */
 
-static int load_pseudonym_key(knoop_broker_t *b, char *errbuf, size_t errlen)
+/* A key file's path: the setting, or its default made from the data directory. */
+static void key_path(const char *setting, const char *data_dir, const char *suffix, char *out, size_t len)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/pseudonym.key", b->config->settings.data_dir);
-    int fd = open(path, O_RDONLY);
-    if (fd >= 0) {
-        ssize_t n = read(fd, b->pseudonym_key, sizeof b->pseudonym_key);
-        close(fd);
-        if (n == (ssize_t)sizeof b->pseudonym_key)
-            return 0;
-        snprintf(errbuf, errlen, "%s: expected %zu bytes", path, sizeof b->pseudonym_key);
-        return -EINVAL;
+    if (setting && setting[0]) {
+        snprintf(out, len, "%s", setting);
+        return;
     }
-    randombytes_buf(b->pseudonym_key, sizeof b->pseudonym_key);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0 || write(fd, b->pseudonym_key, sizeof b->pseudonym_key) != (ssize_t)sizeof b->pseudonym_key ||
-        fsync(fd) != 0) {
-        snprintf(errbuf, errlen, "%s: cannot write: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -EIO;
+    size_t n = strlen(data_dir);
+    while (n > 1 && data_dir[n - 1] == '/')
+        n--;
+    snprintf(out, len, "%.*s%s", (int)n, data_dir, suffix);
+}
+
+/* A key kept inside the data directory travels with every copy of it (a backup, a support snapshot): said loudly,
+ * since the demo's pseudonymisation key lives there by default. */
+static void warn_if_beside_data(const char *what, const char *path, const char *data_dir)
+{
+    char dir[PATH_MAX], key[PATH_MAX];
+    if (!realpath(data_dir, dir) || !realpath(path, key))
+        return;
+    size_t n = strlen(dir);
+    if (strncmp(key, dir, n) == 0 && key[n] == '/')
+        knoop_log_warn("keys.beside_data",
+                       "key=%s path=\"%s\" advice=\"the key is inside data_dir, so every copy of the data carries "
+                       "it; for anything but the demo set %s_file outside data_dir and back it up apart from the "
+                       "data (docs/operations.md)\"",
+                       what, path, what);
+}
+
+/* Reads one key, or makes it when the journal has nothing that depends on it. */
+static int load_key(const char *what, const char *path, bool journal_needs_it, const char *why, uint8_t key[32],
+                    char *err, size_t errlen)
+{
+    int rc = knoop_keyfile_read(path, key, err, errlen);
+    if (rc != -ENOENT)
+        return rc;
+    if (journal_needs_it) {
+        snprintf(err, errlen,
+                 "%s: the %s key is missing, and the journal %s; a new key would not do: restore this key from its "
+                 "backup, or point %s_file at it (docs/operations.md)",
+                 path, what, why, what);
+        return -ENOKEY;
     }
-    if (close(fd) != 0) {
-        snprintf(errbuf, errlen, "%s: cannot write: %s", path, strerror(errno));
-        return -EIO;
+    if ((rc = knoop_keyfile_create(path, key, err, errlen)) == 0)
+        knoop_log_info("keys.created", "key=%s path=\"%s\" mode=0600", what, path);
+    return rc;
+}
+
+/* The pseudonymisation key into b, the data key into data_key, and while rotating the data key the previous one into
+ * previous (*rotating set). A key is made only for a journal that has nothing sealed or pseudonymised with an earlier
+ * one (knoop_journal_inspect), or for the rotation; the journal itself then checks that the keys it is opened with
+ * are its own (check values in its meta table). */
+static int load_keys(knoop_broker_t *b, const char *dbpath, uint8_t data_key[32], uint8_t previous[32], bool *rotating,
+                     char *err, size_t errlen)
+{
+    const knoop_settings_t *s = &b->config->settings;
+    knoop_journal_facts_t facts;
+    int rc = knoop_journal_inspect(dbpath, &facts, err, errlen);
+    if (rc != 0)
+        return rc;
+    char ppath[4200], dpath[4200];
+    key_path(s->pseudonym_key_file, s->data_dir, "/pseudonym.key", ppath, sizeof ppath);
+    key_path(s->data_key_file, s->data_dir, ".keys/data.key", dpath, sizeof dpath);
+    rc =
+        load_key("pseudonym_key", ppath, facts.has_data || facts.pseudonym_key_known,
+                 "holds client references made with it (messages, ledger, route state)", b->pseudonym_key, err, errlen);
+    *rotating = s->data_key_previous_file[0] != '\0';
+    if (rc == 0 && *rotating && (rc = knoop_keyfile_read(s->data_key_previous_file, previous, err, errlen)) == -ENOENT)
+        snprintf(err, errlen, "%s (data_key_previous_file): no such file", s->data_key_previous_file);
+    if (rc == 0)
+        rc = load_key("data_key", dpath, facts.data_key_known && !*rotating,
+                      "holds payloads sealed with it, which no other key opens", data_key, err, errlen);
+    if (rc == 0) {
+        warn_if_beside_data("pseudonym_key", ppath, s->data_dir);
+        warn_if_beside_data("data_key", dpath, s->data_dir);
     }
-    return 0;
+    return rc;
 }
 
 /* One step of the start-up: on failure, logs event with what went wrong. */
@@ -158,13 +211,22 @@ int knoop_app_start(knoop_broker_t *b, uv_loop_t *loop, knoop_config_t *config, 
     if (step(rc = knoop_metrics_init(&b->metrics), "daemon.metrics", err) != 0)
         return rc;
     const knoop_settings_t *s = &config->settings;
-    if (step(rc = load_pseudonym_key(b, err, sizeof err), "daemon.pseudonym_key", err) != 0)
-        return rc;
     char dbpath[4200];
     snprintf(dbpath, sizeof dbpath, "%s/knoop.db", s->data_dir);
-    knoop_journal_options_t jopt = {
-        .path = dbpath, .batch_max = s->commit_batch_max, .checkpoint_pages = s->checkpoint_pages};
-    if (step(rc = knoop_journal_open(&jopt, loop, b, &b->journal, err, sizeof err), "journal.open", err) != 0)
+    uint8_t data_key[KNOOP_KEY_BYTES], previous[KNOOP_KEY_BYTES];
+    bool rotating = false;
+    if (step(rc = load_keys(b, dbpath, data_key, previous, &rotating, err, sizeof err), "daemon.keys", err) != 0)
+        return rc;
+    knoop_journal_options_t jopt = {.path = dbpath,
+                                    .batch_max = s->commit_batch_max,
+                                    .checkpoint_pages = s->checkpoint_pages,
+                                    .data_key = data_key,
+                                    .data_key_previous = rotating ? previous : NULL,
+                                    .pseudonym_key = b->pseudonym_key};
+    rc = knoop_journal_open(&jopt, loop, b, &b->journal, err, sizeof err);
+    sodium_memzero(data_key, sizeof data_key); /* the journal keeps its own copy */
+    sodium_memzero(previous, sizeof previous);
+    if (step(rc, "journal.open", err) != 0)
         return rc;
     b->boot_last_seq = knoop_journal_last_seq(b->journal); /* delivery: attempt > 1 only for what came before */
     b->streams = knoop_strmap_new();

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 #include "app/lifecycle.h"
@@ -51,8 +52,28 @@ static int lock_data_dir(const char *dir)
     return fd; /* held open until exit */
 }
 
+/* The data directory is private to the daemon: made 0700, and a looser one found at start is tightened (said so in
+ * the log), since everything in it is the daemon's own. */
+static int private_data_dir(const char *dir)
+{
+    int rc = knoop_mkdir_p(dir, 0700);
+    struct stat st;
+    if (rc == 0 && stat(dir, &st) != 0)
+        rc = -errno;
+    if (rc == 0 && (st.st_mode & 077)) {
+        if (chmod(dir, 0700) != 0)
+            return -errno;
+        knoop_log_warn("daemon.data_dir_mode_tightened", "dir=\"%s\" was=%04o now=0700", dir,
+                       (unsigned)(st.st_mode & 07777));
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    /* Before anything is created: every file knoopd makes (the journal and its WAL files, keys, the lock, the
+     * control socket until its mode is set) is private from the first start, whatever umask it was started under. */
+    umask(077);
     const char *config_path = NULL;
     bool check_only = false;
     for (int i = 1; i < argc; i++) {
@@ -109,9 +130,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "knoopd: libsodium failed to initialise\n");
         return 1;
     }
-    int mk = knoop_mkdir_p(config->settings.data_dir, 0700);
+    int mk = private_data_dir(config->settings.data_dir);
     if (mk != 0) {
-        fprintf(stderr, "knoopd: cannot create data_dir %s: %s\n", config->settings.data_dir, strerror(-mk));
+        fprintf(stderr, "knoopd: cannot create data_dir %s (mode 0700): %s\n", config->settings.data_dir,
+                strerror(-mk));
         knoop_config_destroy(&config);
         return 1;
     }

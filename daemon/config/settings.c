@@ -57,6 +57,18 @@ static const knoop_setting_def_t settings_table[] = {
      true,
      "Most bytes of envelopes of all connections together waiting for the journal; beyond it a publish is "
      "rejected with INTERNAL."},
+    {"data_key_file", KNOOP_SETTING_STRING, S(data_key_file), "", 0, 4095, false,
+     "Key that seals message envelopes and ledger sets at rest (docs/journal.md); empty: <data_dir>.keys/data.key, "
+     "beside data_dir, not in it. Made (0600) at the first start of an empty journal; a missing or other key on a "
+     "journal sealed with one, or a key group or others can read, stops start-up."},
+    {"data_key_previous_file", KNOOP_SETTING_STRING, S(data_key_previous_file), "", 0, 4095, false,
+     "Only while rotating the data key: the key the journal is sealed under now. At start every envelope and ledger "
+     "set is sealed anew under data_key_file (made if missing), in one transaction; then remove this setting "
+     "(docs/operations.md)."},
+    {"pseudonym_key_file", KNOOP_SETTING_STRING, S(pseudonym_key_file), "", 0, 4095, false,
+     "Key of the client references (keyed hash of the BSN); empty: <data_dir>/pseudonym.key (the demo's place: keep "
+     "keys and their backups apart from the data, docs/operations.md). Made (0600) only for an empty journal; "
+     "missing, changed or readable by group or others on a journal with data stops start-up."},
     {"heartbeat_ms", KNOOP_SETTING_UINT, S(heartbeat_ms), "5000", 100, 600000, true,
      "Interval at which clients should send Heartbeat (told in Welcome)."},
     {"peer_timeout_ms", KNOOP_SETTING_UINT, S(peer_timeout_ms), "15000", 300, 3600000, true,

@@ -15,9 +15,12 @@ typedef struct knoop_settings {
     char *data_dir;       /* owned */
     char *control_socket; /* owned; resolved: never empty after knoop_settings_from_doc */
     uint64_t control_socket_mode;
-    char *auth;            /* owned; "curve" | "none" (knoop_settings_check_auth) */
-    char *server_key_file; /* owned; "" unless auth is curve */
-    char *clients_dir;     /* owned; resolved: never empty after knoop_settings_from_doc */
+    char *auth;                   /* owned; "curve" | "none" (knoop_settings_check_auth) */
+    char *server_key_file;        /* owned; "" unless auth is curve */
+    char *clients_dir;            /* owned; resolved: never empty after knoop_settings_from_doc */
+    char *data_key_file;          /* owned; "" = <data_dir>.keys/data.key */
+    char *data_key_previous_file; /* owned; "" = no rotation */
+    char *pseudonym_key_file;     /* owned; "" = <data_dir>/pseudonym.key */
     uint64_t max_message_bytes;
     uint64_t send_hwm, recv_hwm; /* ZeroMQ queue limits per connection (frames) */
     uint64_t max_connections, max_connections_per_party;

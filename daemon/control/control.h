@@ -64,6 +64,7 @@ KNOOP_CONTROL_CMD(knoop_cmd_clients);
 KNOOP_CONTROL_CMD(knoop_cmd_clients_add);
 KNOOP_CONTROL_CMD(knoop_cmd_clients_revoke);
 KNOOP_CONTROL_CMD(knoop_cmd_audit_client);
+KNOOP_CONTROL_CMD(knoop_cmd_forget_client);
 
 /* The table; the last row has name NULL. */
 extern const knoop_control_cmd_t knoop_control_cmds[];

@@ -234,8 +234,10 @@ struct knoop_broker {
     /* delivery: operator actions and retention (control_dlq.c, control_subscribers.c, retention.c) */
     char control_actor[96]; /* who runs the control command now: "control uid=.. pid=.." (audit) */
     uint64_t purge_scan_seq, purge_last_ms, purged;
-    uint32_t purge_in_flight; /* purge batches queued to the journal */
-    uint64_t boot_last_seq;   /* last seq at start-up: later ones were never delivered before it */
+    uint32_t purge_in_flight;              /* purge batches queued to the journal */
+    uint32_t forget_in_flight;             /* control/control_forget.c: forget ops queued to the journal */
+    struct knoop_client_seen *client_seen; /* owned (ingest/client_seen.c): whose last-seen record is fresh */
+    uint64_t boot_last_seq;                /* last seq at start-up: later ones were never delivered before it */
     /* the audit of reads and idle groups (deliver/read_audit.c, deliver/group_expiry.c) */
     struct knoop_read_batch *read_batch; /* owned: deliveries not yet handed to the journal (then the op's) */
     uint64_t read_audit_unwritten;       /* deliveries handed to the journal, not yet committed */

@@ -21,6 +21,7 @@
 #include "deliver/inflight.h"
 #include "deliver/read_audit.h"
 #include "deliver/op_retry.h"
+#include "deliver/party_ref.h"
 #include "store/cursors.h"
 #include "store/dead_letters.h"
 #include "store/entries.h"
@@ -321,7 +322,18 @@ static knoop_sub_t *pick_member(knoop_broker_t *b, knoop_group_t *g)
 static int send_entry(knoop_broker_t *b, knoop_group_t *g, knoop_sub_t *m, knoop_inflight_t *e, const void *env,
                       size_t env_len)
 {
-    int rc = knoop_send_deliver(b, m->peer, g->stream->name, e->seq, e->attempt + 1, env, env_len);
+    /* The client reference as this member's party sees it (party_ref.h), never the internal one. */
+    long at = knoop_envelope_client_ref_at(env, env_len);
+    uint8_t stackbuf[2048], *view = NULL;
+    if (at >= 0) {
+        view = env_len <= sizeof stackbuf ? stackbuf : malloc(env_len);
+        if (!view)
+            return -ENOMEM;
+        knoop_envelope_for_party(b->pseudonym_key, m->peer->party, env, env_len, at, view);
+    }
+    int rc = knoop_send_deliver(b, m->peer, g->stream->name, e->seq, e->attempt + 1, view ? view : env, env_len);
+    if (view && view != stackbuf)
+        free(view);
     if (rc != 0)
         return rc;
     e->attempt++;

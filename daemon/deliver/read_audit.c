@@ -11,13 +11,13 @@
 #include <string.h>
 #include "base/clock.h"
 #include "base/log.h"
+#include "deliver/party_ref.h"
 #include "store/audit.h"
 #include "store/audit_reads.h"
 
 #define READ_AUDIT_BATCH    16384u   /* deliveries per operation at most: one commit's worth at full speed */
 #define READ_AUDIT_BEHIND   1048576u /* unwritten deliveries at which delivery waits for the writer */
 #define RUN_CLOCK           64       /* deliveries of one pump that share a clock reading (microseconds apart) */
-#define ENVELOPE_CLIENT_REF 10       /* knoop.proto: Envelope.client_ref (tests/unit/test_read_audit.c checks it) */
 #define AUDIT_EXPIRE_BATCH                                                                                             \
     10000u /* rows of each audit table one retention pass deletes at most; a full pass is
                                         * followed by the next on the next tick */
@@ -110,54 +110,15 @@ static long reader_of(struct knoop_read_batch *rb, const knoop_group_t *g, const
     return (long)i;
 }
 
-static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    *v = 0;
-    for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t byte = *(*p)++;
-        *v |= (uint64_t)(byte & 0x7f) << shift;
-        if (!(byte & 0x80))
-            return true;
-    }
-    return false;
-}
-
+/* The internal reference of the stored envelope: the one the audit is searched by, whatever the receiving party was
+ * shown (party_ref.h finds the field for both). */
 bool knoop_envelope_client_ref(const void *env, size_t len, uint8_t out[32])
 {
-    const uint8_t *p = env, *end = p + len;
-    while (p < end) {
-        uint64_t key, n;
-        if (!varint(&p, end, &key))
-            return false;
-        switch (key & 7) { /* the wire type; every field is looked at, in whatever order it was written */
-        case 0:
-            if (!varint(&p, end, &n))
-                return false;
-            break;
-        case 1:
-            if (end - p < 8)
-                return false;
-            p += 8;
-            break;
-        case 5:
-            if (end - p < 4)
-                return false;
-            p += 4;
-            break;
-        case 2:
-            if (!varint(&p, end, &n) || n > (uint64_t)(end - p))
-                return false;
-            if (key >> 3 == ENVELOPE_CLIENT_REF && n == 32) {
-                memcpy(out, p, 32);
-                return true;
-            }
-            p += n;
-            break;
-        default:
-            return false;
-        }
-    }
-    return false;
+    long at = knoop_envelope_client_ref_at(env, len);
+    if (at < 0)
+        return false;
+    memcpy(out, (const uint8_t *)env + at, 32);
+    return true;
 }
 
 void knoop_read_audit_add(knoop_broker_t *b, const knoop_group_t *g, const knoop_peer_t *to, uint64_t seq,

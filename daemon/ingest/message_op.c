@@ -16,6 +16,8 @@
 #include "deliver/streams.h"
 #include "core/frames.h"
 #include "ingest/adapter.h"
+#include "ingest/client_seen.h"
+#include "store/clients.h"
 #include "store/messages.h"
 
 /* Do two packed envelopes carry the same payload? (Writer thread; only when an identity is found.) */
@@ -90,6 +92,8 @@ static int apply_message(knoop_jtx_t *tx, knoop_jop_t *op)
             return rc;
     }
     if (m->route_row && (rc = knoop_route_row_apply(tx, m->route_row, m->accepted_us)) != 0)
+        return rc;
+    if (m->client_seen && (rc = knoop_store_client_seen(tx, m->client_ref, sizeof m->client_ref, m->accepted_us)) != 0)
         return rc;
     for (int i = 0; i < KNOOP_MSG_EXTRAS; i++)
         if (m->extras[i].apply && (rc = m->extras[i].apply(tx, m->extras[i].arg, m->seq)) != 0)
@@ -209,6 +213,8 @@ static void done_message(void *ctx, knoop_jop_t *op, int status)
     if (stored)
         for (int i = 0; i < m->nstreams; i++)
             knoop_stream_appended(b, m->streams[i], m->seq);
+    if (stored && m->client_seen)
+        knoop_client_seen_written(b, m->client_ref, m->accepted_us);
     knoop_msg_op_t *c = m->companion;
     if (c && stored && !c->duplicate) {
         b->stats.accepted++;
@@ -266,6 +272,7 @@ knoop_msg_op_t *knoop_message_new(knoop_broker_t *b, knoop_peer_t *peer, uint64_
     if (client_ref) {
         memcpy(m->client_ref, client_ref, sizeof m->client_ref);
         m->has_client_ref = true;
+        m->client_seen = knoop_client_seen_due(b, client_ref, m->accepted_us);
     }
     snprintf(m->route, sizeof m->route, "%s", route->explain);
     m->nstreams = route->nstreams;

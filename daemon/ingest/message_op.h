@@ -26,6 +26,7 @@ typedef struct knoop_msg_op {
     int64_t accepted_us;
     uint8_t client_ref[32];
     bool has_client_ref;
+    bool client_seen; /* refresh the client's last-seen record (ingest/client_seen.h) in this transaction */
     char route[400];
     int nstreams;
     knoop_stream_t *streams[KNOOP_ROUTE_STREAMS_MAX]; /* borrowed: streams live as long as the broker */

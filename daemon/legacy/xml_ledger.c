@@ -166,3 +166,61 @@ void knoop_xml_ledger_undo(knoop_broker_t *b, knoop_xml_ledger_undo_t *u)
     }
     knoop_xml_ledger_undo_free(u);
 }
+
+/* ---- forgetting a client ----------------------------------------------------------------------------------- */
+
+typedef struct forget_walk {
+    char (*providers)[16];
+    size_t n, cap;
+} forget_walk_t;
+
+static int note_provider(void *arg, const char *provider)
+{
+    forget_walk_t *w = arg;
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 8;
+        char(*more)[16] = realloc(w->providers, cap * sizeof *more);
+        if (!more)
+            return -ENOMEM;
+        w->providers = more;
+        w->cap = cap;
+    }
+    snprintf(w->providers[w->n++], sizeof w->providers[0], "%s", provider);
+    return 0;
+}
+
+int knoop_xml_ledger_forget(knoop_broker_t *b, const uint8_t client[32], size_t *sets, knoop_xml_ledger_undo_t **undo)
+{
+    knoop_ledger_t *l = (knoop_ledger_t *)b->ledger;
+    *sets = 0;
+    *undo = NULL;
+    if (!l)
+        return 0;
+    forget_walk_t w = {0};
+    int rc = knoop_ledger_providers(l, client, CLIENT_KEY, note_provider, &w);
+    knoop_xml_ledger_undo_t *u = rc == 0 ? calloc(1, sizeof *u + w.n * sizeof u->row[0]) : NULL;
+    if (!u) {
+        free(w.providers);
+        return rc ? rc : -ENOMEM;
+    }
+    /* Each set is kept (before) and replaced by none (after: the empty set's export), so the undo of a failed forget
+     * puts back exactly the sets no later 301 has changed since. */
+    for (size_t i = 0; i < w.n && rc == 0; i++) {
+        memcpy(u->row[i].client, client, CLIENT_KEY);
+        snprintf(u->row[i].provider, sizeof u->row[i].provider, "%s", w.providers[i]);
+        u->n = i + 1;
+        rc = knoop_ledger_export(l, client, CLIENT_KEY, w.providers[i], &u->row[i].before, &u->row[i].before_len);
+        if (rc == 0)
+            rc = knoop_ledger_replace(l, client, CLIENT_KEY, w.providers[i], NULL, 0);
+        if (rc == 0)
+            rc = knoop_ledger_export(l, client, CLIENT_KEY, w.providers[i], &u->row[i].after, &u->row[i].after_len);
+    }
+    free(w.providers);
+    if (rc != 0) {
+        knoop_xml_ledger_undo(b, u);
+        return rc;
+    }
+    *sets = u->n;
+    *undo = u;
+    return 0;
+}

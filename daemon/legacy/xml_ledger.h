@@ -27,4 +27,10 @@ int knoop_xml_ledger_persist(knoop_jtx_t *tx, void *rows, uint64_t seq);
  * unless a later 301 changed it since. Frees undo. */
 void knoop_xml_ledger_undo(knoop_broker_t *b, knoop_xml_ledger_undo_t *undo);
 void knoop_xml_ledger_undo_free(knoop_xml_ledger_undo_t *undo);
+
+/* Forgetting a client: every set of the client (its internal reference) leaves memory now; *sets says how many. *undo
+ * (NULL when there were none) puts them back with knoop_xml_ledger_undo if the forget is not committed, or is freed
+ * with knoop_xml_ledger_undo_free when it is. The rows themselves go with store/clients.h. 0 or a negative errno
+ * (nothing changed). */
+int knoop_xml_ledger_forget(knoop_broker_t *b, const uint8_t client[32], size_t *sets, knoop_xml_ledger_undo_t **undo);
 #endif

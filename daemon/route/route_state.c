@@ -1,5 +1,6 @@
 /* route_state.c — one open-addressing hash table (linear probing, grown at 70 % load) keyed by (kind, scope, client ref);
- * entries are only ever made inactive, never deleted, so there are no tombstones and decisions allocate nothing. */
+ * routing only ever makes entries inactive, never deletes them, so there are no tombstones and decisions allocate
+ * nothing. Forgetting a client (rare: an operator's request, or its last message purged) rebuilds the table. */
 #include "route/route_state.h"
 #include <errno.h>
 #include <stdio.h>
@@ -293,4 +294,39 @@ int knoop_route_state_import(knoop_route_state_t *st, const knoop_route_row_t *r
             s->former |= UINT64_C(1) << f->member_slot;
     }
     return row->active ? 0 : knoop_route_state_release(st, c, row->client_ref, row->client_ref_len);
+}
+
+int knoop_route_state_forget(knoop_route_state_t *st, const uint8_t *ref, size_t len, knoop_route_row_cb removed,
+                             void *arg)
+{
+    if (ref == NULL || len == 0 || len > KNOOP_CLIENT_REF_MAX)
+        return -EINVAL;
+    slot_t *ns = calloc(st->cap, sizeof *ns); /* owned by st once swapped in */
+    if (ns == NULL)
+        return -ENOMEM;
+    int gone = 0;
+    knoop_route_row_t row;
+    for (size_t i = 0; i < st->cap; i++) {
+        const slot_t *s = &st->slots[i];
+        if (!s->hash)
+            continue;
+        if (s->ref_len == len && memcmp(s->ref, ref, len) == 0) {
+            if (removed) {
+                fill_row(st, s, &row);
+                removed(&row, arg);
+            }
+            if (s->kind == KNOOP_ROW_STICKY && s->active && s->member_slot >= 0)
+                st->load[s->member_slot]--;
+            gone++;
+            continue;
+        }
+        size_t j = s->hash & (st->cap - 1); /* without tombstones, a delete is a re-insert of the rest */
+        while (ns[j].hash)
+            j = (j + 1) & (st->cap - 1);
+        ns[j] = *s;
+    }
+    free(st->slots);
+    st->slots = ns;
+    st->count -= (size_t)gone;
+    return gone;
 }

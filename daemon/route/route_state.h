@@ -64,4 +64,8 @@ int knoop_route_state_export(const knoop_route_state_t *st, knoop_route_row_cb c
 int knoop_route_state_row(const knoop_route_state_t *st, knoop_route_row_kind_t kind, const void *scope,
                           const uint8_t *ref, size_t len, knoop_route_row_t *row);
 int knoop_route_state_import(knoop_route_state_t *st, const knoop_route_row_t *row);
+/* Forgets every entry of the client ref (both kinds, every scope), calling removed (may be NULL) with each as a row
+ * first, so a caller can import them again to undo. Returns how many went, -EINVAL or -ENOMEM (nothing changed). */
+int knoop_route_state_forget(knoop_route_state_t *st, const uint8_t *ref, size_t len, knoop_route_row_cb removed,
+                             void *arg);
 #endif

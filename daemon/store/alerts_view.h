@@ -9,7 +9,8 @@
 typedef struct knoop_store_alert {
     uint64_t seq;
     int64_t accepted_us;
-    const uint8_t *envelope; /* the packed knoop.Envelope (payload: the alert as JSON); borrowed during the callback */
+    const uint8_t
+        *envelope; /* the packed knoop.Envelope, opened (payload: the alert as JSON); borrowed during the callback */
     size_t envelope_len;
 } knoop_store_alert_t;
 

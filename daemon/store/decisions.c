@@ -1,8 +1,11 @@
 /* decisions.c — one message row by its seq (the primary key) on the reader connection, handed to a callback so the
- * caller borrows the row's text and envelope instead of copying them. */
+ * caller borrows the row's text and envelope instead of copying them. The envelope is opened into a buffer of this
+ * call's own, wiped when the callback returns. */
 #include "store/decisions.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include "store/journal_sql.h"
 
 static const char *text(sqlite3_stmt *st, int col)
@@ -23,6 +26,21 @@ int knoop_store_decision_get(knoop_journal_t *j, uint64_t seq, knoop_store_decis
         return snprintf(err, errlen, "journal: %s", sqlite3_errmsg(db)), -EIO;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
     int rc = sqlite3_step(st);
+    knoop_seal_buf_t buf = {0};
+    const uint8_t *env = NULL;
+    size_t env_len = 0;
+    if (rc == SQLITE_ROW) {
+        const char *id = text(st, 1);
+        int opened = knoop_journal_unseal(j, &buf, id, strlen(id), sqlite3_column_blob(st, 10),
+                                          (size_t)sqlite3_column_bytes(st, 10), &env, &env_len);
+        if (opened != 0) {
+            snprintf(err, errlen, "journal: the stored envelope of message %" PRIu64 " does not open (%s)", seq,
+                     opened == -EBADMSG ? "damaged, or sealed under another key" : strerror(-opened));
+            sqlite3_finalize(st);
+            knoop_seal_buf_free(&buf);
+            return -EIO;
+        }
+    }
     if (rc == SQLITE_ROW) {
         knoop_store_decision_t d = {
             .seq = (uint64_t)sqlite3_column_int64(st, 0),
@@ -35,8 +53,8 @@ int knoop_store_decision_get(knoop_journal_t *j, uint64_t seq, knoop_store_decis
             .identificatie = text(st, 7),
             .accepted_us = sqlite3_column_int64(st, 8),
             .route = (const char *)sqlite3_column_text(st, 9),
-            .envelope = sqlite3_column_blob(st, 10),
-            .envelope_len = (size_t)sqlite3_column_bytes(st, 10),
+            .envelope = env,
+            .envelope_len = env_len,
         };
         fn(ctx, &d);
         rc = 0;
@@ -47,5 +65,6 @@ int knoop_store_decision_get(knoop_journal_t *j, uint64_t seq, knoop_store_decis
         rc = -EIO;
     }
     sqlite3_finalize(st);
+    knoop_seal_buf_free(&buf);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "store/journal_sql.h"
 
 /* Columns of every select below, in read_row's order. */
@@ -102,14 +103,30 @@ int knoop_store_dlq_move_message(knoop_jtx_t *tx, uint64_t seq, uint64_t new_seq
                                  const uint8_t *envelope, size_t envelope_len, int64_t deadletters_id,
                                  const knoop_store_dlq_target_t *targets, size_t ntargets, int64_t now_us)
 {
+    const uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    if (envelope) { /* sealed for its row: the message keeps its message_id, the associated data */
+        sqlite3_stmt *id = knoop_jtx_stmt(tx, "SELECT message_id FROM messages WHERE seq = ?");
+        if (!id)
+            return -EIO;
+        sqlite3_bind_int64(id, 1, (sqlite3_int64)seq);
+        int step = sqlite3_step(id);
+        if (step != SQLITE_ROW)
+            return step == SQLITE_DONE ? -ENOENT : -EIO;
+        const char *mid = (const char *)sqlite3_column_text(id, 0);
+        int rc = knoop_jtx_seal(tx, mid, mid ? strlen(mid) : 0, envelope, envelope_len, &sealed, &sealed_len);
+        sqlite3_reset(id);
+        if (rc != 0)
+            return rc;
+    }
     sqlite3_stmt *st = knoop_jtx_stmt(tx, "UPDATE messages SET seq = ?1, route = ?2, envelope = coalesce(?3, envelope) "
                                           "WHERE seq = ?4");
     if (!st)
         return -EIO;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)new_seq);
     sqlite3_bind_text(st, 2, route, -1, SQLITE_STATIC);
-    if (envelope)
-        sqlite3_bind_blob(st, 3, envelope, (int)envelope_len, SQLITE_STATIC);
+    if (sealed)
+        sqlite3_bind_blob(st, 3, sealed, (int)sealed_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)seq);
     int rc = done(tx, st, true);
     if (rc != 0)

@@ -1,15 +1,30 @@
 /* entries.c — stream_entries and delivery's reads. The range read runs for every batch a subscriber group pumps
  * (fan-out drain: hundreds of thousands of rows a second), so its statement is prepared once, persistent, and
- * reset after every read so that no read transaction outlives it. */
+ * reset after every read so that no read transaction outlives it. Envelopes are opened (journal_sql.h) into the
+ * reader's own buffer, which the callback borrows. */
 #include "store/entries.h"
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include "store/journal_sql.h"
 
 struct knoop_store_entries {
+    knoop_journal_t *j;     /* borrowed: closed after this reader */
     sqlite3_stmt *range;    /* owned: a stream's entries with their envelopes from a seq on */
     sqlite3_stmt *envelope; /* owned: one envelope by seq */
+    knoop_seal_buf_t buf;   /* owned: the envelope opened last */
 };
+
+/* Opens the envelope in columns id_col (message_id) and env_col of st's row into r's buffer. -EIO when it does not
+ * open: the row is damaged, and delivering it as it is would hand over ciphertext. */
+static int open_row(knoop_store_entries_t *r, sqlite3_stmt *st, int id_col, int env_col, const uint8_t **env,
+                    size_t *len)
+{
+    const char *id = (const char *)sqlite3_column_text(st, id_col);
+    int rc = knoop_journal_unseal(r->j, &r->buf, id, id ? strlen(id) : 0, sqlite3_column_blob(st, env_col),
+                                  (size_t)sqlite3_column_bytes(st, env_col), env, len);
+    return rc == -EBADMSG ? -EIO : rc;
+}
 
 int knoop_store_entry_add(knoop_jtx_t *tx, int64_t stream_id, uint64_t seq)
 {
@@ -39,12 +54,13 @@ int knoop_store_entries_open(knoop_journal_t *j, knoop_store_entries_t **out)
     knoop_store_entries_t *r = calloc(1, sizeof *r);
     if (!r)
         return -ENOMEM;
+    r->j = j;
     sqlite3 *db = knoop_journal_reader(j);
     if (sqlite3_prepare_v3(db,
-                           "SELECT e.seq, m.envelope FROM stream_entries e JOIN messages m ON m.seq = e.seq "
-                           "WHERE e.stream_id = ? AND e.seq >= ? ORDER BY e.seq LIMIT ?",
+                           "SELECT e.seq, m.message_id, m.envelope FROM stream_entries e JOIN messages m ON m.seq = "
+                           "e.seq WHERE e.stream_id = ? AND e.seq >= ? ORDER BY e.seq LIMIT ?",
                            -1, SQLITE_PREPARE_PERSISTENT, &r->range, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(db, "SELECT envelope FROM messages WHERE seq = ?", -1, SQLITE_PREPARE_PERSISTENT,
+        sqlite3_prepare_v3(db, "SELECT message_id, envelope FROM messages WHERE seq = ?", -1, SQLITE_PREPARE_PERSISTENT,
                            &r->envelope, NULL) != SQLITE_OK) {
         knoop_store_entries_close(&r);
         return -EIO;
@@ -59,6 +75,7 @@ void knoop_store_entries_close(knoop_store_entries_t **rp)
         return;
     sqlite3_finalize((*rp)->range);
     sqlite3_finalize((*rp)->envelope);
+    knoop_seal_buf_free(&(*rp)->buf);
     free(*rp);
     *rp = NULL;
 }
@@ -71,9 +88,12 @@ int knoop_store_entries_read(knoop_store_entries_t *r, int64_t stream_id, uint64
          sqlite3_bind_int64(st, 3, (sqlite3_int64)limit)) != SQLITE_OK)
         return -EIO;
     int rc = 0, step = SQLITE_DONE;
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
-        rc = each(ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
-                  (size_t)sqlite3_column_bytes(st, 1));
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const uint8_t *env;
+        size_t len;
+        if ((rc = open_row(r, st, 1, 2, &env, &len)) == 0)
+            rc = each(ctx, (uint64_t)sqlite3_column_int64(st, 0), env, len);
+    }
     if (rc == 0 && step != SQLITE_DONE)
         rc = -EIO;
     sqlite3_reset(st);
@@ -86,8 +106,10 @@ int knoop_store_entries_envelope(knoop_store_entries_t *r, uint64_t seq, knoop_s
     if (sqlite3_bind_int64(st, 1, (sqlite3_int64)seq) != SQLITE_OK)
         return -EIO;
     int step = sqlite3_step(st), rc;
+    const uint8_t *env;
+    size_t len;
     if (step == SQLITE_ROW)
-        rc = use(ctx, seq, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+        rc = (rc = open_row(r, st, 0, 1, &env, &len)) == 0 ? use(ctx, seq, env, len) : rc;
     else
         rc = step == SQLITE_DONE ? -ENOENT : -EIO;
     sqlite3_reset(st);

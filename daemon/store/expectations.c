@@ -21,8 +21,10 @@ static int step_done(sqlite3_stmt *st)
 
 int knoop_store_expectation_open(knoop_jtx_t *tx, uint64_t seq, const knoop_store_expectation_t *e)
 {
+    /* The client it concerns is the trigger's, already written in this transaction: forget and purge find it. */
     sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO expectations(kind, trigger_seq, trigger_type, trigger_id, "
-                                          "owed_by, owed_to, expected, due) VALUES(?,?,?,?,?,?,?,?)");
+                                          "owed_by, owed_to, expected, due, client_ref) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,"
+                                          "(SELECT client_ref FROM messages WHERE seq = ?2))");
     if (!st)
         return -EIO;
     sqlite3_bind_text(st, 1, e->kind, -1, SQLITE_STATIC);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <time.h>
 #include "store/journal_schema.h"
@@ -29,8 +30,11 @@ struct knoop_jtx {
     uint64_t seq; /* last seq assigned (committed or in this transaction) */
     /* Failure lines are rate-limited (writer thread): a full disk fails every op, and a client that publishes again
      * at once would otherwise write a log line per attempt. */
-    uint64_t fail_log_us;   /* when the last failure line was written */
-    uint64_t fail_unlogged; /* failures since, not written */
+    uint64_t fail_log_us;      /* when the last failure line was written */
+    uint64_t fail_unlogged;    /* failures since, not written */
+    const uint8_t *data_key;   /* the journal's (journal.h: knoop_journal_options_t) */
+    knoop_seal_buf_t seal_buf; /* owned: the value the writer sealed last */
+    knoop_seal_buf_t open_buf; /* owned: the value the writer opened last */
 };
 
 struct knoop_journal {
@@ -56,7 +60,12 @@ struct knoop_journal {
     uv_async_t completed; /* writer -> loop */
     void *loop_ctx;
     atomic_uint_fast64_t committed_seq;
-    uint64_t pending; /* loop thread: submitted and not yet handed back */
+    uint64_t pending;                       /* loop thread: submitted and not yet handed back */
+    uint8_t data_key[KNOOP_SEAL_KEY_BYTES]; /* a copy, wiped when the journal is freed */
+    uint8_t pseudonym_key[KNOOP_SEAL_KEY_BYTES];
+    bool has_pseudonym_key;
+    uint8_t previous_key[KNOOP_SEAL_KEY_BYTES]; /* only until the open: wiped once the keys are bound */
+    bool has_previous_key;
 };
 
 static uint64_t now_us(void)
@@ -103,6 +112,36 @@ uint64_t knoop_jtx_next_seq(knoop_jtx_t *tx)
 uint64_t knoop_jtx_peek_seq(const knoop_jtx_t *tx)
 {
     return tx->seq + 1;
+}
+
+int knoop_jtx_seal(knoop_jtx_t *tx, const void *ad, size_t adlen, const void *plain, size_t len, const uint8_t **out,
+                   size_t *outlen)
+{
+    return knoop_seal(&tx->seal_buf, tx->data_key, ad, adlen, plain, len, out, outlen);
+}
+
+/* A stored value that does not open under the journal's key was damaged or written under another key (the check
+ * value at open rules the latter out for the whole journal): worth an error in the log, never its bytes. */
+static int unsealed(int rc, const char *where)
+{
+    if (rc == -EBADMSG)
+        knoop_log_error("journal.unseal_failed",
+                        "connection=%s reason=\"a stored value does not open under the "
+                        "data key: damaged, or not this journal's\"",
+                        where);
+    return rc;
+}
+
+int knoop_jtx_unseal(knoop_jtx_t *tx, const void *ad, size_t adlen, const void *sealed, size_t len, const uint8_t **out,
+                     size_t *outlen)
+{
+    return unsealed(knoop_unseal(&tx->open_buf, tx->data_key, ad, adlen, sealed, len, out, outlen), "writer");
+}
+
+int knoop_journal_unseal(knoop_journal_t *j, knoop_seal_buf_t *buf, const void *ad, size_t adlen, const void *sealed,
+                         size_t len, const uint8_t **out, size_t *outlen)
+{
+    return unsealed(knoop_unseal(buf, j->data_key, ad, adlen, sealed, len, out, outlen), "reader");
 }
 
 static int exec_simple(sqlite3 *db, const char *sql)
@@ -326,13 +365,42 @@ static int open_db(const char *path, int flags, sqlite3 **db, const char *pragma
     return 0;
 }
 
-/* The writer connection, with the schema brought up to date and the last seq read. */
+/* The database and its WAL files are private to the daemon: a mode looser than 0600 (a file made before knoopd set
+ * its umask, or copied in by an operator) is tightened, and said so, before anything else is written. */
+static int make_private(const char *path, char *errbuf, size_t errlen)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char file[4200];
+        struct stat st;
+        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
+        if (stat(file, &st) != 0) {
+            if (errno == ENOENT && i > 0)
+                continue; /* the WAL files come and go with the connections */
+            int e = errno;
+            snprintf(errbuf, errlen, "%s: %s", file, strerror(e));
+            return -e;
+        }
+        if ((st.st_mode & 077) == 0)
+            continue;
+        if (chmod(file, 0600) != 0) {
+            int e = errno;
+            snprintf(errbuf, errlen, "%s: cannot make it private (mode 0600): %s", file, strerror(e));
+            return -e;
+        }
+        knoop_log_warn("journal.mode_tightened", "file=\"%s\" was=%04o now=0600", file, (unsigned)(st.st_mode & 07777));
+    }
+    return 0;
+}
+
+/* The writer connection, with the schema brought up to date, the keys bound and the last seq read. secure_delete:
+ * the purge's DELETE overwrites a removed row's bytes with zeros instead of leaving them in free space. */
 static int open_writer(knoop_journal_t *j, char *errbuf, size_t errlen)
 {
     int rc = open_db(j->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &j->tx.db,
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;"
                      "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
-                     "PRAGMA foreign_keys=OFF;",
+                     "PRAGMA foreign_keys=OFF; PRAGMA secure_delete=ON;",
                      errbuf, errlen);
     if (rc != 0)
         return rc;
@@ -349,8 +417,15 @@ static int open_writer(knoop_journal_t *j, char *errbuf, size_t errlen)
         snprintf(errbuf, errlen, "%s: the file system does not support SQLite's WAL mode", j->path);
         return -EINVAL;
     }
+    if ((rc = make_private(j->path, errbuf, errlen)) != 0)
+        return rc;
     if (knoop_journal_migrate(j->tx.db, errbuf, errlen) != 0)
         return -EINVAL;
+    rc = knoop_journal_bind_keys(j->tx.db, j->path, j->data_key, j->has_previous_key ? j->previous_key : NULL,
+                                 j->has_pseudonym_key ? j->pseudonym_key : NULL, errbuf, errlen);
+    sodium_memzero(j->previous_key, sizeof j->previous_key);
+    if (rc != 0)
+        return rc;
     rc = sqlite3_prepare_v2(j->tx.db, "SELECT coalesce(max(seq), 0) FROM messages", -1, &st, NULL);
     if (rc == SQLITE_OK) {
         if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -364,11 +439,6 @@ static int open_writer(knoop_journal_t *j, char *errbuf, size_t errlen)
         return rc == SQLITE_DONE ? -EIO : knoop_sql_errno(rc);
     }
     atomic_store(&j->committed_seq, j->tx.seq);
-    if (chmod(j->path, 0600) != 0) {
-        int e = errno;
-        snprintf(errbuf, errlen, "%s: cannot make it private (mode 0600): %s", j->path, strerror(e));
-        return -e;
-    }
     return 0;
 }
 
@@ -427,6 +497,11 @@ static void stop_threads(knoop_journal_t *j, bool writer, bool checkpointer)
 static void free_journal(knoop_journal_t *j)
 {
     close_connections(j);
+    knoop_seal_buf_free(&j->tx.seal_buf);
+    knoop_seal_buf_free(&j->tx.open_buf);
+    sodium_memzero(j->data_key, sizeof j->data_key);
+    sodium_memzero(j->pseudonym_key, sizeof j->pseudonym_key);
+    sodium_memzero(j->previous_key, sizeof j->previous_key);
     pthread_mutex_destroy(&j->lock);
     pthread_cond_destroy(&j->wake_writer);
     pthread_cond_destroy(&j->wake_checkpointer);
@@ -443,6 +518,10 @@ int knoop_journal_open(const knoop_journal_options_t *opt, uv_loop_t *loop, void
                        char *errbuf, size_t errlen)
 {
     *out = NULL;
+    if (!opt->data_key) {
+        snprintf(errbuf, errlen, "%s: no data key to seal the journal's payloads with", opt->path);
+        return -EINVAL;
+    }
     knoop_journal_t *j = calloc(1, sizeof *j);
     if (!j || !(j->path = strdup(opt->path))) {
         free(j);
@@ -450,9 +529,23 @@ int knoop_journal_open(const knoop_journal_options_t *opt, uv_loop_t *loop, void
         return -ENOMEM;
     }
     j->opt = *opt;
+    j->opt.data_key = j->opt.pseudonym_key = j->opt.data_key_previous = NULL; /* the copies below are the journal's */
+    if (opt->data_key_previous) {
+        memcpy(j->previous_key, opt->data_key_previous, sizeof j->previous_key);
+        j->has_previous_key = true;
+    }
+    memcpy(j->data_key, opt->data_key, sizeof j->data_key);
+    j->tx.data_key = j->data_key;
+    if (opt->pseudonym_key) {
+        memcpy(j->pseudonym_key, opt->pseudonym_key, sizeof j->pseudonym_key);
+        j->has_pseudonym_key = true;
+    }
     j->loop_ctx = loop_ctx;
     int rc = init_sync(j, errbuf, errlen);
     if (rc != 0) {
+        sodium_memzero(j->data_key, sizeof j->data_key);
+        sodium_memzero(j->pseudonym_key, sizeof j->pseudonym_key);
+        sodium_memzero(j->previous_key, sizeof j->previous_key);
         free(j->path);
         free(j);
         return rc;

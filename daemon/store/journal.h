@@ -48,10 +48,30 @@ typedef struct knoop_journal_options {
     const char *path;          /* the database file */
     uint64_t batch_max;        /* most ops per transaction */
     uint64_t checkpoint_pages; /* WAL pages that wake the checkpointer */
+    /* Required, 32 bytes (copied): the data key. Every message envelope and ledger set is sealed with it at rest
+     * (base/seal.h); the journal keeps its check value and refuses to open under another key. */
+    const uint8_t *data_key;
+    /* 32 bytes or NULL: the data key being rotated away from. A journal sealed under it is sealed anew under data_key
+     * at open, in one transaction (docs/operations.md: rotating the data key). */
+    const uint8_t *data_key_previous;
+    /* 32 bytes or NULL: the pseudonymisation key, whose check value the journal keeps likewise, so a changed key is
+     * refused at start instead of silently making every client reference stop matching. */
+    const uint8_t *pseudonym_key;
 } knoop_journal_options_t;
 
+/* What start-up needs to know of a journal before its keys are loaded: may a missing key be made anew? */
+typedef struct knoop_journal_facts {
+    bool exists;              /* the database file is there */
+    bool has_data;            /* it holds messages, ledger sets or route state */
+    bool data_key_known;      /* it holds a data key check value: its payloads are sealed under that key */
+    bool pseudonym_key_known; /* it holds a pseudonymisation key check value */
+} knoop_journal_facts_t;
+/* Reads the facts without changing the file (and without creating it). 0, or a negative errno with errbuf set. */
+int knoop_journal_inspect(const char *path, knoop_journal_facts_t *out, char *errbuf, size_t errlen);
+
 /* Opens (creating and migrating) the database and starts the writer and checkpointer threads. on_done is
- * signalled through loop, and calls each completed op's done(loop_ctx, ...). */
+ * signalled through loop, and calls each completed op's done(loop_ctx, ...). The files are made private (0600) and
+ * the keys checked against the journal's check values: -EKEYREJECTED when a key is not the journal's. */
 int knoop_journal_open(const knoop_journal_options_t *opt, uv_loop_t *loop, void *loop_ctx, knoop_journal_t **out,
                        char *errbuf, size_t errlen);
 /* Waits for every queued op to commit and be handed back (their done callbacks run through the loop), stops the

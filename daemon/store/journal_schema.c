@@ -105,6 +105,30 @@ static const char *const migrations[] = {
     /* The cap on group names per party counts one owner's rows; idle expiry looks for the oldest updates. */
     "CREATE INDEX subscribers_owner ON subscribers(owner);"
     "CREATE INDEX subscribers_idle ON subscribers(updated_us);",
+    /* 5: a client can be forgotten, and is once its messages are long gone (docs/journal.md: personal data). Each
+     * table keyed by client reference is reachable by it in indexed time: route_state is rebuilt with the client
+     * first in its primary key (a lookup by the whole key is as before, and no second index costs a write per row
+     * change); an expectation takes the reference of the
+     * message that opened it (store/expectations.c) and goes with that message's purge (by trigger_seq). clients holds
+     * when each client's last message came (refreshed at most once per interval: ingest/client_seen.h), indexed by
+     * that time for the forget job; it starts from what the journal holds (a one-time scan at this migration). No
+     * index on messages.client_ref: it would cost a random index write per message. */
+    "ALTER TABLE expectations ADD COLUMN client_ref BLOB;"
+    "UPDATE expectations SET client_ref = (SELECT m.client_ref FROM messages m WHERE m.seq = expectations.trigger_seq);"
+    "CREATE INDEX expectations_client ON expectations(client_ref) WHERE client_ref IS NOT NULL;"
+    "CREATE INDEX expectations_trigger ON expectations(trigger_seq);"
+    "CREATE TABLE route_state_new(kind INTEGER NOT NULL, scope TEXT NOT NULL, client_ref BLOB NOT NULL,"
+    "  party TEXT NOT NULL, active INTEGER NOT NULL, former TEXT NOT NULL, updated_us INTEGER NOT NULL,"
+    "  PRIMARY KEY(client_ref, kind, scope)) WITHOUT ROWID;"
+    "INSERT INTO route_state_new SELECT kind, scope, client_ref, party, active, former, updated_us FROM route_state;"
+    "DROP TABLE route_state;"
+    "ALTER TABLE route_state_new RENAME TO route_state;"
+    "CREATE TABLE clients(client_ref BLOB PRIMARY KEY, seen_us INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX clients_seen ON clients(seen_us);"
+    "INSERT INTO clients SELECT client_ref, max(accepted_us) FROM messages WHERE client_ref IS NOT NULL "
+    "  GROUP BY client_ref;"
+    "INSERT OR IGNORE INTO clients SELECT client_ref, max(updated_us) FROM route_state GROUP BY client_ref;"
+    "INSERT OR IGNORE INTO clients SELECT client_ref, max(updated_us) FROM ledger GROUP BY client_ref;",
 };
 #define MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 _Static_assert(MIGRATIONS == KNOOP_JOURNAL_SCHEMA_VERSION, "a new migration raises KNOOP_JOURNAL_SCHEMA_VERSION");

@@ -4,7 +4,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
-#define KNOOP_JOURNAL_SCHEMA_VERSION 4
+#define KNOOP_JOURNAL_SCHEMA_VERSION 5
 /* Brings db up to the current version in one transaction each step; refuses a database newer than this build. */
 int knoop_journal_migrate(sqlite3 *db, char *errbuf, size_t errlen);
 #endif

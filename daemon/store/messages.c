@@ -1,6 +1,7 @@
 /* messages.c — the message tables' SQL (writer side). The common case of a new message is one INSERT .. ON CONFLICT
  * DO NOTHING against the dedup index (messages_dedup in journal_schema.c); only a refused insert reads the row
- * that holds the identity. Statements are the writer's cached ones (knoop_jtx_stmt, keyed by the SQL's address). */
+ * that holds the identity. Statements are the writer's cached ones (knoop_jtx_stmt, keyed by the SQL's address).
+ * The envelope is sealed here, on the writer thread, with the message_id as associated data (journal_sql.h). */
 #include "store/messages.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,11 @@ int knoop_store_message_insert(knoop_jtx_t *tx, const knoop_store_message_t *m, 
                                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
     if (!st)
         return no_stmt(tx);
+    const uint8_t *sealed;
+    size_t sealed_len;
+    if (knoop_jtx_seal(tx, m->message_id, strlen(m->message_id), m->envelope, m->envelope_len, &sealed, &sealed_len) !=
+        0)
+        return -ENOMEM;
     uint64_t next = knoop_jtx_peek_seq(tx);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)next);
     sqlite3_bind_text(st, 2, m->message_id, -1, SQLITE_STATIC);
@@ -33,7 +39,7 @@ int knoop_store_message_insert(knoop_jtx_t *tx, const knoop_store_message_t *m, 
         sqlite3_bind_blob(st, 8, m->client_ref, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 9, m->accepted_us);
     sqlite3_bind_text(st, 10, m->route, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 11, m->envelope, (int)m->envelope_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 11, sealed, (int)sealed_len, SQLITE_STATIC);
     sqlite3_bind_text(st, 12, m->publisher, -1, SQLITE_STATIC);
     int rc = knoop_sql_step_done(st);
     if (rc != 0)
@@ -70,14 +76,18 @@ int knoop_store_message_find(knoop_jtx_t *tx, const char *sender, const char *me
     snprintf(out->message_id, sizeof out->message_id, "%s", (const char *)sqlite3_column_text(st, 1));
     snprintf(out->publisher, sizeof out->publisher, "%s", (const char *)sqlite3_column_text(st, 2));
     if (want_envelope) {
-        size_t n = (size_t)sqlite3_column_bytes(st, 3);
-        out->envelope = malloc(n ? n : 1);
-        if (!out->envelope) {
+        const uint8_t *plain;
+        size_t n;
+        rc = knoop_jtx_unseal(tx, out->message_id, strlen(out->message_id), sqlite3_column_blob(st, 3),
+                              (size_t)sqlite3_column_bytes(st, 3), &plain, &n);
+        if (rc == 0 && !(out->envelope = malloc(n ? n : 1)))
+            rc = -ENOMEM;
+        if (rc != 0) {
             sqlite3_reset(st);
-            return -ENOMEM;
+            return rc == -EBADMSG ? -EIO : rc; /* a row that does not open is a damaged journal, not a refusal */
         }
         if (n)
-            memcpy(out->envelope, sqlite3_column_blob(st, 3), n);
+            memcpy(out->envelope, plain, n);
         out->envelope_len = n;
     }
     sqlite3_reset(st);

@@ -1,5 +1,8 @@
 /* retention.c — the purge's SQL: the loop's scan of messages by seq, and the writer's batch delete, which reuses the
- * stream entries' and dead letters' own calls (entries.h, dead_letters.h) for what goes with a message. */
+ * stream entries' and dead letters' own calls (entries.h, dead_letters.h) for what goes with a message, and the
+ * expectations it opened. (A client's ledger sets and route state go by the forget job once its messages are gone:
+ * store/clients.h.) The writer connection has secure_delete on: a deleted row's bytes are overwritten, not left in free
+ * pages. */
 #include "store/retention.h"
 #include <errno.h>
 #include "store/dead_letters.h"
@@ -43,5 +46,11 @@ int knoop_store_retention_purge(knoop_jtx_t *tx, const uint64_t *seqs, size_t n,
     for (size_t i = 0; i < nstreams; i++)
         if (knoop_store_entries_drop_orphans(tx, stream_ids[i], lo, hi) != 0)
             return -EIO;
+    /* expectations_trigger: a range over the batch's seqs */
+    sqlite3_stmt *st = knoop_jtx_stmt(tx, "DELETE FROM expectations WHERE trigger_seq BETWEEN ?1 AND ?2 AND NOT "
+                                          "EXISTS (SELECT 1 FROM messages m WHERE m.seq = expectations.trigger_seq)");
+    if (!st || sqlite3_bind_int64(st, 1, (sqlite3_int64)lo) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)hi) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+        return -EIO;
     return knoop_store_dead_letters_expire(tx, lo, hi, now_us);
 }

@@ -306,6 +306,9 @@ def backup_while_publishing_then_restore():
         check_eq(len(audit), 2, "each backup is audited")
         keys = glob.glob(os.path.join(d.data_dir, "*.key"))
         check(keys, "the data dir has its key files")
+        # The data key lives beside data_dir, not in it (journal.md: keys are backed up apart from the data).
+        data_keys = glob.glob(os.path.join(d.data_dir + ".keys", "*.key"))
+        check(data_keys, "the data key beside the data dir")
         d.stop()
         # Restore: the copy and the key files into a new data directory; a fresh knoopd serves every message.
         with Daemon(start=False) as fresh:
@@ -313,6 +316,9 @@ def backup_while_publishing_then_restore():
             shutil.copy(out, fresh.db_path)
             for k in keys:
                 shutil.copy(k, fresh.data_dir)
+            os.makedirs(fresh.data_dir + ".keys", mode=0o700)
+            for k in data_keys:
+                shutil.copy(k, fresh.data_dir + ".keys")
             fresh.start()
             check_eq(fresh.control("status")["last_seq"], backup_last, "restored last seq")
             sub = Client(fresh)

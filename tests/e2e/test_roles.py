@@ -137,7 +137,7 @@ def knoopctl_help_shows_each_commands_role_as_the_daemon_has_it():
                                                                                      row["role"]), ln)]
             check_eq(len(line), 1, "knoopctl help shows %s as %s" % (row["command"], row["role"]))
         admin = sorted(r["command"] for r in rows if r["role"] == "admin")
-        check_eq(admin, ["backup", "clients add", "clients revoke", "dlq discard", "dlq retry", "drain", "drain cancel",
+        check_eq(admin, ["backup", "clients add", "clients revoke", "dlq discard", "dlq retry", "drain", "drain cancel", "forget client",
                          "purge now", "reload", "subscriber rewind"], "the admin commands")
     p = subprocess.run([CTL, "reload", "-h"], capture_output=True, text=True, timeout=10, cwd="/")
     check("role: admin" in p.stdout, "a command's -h names its role", p.stdout)

@@ -333,7 +333,8 @@ def heerlen_with_clients(d, clients):
 def member_traffic_reaches_heerlen_as_the_cooperative():
     """Plan updates, outcome reports and retours from the members reach Heerlen (its inbox, its outcome stream,
     its team's inbox) with sender 99990000; no member or subcontractor code and no BSN is in any byte Heerlen
-    receives; payloads arrive unchanged and client_ref lets Heerlen keep each client's messages together."""
+    receives; payloads arrive unchanged and client_ref lets Heerlen keep each client's messages together, with a
+    reference of its own: not the one the member was shown, so the two cannot link their clients by it."""
     with start_demo() as d:
         served, refs, members, team = heerlen_with_clients(
             d, [(BSNS[0], "schuldhulpverlening"), (BSNS[1], "dagbesteding"), (BSNS[2], "welzijn")])
@@ -360,13 +361,18 @@ def member_traffic_reaches_heerlen_as_the_cooperative():
                              status=dpb.ACCEPTED)
             a = accepted(mc, native_env(m, msg, "RETOUR", receiver=TEAM_HEERLEN, bsn=bsn))
             sent[a.seq] = ("inbox." + TEAM_HEERLEN, bsn, msg.SerializeToString())
+        heerlen_refs = {}                                   # bsn -> the client_ref Heerlen is shown
         for seq, (stream, bsn, payload) in sorted(sent.items()):
             dv = take(gem, seq, stream)
             check_eq(dv.envelope.sender, COOP, "sender Heerlen sees on %s (seq %d)" % (stream, seq))
             check_eq(dv.envelope.payload, payload, "payload of seq %d" % seq)
-            check_eq(dv.envelope.client_ref, refs[bsn], "client_ref of seq %d" % seq)
+            check_eq(len(dv.envelope.client_ref), 32, "client_ref length of seq %d" % seq)
+            check_eq(dv.envelope.client_ref, heerlen_refs.setdefault(bsn, dv.envelope.client_ref),
+                     "Heerlen's client_ref of seq %d (one per client)" % seq)
+            check(dv.envelope.client_ref != refs[bsn], "Heerlen was shown the member's client_ref (seq %d)" % seq)
             check_eq(dv.envelope.client_bsn, "", "client_bsn of seq %d" % seq)
             check(dv.envelope.receiver not in PROVIDER_CODES, "receiver Heerlen sees", dv.envelope.receiver)
+        check_eq(len(set(heerlen_refs.values())), 3, "Heerlen's client_refs of three clients")
         extra = settle(gem, 0.5)
         check(extra == [], "Heerlen got more than was sent to it:", [(x.stream, x.seq) for x in extra])
         # A member that does not serve a client cannot speak for it: dead letter, nothing reaches Heerlen.
@@ -489,7 +495,10 @@ def care_office_receives_the_cofinanced_heerlen_outcome():
         check_eq(dv9.envelope.sender, COOP, "sender 9001 sees")
         check_eq(dv9.envelope.payload, rep.SerializeToString(), "payload at 9001")
         check_eq(dv9.envelope.message_id, dv0.envelope.message_id, "one message, two streams")
-        check_eq(dv9.envelope.client_ref, refs[BSNS[7]], "client_ref at 9001")
+        # Each party is shown its own reference of the client: 9001, Heerlen and the member cannot link them.
+        views = {dv9.envelope.client_ref, dv0.envelope.client_ref, refs[BSNS[7]]}
+        check(len(views) == 3 and all(len(r) == 32 for r in views), "client_refs at 9001, 0917 and the member",
+              views)
         dec = explain_seq(d, o.seq)
         check("outcome" in dec and "9001" in dec, "route explain of the co-financed report:", dec)
         # A contract-level Brunssum report from the cooperative: outcomes.0899 only.
@@ -583,7 +592,8 @@ def change_of_provider_moves_the_client():
                                        bsn=BSNS[0]))
         dv_new = take(members[new], mv.seq, "inbox." + new)
         take(members[old], mv.seq, "inbox." + old)
-        check_eq(dv_new.envelope.client_ref, refs[BSNS[0]], "client_ref of the move")
+        check(len(dv_new.envelope.client_ref) == 32 and dv_new.envelope.client_ref != refs[BSNS[0]],
+              "the new member is shown the old member's client_ref", dv_new.envelope.client_ref)
         dec = explain_seq(d, mv.seq)
         check("change-of-provider" in dec and old in dec and new in dec, "route explain of the move:", dec)
         # The next referral and plan update about the client reach only the new member (a product the old member
@@ -657,7 +667,8 @@ def subcontractor_sees_only_clients_passed_to_it():
         ps = accepted(main, native_env(SUB_MAIN, plan(dpb.CREATED), "PLAN_UPDATE", receiver=SUB, bsn=P))
         dv = take(sub, ps.seq, "inbox." + SUB)
         check_eq(dv.envelope.sender, SUB_MAIN, "sender of the pass")
-        check_eq(dv.envelope.client_ref, refs[P], "client of the pass")
+        sub_ref = dv.envelope.client_ref            # the subcontractor's own reference of P
+        check(len(sub_ref) == 32 and sub_ref != refs[P], "the subcontractor is shown its main contractor's client_ref")
         take(watcher, ps.seq, "inbox." + SUB)
         check("subcontract-pass" in explain_seq(d, ps.seq), "rule of the pass")
         # Now Heerlen's messages about P reach both; those about Q only the main contractor.
@@ -691,8 +702,9 @@ def subcontractor_sees_only_clients_passed_to_it():
         check(got == [], "subcontractor got messages after the stop or about Q:", [(x.stream, x.seq) for x in got])
         check_eq(sorted(x.seq for x in sub.got), sorted([ps.seq, p1.seq, st.seq]), "what the subcontractor got")
         for x in sub.got:
-            check_eq(x.envelope.client_ref, refs[P], "client of seq %d at the subcontractor" % x.seq)
+            check_eq(x.envelope.client_ref, sub_ref, "client of seq %d at the subcontractor" % x.seq)
         check(refs[Q] not in raw_bytes(sub), "client Q's reference reached the subcontractor")
+        check(refs[P] not in raw_bytes(sub), "the main contractor's reference of P reached the subcontractor")
         extra = settle(main, 0.3)
         check(extra == [], "main contractor got extra:", [(x.stream, x.seq) for x in extra])
         check(settle(gem, 0.3) == [], "Heerlen got subcontractor traffic")

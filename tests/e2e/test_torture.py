@@ -211,6 +211,8 @@ def torn_snapshots_hold_every_acknowledged_message():
                 for name in os.listdir(d.data_dir):
                     if name.startswith("knoop.db") or name == "pseudonym.key":
                         shutil.copy2(os.path.join(d.data_dir, name), copy)
+                # the data key lives beside the data directory (<data_dir>.keys/), as the copy's will
+                shutil.copytree(d.data_dir + ".keys", copy + ".keys")
             finally:
                 os.kill(d.pid, signal.SIGCONT)
             snapshots.append((copy, acked))

@@ -240,6 +240,7 @@ static void write_rows(uv_loop_t *loop, knoop_journal_t *j, knoop_budget_rows_t 
 }
 
 static uint8_t refs[12][32];
+static const uint8_t test_data_key[32] = {7, 1, 4}; /* the journal seals ledger sets (journal.md) */
 
 static knoop_budget_line_t line(int number, int client, const char *code, const char *begin, const char *end,
                                 long long volume, long long bedrag)
@@ -281,7 +282,7 @@ static void test_ledger_month_and_recalculation(void **state)
     snprintf(path, sizeof path, "%s/knoop.db", dir);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    knoop_journal_options_t opt = {.path = path, .batch_max = 64, .checkpoint_pages = 1000};
+    knoop_journal_options_t opt = {.path = path, .batch_max = 64, .checkpoint_pages = 1000, .data_key = test_data_key};
     knoop_journal_t *j = NULL;
     if (knoop_journal_open(&opt, &loop, NULL, &j, err, sizeof err) != 0)
         fail_msg("open: %s", err);
@@ -469,7 +470,7 @@ static void test_reach_falling_and_overdue(void **state)
     snprintf(path, sizeof path, "%s/knoop.db", dir);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    knoop_journal_options_t opt = {.path = path, .batch_max = 64, .checkpoint_pages = 1000};
+    knoop_journal_options_t opt = {.path = path, .batch_max = 64, .checkpoint_pages = 1000, .data_key = test_data_key};
     knoop_journal_t *j = NULL;
     if (knoop_journal_open(&opt, &loop, NULL, &j, err, sizeof err) != 0)
         fail_msg("open: %s", err);

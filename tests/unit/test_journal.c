@@ -13,6 +13,9 @@
 #include "store/journal_sql.h"
 #include "store/journal.h"
 
+/* The data key every journal of this test is sealed with (a journal refuses to open without one). */
+static const uint8_t test_data_key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+
 typedef enum test_fail { FAIL_NONE, FAIL_REFUSE, FAIL_DISK_FULL } test_fail_t;
 
 typedef struct test_op {
@@ -72,7 +75,8 @@ static knoop_journal_t *open_journal(uv_loop_t *loop, test_ctx_t *ctx, const cha
 {
     char path[512], err[256];
     snprintf(path, sizeof path, "%s/knoop.db", dir);
-    knoop_journal_options_t opt = {.path = path, .batch_max = 8192, .checkpoint_pages = 1000};
+    knoop_journal_options_t opt = {
+        .path = path, .batch_max = 8192, .checkpoint_pages = 1000, .data_key = test_data_key};
     knoop_journal_t *j = NULL;
     if (knoop_journal_open(&opt, loop, ctx, &j, err, sizeof err) != 0)
         fail_msg("open: %s", err);
@@ -230,7 +234,7 @@ static void newer_schema_is_refused(void **state)
     sqlite3_close(db);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    knoop_journal_options_t opt = {.path = path, .batch_max = 10, .checkpoint_pages = 1000};
+    knoop_journal_options_t opt = {.path = path, .batch_max = 10, .checkpoint_pages = 1000, .data_key = test_data_key};
     knoop_journal_t *j = NULL;
     assert_int_not_equal(knoop_journal_open(&opt, &loop, NULL, &j, err, sizeof err), 0);
     assert_non_null(strstr(err, "newer"));

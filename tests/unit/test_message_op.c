@@ -18,6 +18,9 @@
 #include "ingest/message_op.h"
 #include "ingest/route_step.h"
 
+/* The data key every journal of this test is sealed with (a journal refuses to open without one). */
+static const uint8_t test_data_key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+
 typedef struct result {
     int calls, status;
     uint64_t seq;
@@ -46,7 +49,7 @@ static int setup(void **state)
     w->b.streams = knoop_strmap_new();
     char path[128], err[256];
     snprintf(path, sizeof path, "%s/knoop.db", w->dir);
-    knoop_journal_options_t opt = {.path = path, .batch_max = 64, .checkpoint_pages = 1000};
+    knoop_journal_options_t opt = {.path = path, .batch_max = 64, .checkpoint_pages = 1000, .data_key = test_data_key};
     if (knoop_journal_open(&opt, &w->loop, &w->b, &w->b.journal, err, sizeof err) != 0) {
         print_error("journal: %s\n", err);
         free(w);

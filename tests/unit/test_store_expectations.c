@@ -12,6 +12,9 @@
 #include "store/expectations.h"
 #include "store/journal.h"
 
+/* The data key every journal of this test is sealed with (a journal refuses to open without one). */
+static const uint8_t test_data_key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+
 /* One op whose apply runs a test's callback (writer thread) and records its status. */
 typedef struct fn_op {
     knoop_jop_t op;
@@ -110,7 +113,7 @@ static void expectations_open_close_and_overdue(void **state)
     snprintf(path, sizeof path, "%s/knoop.db", dir);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    knoop_journal_options_t opt = {.path = path, .batch_max = 64, .checkpoint_pages = 1000};
+    knoop_journal_options_t opt = {.path = path, .batch_max = 64, .checkpoint_pages = 1000, .data_key = test_data_key};
     knoop_journal_t *j = NULL;
     if (knoop_journal_open(&opt, &loop, NULL, &j, err, sizeof err) != 0)
         fail_msg("open: %s", err);

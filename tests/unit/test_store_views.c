@@ -22,6 +22,9 @@
 #include "store/expectations_view.h"
 #include "store/status.h"
 
+/* The data key every journal of this test is sealed with (a journal refuses to open without one). */
+static const uint8_t test_data_key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+
 #define MESSAGES    3000
 #define ALERTS_ID   7   /* the stream every message is entered on, standing in for `alerts` */
 #define DEADLETTERS 8   /* the deadletters stream */
@@ -97,6 +100,24 @@ static int exec(knoop_jtx_t *tx, const char *sql, int64_t a, int64_t b)
     return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* The 2-byte envelope of message seq, sealed as the journal stores it (message_id 'm' || seq as associated data). */
+static int seal_envelope(knoop_jtx_t *tx, int64_t seq)
+{
+    static const uint8_t plain[] = {0x0a, 0x01};
+    char id[32];
+    snprintf(id, sizeof id, "m%lld", (long long)seq);
+    const uint8_t *sealed;
+    size_t len;
+    if (knoop_jtx_seal(tx, id, strlen(id), plain, sizeof plain, &sealed, &len) != 0)
+        return -ENOMEM;
+    sqlite3_stmt *st = knoop_jtx_stmt(tx, "UPDATE messages SET envelope = ?1 WHERE seq = ?2");
+    if (!st)
+        return -EIO;
+    sqlite3_bind_blob(st, 1, sealed, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seq);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+}
+
 /* MESSAGES messages on the alerts stream, one dead letter each (the last OPEN_DL open, on the deadletters stream
  * too), one expectation each (the last three open, due in reverse order). */
 static int fill(knoop_jtx_t *tx, void *arg)
@@ -111,6 +132,8 @@ static int fill(knoop_jtx_t *tx, void *arg)
                   "identificatie, accepted_us, route, envelope) VALUES(?1, 'm' || ?1, '99990000', '99990001', "
                   "'0917', 13, 'knoop.Alert', 'id' || ?1, ?2, 'rule ' || ?1, x'0a01')",
                   seq, seq * 1000);
+        if (rc == 0)
+            rc = seal_envelope(tx, seq);
         if (rc == 0)
             rc = exec(tx, "INSERT INTO stream_entries(stream_id, seq) VALUES(?1, ?2)", ALERTS_ID, seq);
         if (rc == 0)
@@ -140,7 +163,8 @@ static int setup(void **state)
     assert_int_equal(uv_loop_init(&fx->loop), 0);
     char path[128], err[256];
     snprintf(path, sizeof path, "%s/knoop.db", fx->dir);
-    knoop_journal_options_t opt = {.path = path, .batch_max = 8192, .checkpoint_pages = 1000};
+    knoop_journal_options_t opt = {
+        .path = path, .batch_max = 8192, .checkpoint_pages = 1000, .data_key = test_data_key};
     if (knoop_journal_open(&opt, &fx->loop, fx, &fx->j, err, sizeof err) != 0)
         fail_msg("open: %s", err);
     assert_int_equal(write_op(fx, fill, NULL), 0);
@@ -367,7 +391,9 @@ static void a_routing_dead_letter_moves_to_a_new_seq(void **state)
     assert_int_equal(write_op(fx, move_and_settle, &m), 0);
     assert_int_equal(m.new_seq, MESSAGES + 1);
     assert_int_equal(count(fx, "SELECT count(*) FROM messages WHERE seq = ?", MESSAGES), 0);
-    assert_int_equal(count(fx, "SELECT length(envelope) FROM messages WHERE seq = ?", MESSAGES + 1), 4);
+    /* the new envelope, sealed for its row: its 4 bytes and the sealed format's overhead */
+    assert_int_equal(count(fx, "SELECT length(envelope) FROM messages WHERE seq = ?", MESSAGES + 1),
+                     4 + KNOOP_SEAL_OVERHEAD);
     assert_int_equal(count(fx, "SELECT count(*) FROM dead_letters WHERE seq = ? AND state = 'retried'", MESSAGES + 1),
                      1);
     assert_int_equal(count(fx, "SELECT count(*) FROM stream_entries WHERE seq = ?", MESSAGES + 1), 2);
