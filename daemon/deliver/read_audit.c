@@ -15,9 +15,9 @@
 #include "store/audit.h"
 #include "store/audit_reads.h"
 
-#define READ_AUDIT_BATCH    16384u   /* deliveries per operation at most: one commit's worth at full speed */
-#define READ_AUDIT_BEHIND   1048576u /* unwritten deliveries at which delivery waits for the writer */
-#define RUN_CLOCK           64       /* deliveries of one pump that share a clock reading (microseconds apart) */
+#define READ_AUDIT_BATCH  16384u   /* deliveries per operation at most: one commit's worth at full speed */
+#define READ_AUDIT_BEHIND 1048576u /* unwritten deliveries at which delivery waits for the writer */
+#define RUN_CLOCK         64       /* deliveries of one pump that share a clock reading (microseconds apart) */
 #define AUDIT_EXPIRE_BATCH                                                                                             \
     10000u /* rows of each audit table one retention pass deletes at most; a full pass is
                                         * followed by the next on the next tick */

@@ -7,6 +7,7 @@
 # Prints "N passed, N failed" like the other tests.
 import configparser
 import os
+import stat
 import re
 import shutil
 import subprocess
@@ -175,18 +176,30 @@ def container_configuration_is_valid_and_matches_the_image():
                          cwd=REPO).stdout
     tmp = tempfile.mkdtemp(prefix="knoop-container-")
     try:
-        # the server key the operator mounts at /etc/knoop/keys: one made here the same way (knoopctl keys generate)
-        subprocess.run([os.path.join(BUILD, "knoopctl"), "keys", "generate", os.path.join(tmp, "server")],
-                       capture_output=True, check=True)
+        # the keys the operator mounts at /etc/knoop/keys, made here the way operations.md says (tools/container-keys.sh)
+        keys = os.path.join(tmp, "keys")
+        subprocess.run(["sh", os.path.join(REPO, "tools", "container-keys.sh"), keys], capture_output=True, check=True,
+                       env=dict(os.environ, KNOOPCTL=os.path.join(BUILD, "knoopctl")))
+        for name, size in (("server.key", None), ("data.key", 32), ("pseudonym.key", 32)):
+            st = os.stat(os.path.join(keys, name))
+            assert stat.S_IMODE(st.st_mode) == 0o600, "%s is private: %o" % (name, stat.S_IMODE(st.st_mode))
+            assert size is None or st.st_size == size, "%s holds %d raw bytes" % (name, size)
+            assert os.geteuid() != 0 or st.st_uid == 10001, "%s belongs to the image's user" % name
+        before = open(os.path.join(keys, "data.key"), "rb").read()
+        subprocess.run(["sh", os.path.join(REPO, "tools", "container-keys.sh"), keys], capture_output=True, check=True,
+                       env=dict(os.environ, KNOOPCTL=os.path.join(BUILD, "knoopctl")))
+        assert open(os.path.join(keys, "data.key"), "rb").read() == before, "a second run never replaces a key"
         path = os.path.join(tmp, "knoopd.yaml")
         with open(path, "w") as f:
-            f.write(out.replace("/etc/knoop/keys/server.key", os.path.join(tmp, "server.key")))
+            f.write(out.replace("/etc/knoop/keys/", keys + "/"))
         p = subprocess.run([os.path.join(BUILD, "knoopd"), "-t", "-c", path], capture_output=True, text=True)
         assert p.returncode == 0 and "parties" in p.stdout, "knoopd -t: %s" % (p.stdout + p.stderr)
     finally:
         shutil.rmtree(tmp)
     assert out.count("\ndaemon:") + out.startswith("daemon:") == 1, "one daemon: mapping"
     settings = dict(re.findall(r"^  (\w+): (.+)$", out.split("\nnetwork:")[0], re.M))
+    for key in ("server_key_file", "data_key_file", "pseudonym_key_file"):  # keys apart from the data they protect
+        assert settings[key].startswith("/etc/knoop/keys/"), "%s is mounted, not in the volume" % key
     assert settings["data_dir"] == instr(stages()[1][1], "VOLUME")[0], "the data is in the volume"
     env = dict(e.split("=", 1) for e in instr(stages()[1][1], "ENV"))
     assert env.get("KNOOP_CONTROL") == settings["control_socket"], "knoopctl in the image finds the socket"
