@@ -60,6 +60,8 @@ typedef struct hctx {
     const knoop_istd_msg_t *m;
     char domain;
     bool *skip;
+    size_t *credits; /* indexes of the message's credit lines (few: the loops below stay linear) */
+    size_t n_credits;
 } hctx_t;
 
 static bool same_period(const char *b1, const char *e1, const char *b2, const char *e2)
@@ -71,9 +73,10 @@ static bool same_period(const char *b1, const char *e1, const char *b2, const ch
  * month is a credit and a new debit, often in one message). */
 static bool taken_back_here(const hctx_t *h, size_t client, const knoop_ledger_declared_t *d)
 {
-    for (size_t j = 0; j < h->m->n_lines; j++) {
+    for (size_t x = 0; x < h->n_credits; x++) {
+        size_t j = h->credits[x];
         const knoop_istd_line_t *c = &h->m->lines[j];
-        if (c->client == client && c->credit && !h->skip[j] && strcmp(c->vorig, d->referentie) == 0 &&
+        if (c->client == client && !h->skip[j] && strcmp(c->vorig, d->referentie) == 0 &&
             same_period(c->begin, c->end, d->begin, d->end))
             return true;
     }
@@ -153,6 +156,11 @@ int knoop_ledger_history_check(const knoop_ledger_t *l, const knoop_istd_msg_t *
     if (!l || !m || m->type->number != 323)
         return -EINVAL;
     hctx_t h = {.m = m, .domain = m->type->standard == KNOOP_ISTD_IWMO ? 'W' : 'J', .skip = skip};
+    if (!(h.credits = malloc((m->n_lines ? m->n_lines : 1) * sizeof *h.credits)))
+        return -ENOMEM;
+    for (size_t i = 0; i < m->n_lines; i++)
+        if (m->lines[i].credit)
+            h.credits[h.n_credits++] = i;
     int refused = 0;
     for (size_t i = 0; i < m->n_lines; i++) {
         const knoop_istd_line_t *ln = &m->lines[i];
@@ -176,6 +184,7 @@ int knoop_ledger_history_check(const knoop_ledger_t *l, const knoop_istd_msg_t *
         skip[i] = true;
         refused++;
     }
+    free(h.credits);
     return refused;
 }
 
