@@ -132,9 +132,11 @@ static int push_line(knoop_istd_msg_t *m, const xmlNode *n, const line_spec_t *s
     l->bedrag = num_or(n, "IngediendBedrag/Bedrag", 0);
     char dc[4];
     text(n, "IngediendBedrag/DebetCredit", dc, sizeof dc);
-    if (strcmp(dc, "C") == 0)
+    l->credit = strcmp(dc, "C") == 0;
+    if (l->credit)
         l->bedrag = -l->bedrag;
     text(n, "ProductReferentie/ReferentieNummer", l->referentie, sizeof l->referentie);
+    text(n, "ProductReferentie/VorigReferentieNummer", l->vorig, sizeof l->vorig);
     text(n, "RedenWijziging", l->reden_wijziging, sizeof l->reden_wijziging);
     l->lineno = (int)xmlGetLineNo(n);
     l->node = n;

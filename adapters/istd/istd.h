@@ -99,6 +99,8 @@ typedef struct knoop_istd_line {
     long long tarief;        /* 323 ProductTarief in eurocents, -1 if none */
     long long bedrag;        /* 323 IngediendBedrag in eurocents, negative for Credit */
     char referentie[24];     /* 323 ProductReferentie/ReferentieNummer */
+    char vorig[24];          /* 323 ProductReferentie/VorigReferentieNummer (a credit names its debit), "" if none */
+    bool credit;             /* 323 IngediendBedrag/DebetCredit is C */
     char reden_wijziging[4]; /* 301 RedenWijziging ("13" = deleted), "" if none */
     int lineno;
     const xmlNode *node; /* borrowed from msg->doc: the ToegewezenProduct/StartProduct/StopProduct/Prestatie */

@@ -1,6 +1,8 @@
 /* ledger.c — the assignment ledger: a hash table from (client key, provider AGB) to the current set of
- * assignments, replaced by every 301 (OP087: the message carries the full state), checked for 305/307/323. */
+ * assignments, replaced by every 301 (OP087: the message carries the full state), checked for 305/307/323, and the
+ * Prestaties declared so far (kept here and persisted with the set; their rules are in ledger_history.c). */
 #include "istd/ledger.h"
+#include "istd/ledger_history.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +14,8 @@ typedef struct slot {
     size_t key_len;
     knoop_ledger_assignment_t *a; /* owned */
     size_t n;
+    knoop_ledger_declared_t *d; /* owned: declared Prestaties (a 301 replaces a, never d) */
+    size_t nd;
     bool tomb; /* deleted: keeps probe chains intact */
 } slot_t;
 
@@ -161,6 +165,7 @@ void knoop_ledger_destroy(knoop_ledger_t **p)
     for (size_t i = 0; i < (*p)->cap; i++) {
         free((*p)->v[i].key);
         free((*p)->v[i].a);
+        free((*p)->v[i].d);
     }
     free((*p)->v);
     free(*p);
@@ -180,6 +185,12 @@ int knoop_ledger_replace(knoop_ledger_t *l, const unsigned char *client, size_t 
     if (!l || (n && !a) || make_key(client, client_len, provider, k, sizeof k, &klen) < 0)
         return -EINVAL;
     slot_t *s = lookup(l, k, klen, false);
+    if (!n && s && s->nd) { /* no assignments left, but the declared history stays (TR314 looks back on it) */
+        free(s->a);
+        s->a = NULL;
+        s->n = 0;
+        return 0;
+    }
     if (!n) {
         if (s) {
             free(s->key);
@@ -217,6 +228,52 @@ int knoop_ledger_replace(knoop_ledger_t *l, const unsigned char *client, size_t 
     return 0;
 }
 
+int knoop_ledger_get_declared(const knoop_ledger_t *l, const unsigned char *client, size_t client_len,
+                              const char *provider, const knoop_ledger_declared_t **d, size_t *n)
+{
+    unsigned char k[KNOOP_LEDGER_KEY_MAX + 16];
+    size_t klen;
+    if (!l || !d || !n || make_key(client, client_len, provider, k, sizeof k, &klen) < 0)
+        return -EINVAL;
+    const slot_t *s = lookup(l, k, klen, false);
+    *d = s ? s->d : NULL;
+    *n = s ? s->nd : 0;
+    return 0;
+}
+
+int knoop_ledger_set_declared(knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
+                              const knoop_ledger_declared_t *d, size_t n)
+{
+    unsigned char k[KNOOP_LEDGER_KEY_MAX + 16];
+    size_t klen;
+    if (!l || (n && !d) || make_key(client, client_len, provider, k, sizeof k, &klen) < 0)
+        return -EINVAL;
+    slot_t *s = lookup(l, k, klen, false);
+    if (!s && n) { /* declarations before any assignment arrive: an empty set to hang them on */
+        knoop_ledger_assignment_t none = {0};
+        int rc = knoop_ledger_replace(l, client, client_len, provider, &none, 1);
+        if (rc < 0)
+            return rc;
+        s = lookup(l, k, klen, false);
+        free(s->a);
+        s->a = NULL;
+        s->n = 0;
+    }
+    if (!s)
+        return 0;
+    knoop_ledger_declared_t *copy = NULL;
+    if (n && !(copy = malloc(n * sizeof *copy)))
+        return -ENOMEM;
+    if (n)
+        memcpy(copy, d, n * sizeof *copy);
+    free(s->d);
+    s->d = copy;
+    s->nd = n;
+    if (!s->n && !s->nd)
+        return knoop_ledger_replace(l, client, client_len, provider, NULL, 0);
+    return 0;
+}
+
 int knoop_ledger_get(const knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
                      const knoop_ledger_assignment_t **a, size_t *n)
 {
@@ -231,7 +288,7 @@ int knoop_ledger_get(const knoop_ledger_t *l, const unsigned char *client, size_
 }
 
 /* ---- messages ----------------------------------------------------------------------------------- */
-static int client_key(knoop_ledger_key_fn key, void *ctx, const char *bsn, unsigned char *out, size_t *len)
+int knoop_ledger_client_key(knoop_ledger_key_fn key, void *ctx, const char *bsn, unsigned char *out, size_t *len)
 {
     if (!key) {
         size_t n = strlen(bsn);
@@ -273,7 +330,7 @@ int knoop_ledger_apply(knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledge
                 from_line(&set[n++], &m->lines[i]);
         unsigned char k[KNOOP_LEDGER_KEY_MAX];
         size_t klen;
-        rc = client_key(key, ctx, m->clients[c].bsn, k, &klen);
+        rc = knoop_ledger_client_key(key, ctx, m->clients[c].bsn, k, &klen);
         if (rc == 0)
             rc = knoop_ledger_replace(l, k, klen, m->ontvanger, set, n);
     }
@@ -343,7 +400,7 @@ static int lookup_set(const knoop_ledger_t *l, const knoop_istd_msg_t *m, size_t
     *n = 0;
     if (client >= m->n_clients)
         return -EINVAL;
-    int rc = client_key(key, ctx, m->clients[client].bsn, k, &klen);
+    int rc = knoop_ledger_client_key(key, ctx, m->clients[client].bsn, k, &klen);
     return rc < 0 ? rc : knoop_ledger_get(l, k, klen, m->afzender, set, n);
 }
 
@@ -384,6 +441,9 @@ int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop
     if (msg != 305 && msg != 307 && msg != 317 && msg != 323)
         return -EINVAL;
     int refused = 0;
+    bool *bad = calloc(m->n_lines ? m->n_lines : 1, sizeof *bad); /* lines refused here skip the history rules */
+    if (!bad)
+        return -ENOMEM;
     for (size_t i = 0; i < m->n_lines; i++) {
         const knoop_istd_line_t *ln = &m->lines[i];
         const knoop_ledger_assignment_t *set;
@@ -394,30 +454,47 @@ int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop
             continue;
         knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule, ln->lineno, ln->node,
                               "ToewijzingNummer %s: %s", ln->toewijzing, row->text);
+        bad[i] = true;
         refused++;
     }
+    if (msg == 323) {
+        int h = knoop_ledger_history_check(l, m, key, ctx, bad, errs);
+        refused += h > 0 ? h : 0;
+    }
+    free(bad);
     return refused + check_complete(l, m, key, ctx, errs);
 }
 
 /* ---- persistence -------------------------------------------------------------------------------- */
-#define MAGIC "KL1\n"
+/* KL1: assignments only (what every set was before declarations were kept; still written while nothing is
+ * declared, so such a set's blob is byte for byte what it was). KL2: every line tagged, "A" or "D". */
+#define MAGIC         "KL1\n"
+#define MAGIC2        "KL2\n"
+#define DECLARED_LINE 200 /* upper bound of one "D" line */
 
 int knoop_ledger_export(const knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
                         unsigned char **blob, size_t *len)
 {
     const knoop_ledger_assignment_t *a;
-    size_t n;
-    if (!blob || !len || knoop_ledger_get(l, client, client_len, provider, &a, &n) < 0)
+    const knoop_ledger_declared_t *d;
+    size_t n, nd;
+    if (!blob || !len || knoop_ledger_get(l, client, client_len, provider, &a, &n) < 0 ||
+        knoop_ledger_get_declared(l, client, client_len, provider, &d, &nd) < 0)
         return -EINVAL;
-    size_t cap = sizeof MAGIC + n * 112;
+    size_t cap = sizeof MAGIC + n * 114 + nd * DECLARED_LINE;
     char *out = malloc(cap);
     if (!out)
         return -ENOMEM;
-    size_t w = (size_t)snprintf(out, cap, "%s", MAGIC);
+    const char *tag = nd ? "A\t" : "";
+    size_t w = (size_t)snprintf(out, cap, "%s", nd ? MAGIC2 : MAGIC);
     for (size_t i = 0; i < n; i++)
-        w += (size_t)snprintf(out + w, cap - w, "%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%s\t%s\n", a[i].toewijzing,
+        w += (size_t)snprintf(out + w, cap - w, "%s%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%s\t%s\n", tag, a[i].toewijzing,
                               a[i].categorie, a[i].code, a[i].begin, a[i].end, a[i].volume, a[i].eenheid,
                               a[i].frequentie, a[i].reden_wijziging);
+    for (size_t i = 0; i < nd; i++)
+        w += (size_t)snprintf(out + w, cap - w, "D\t%c\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%lld\t%s\n", d[i].domain,
+                              d[i].credit, d[i].credited, d[i].referentie, d[i].vorig, d[i].toewijzing, d[i].categorie,
+                              d[i].code, d[i].begin, d[i].end, d[i].volume, d[i].eenheid);
     *blob = (unsigned char *)out;
     *len = w;
     return 0;
@@ -436,50 +513,116 @@ static int field(const char **p, const char *end, char *out, size_t cap, char st
     return 0;
 }
 
+static int number(const char *s, long long *out)
+{
+    char *e;
+    *out = strtoll(s, &e, 10);
+    return *e || !s[0] ? -EINVAL : 0;
+}
+
+static int read_assignment(const char **p, const char *end, knoop_ledger_assignment_t *a)
+{
+    char vol[24];
+    int rc = field(p, end, a->toewijzing, sizeof a->toewijzing, '\t');
+    if (!rc)
+        rc = field(p, end, a->categorie, sizeof a->categorie, '\t');
+    if (!rc)
+        rc = field(p, end, a->code, sizeof a->code, '\t');
+    if (!rc)
+        rc = field(p, end, a->begin, sizeof a->begin, '\t');
+    if (!rc)
+        rc = field(p, end, a->end, sizeof a->end, '\t');
+    if (!rc)
+        rc = field(p, end, vol, sizeof vol, '\t');
+    if (!rc)
+        rc = field(p, end, a->eenheid, sizeof a->eenheid, '\t');
+    if (!rc)
+        rc = field(p, end, a->frequentie, sizeof a->frequentie, '\t');
+    if (!rc)
+        rc = field(p, end, a->reden_wijziging, sizeof a->reden_wijziging, '\n');
+    return rc ? rc : number(vol, &a->volume);
+}
+
+static int read_declared(const char **p, const char *end, knoop_ledger_declared_t *d)
+{
+    char dom[2], credit[2], credited[2], vol[24];
+    int rc = field(p, end, dom, sizeof dom, '\t');
+    if (!rc)
+        rc = field(p, end, credit, sizeof credit, '\t');
+    if (!rc)
+        rc = field(p, end, credited, sizeof credited, '\t');
+    if (!rc)
+        rc = field(p, end, d->referentie, sizeof d->referentie, '\t');
+    if (!rc)
+        rc = field(p, end, d->vorig, sizeof d->vorig, '\t');
+    if (!rc)
+        rc = field(p, end, d->toewijzing, sizeof d->toewijzing, '\t');
+    if (!rc)
+        rc = field(p, end, d->categorie, sizeof d->categorie, '\t');
+    if (!rc)
+        rc = field(p, end, d->code, sizeof d->code, '\t');
+    if (!rc)
+        rc = field(p, end, d->begin, sizeof d->begin, '\t');
+    if (!rc)
+        rc = field(p, end, d->end, sizeof d->end, '\t');
+    if (!rc)
+        rc = field(p, end, vol, sizeof vol, '\t');
+    if (!rc)
+        rc = field(p, end, d->eenheid, sizeof d->eenheid, '\n');
+    if (!rc)
+        rc = number(vol, &d->volume);
+    if (!rc && ((dom[0] != 'W' && dom[0] != 'J') || (credit[0] != '0' && credit[0] != '1') ||
+                (credited[0] != '0' && credited[0] != '1')))
+        rc = -EINVAL;
+    d->domain = dom[0];
+    d->credit = credit[0] == '1';
+    d->credited = credited[0] == '1';
+    return rc;
+}
+
 int knoop_ledger_import(knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
                         const unsigned char *blob, size_t len)
 {
-    if (!l || !blob || len < 4 || memcmp(blob, MAGIC, 4) != 0)
+    if (!l || !blob || len < 4)
+        return -EINVAL;
+    bool v2 = memcmp(blob, MAGIC2, 4) == 0;
+    if (!v2 && memcmp(blob, MAGIC, 4) != 0)
         return -EINVAL;
     const char *p = (const char *)blob + 4, *end = (const char *)blob + len;
-    size_t cap = 0, n = 0;
+    size_t cap = 0, n = 0, nd = 0;
     for (const char *q = p; q < end; q++)
         cap += *q == '\n';
     knoop_ledger_assignment_t *set = calloc(cap + 1, sizeof *set); /* + a torn last record */
-    if (!set)
+    knoop_ledger_declared_t *dec = v2 ? calloc(cap + 1, sizeof *dec) : NULL;
+    if (!set || (v2 && !dec)) {
+        free(set);
+        free(dec);
         return -ENOMEM;
+    }
     int rc = 0;
     while (p < end && rc == 0) {
-        knoop_ledger_assignment_t *a = &set[n];
-        char vol[24];
-        rc = field(&p, end, a->toewijzing, sizeof a->toewijzing, '\t');
-        if (!rc)
-            rc = field(&p, end, a->categorie, sizeof a->categorie, '\t');
-        if (!rc)
-            rc = field(&p, end, a->code, sizeof a->code, '\t');
-        if (!rc)
-            rc = field(&p, end, a->begin, sizeof a->begin, '\t');
-        if (!rc)
-            rc = field(&p, end, a->end, sizeof a->end, '\t');
-        if (!rc)
-            rc = field(&p, end, vol, sizeof vol, '\t');
-        if (!rc)
-            rc = field(&p, end, a->eenheid, sizeof a->eenheid, '\t');
-        if (!rc)
-            rc = field(&p, end, a->frequentie, sizeof a->frequentie, '\t');
-        if (!rc)
-            rc = field(&p, end, a->reden_wijziging, sizeof a->reden_wijziging, '\n');
-        if (!rc) {
-            char *e;
-            a->volume = strtoll(vol, &e, 10);
-            if (*e || !vol[0])
+        char tag = 'A';
+        if (v2) {
+            tag = *p;
+            p += 2;
+            if (p > end || (tag != 'A' && tag != 'D') || p[-1] != '\t') {
                 rc = -EINVAL;
+                break;
+            }
         }
-        n++;
+        if (tag == 'A')
+            rc = read_assignment(&p, end, &set[n++]);
+        else
+            rc = read_declared(&p, end, &dec[nd++]);
     }
+    if (rc == 0) /* the set as a whole: an empty set with a history keeps its slot (replace, then the history) */
+        rc = knoop_ledger_set_declared(l, client, client_len, provider, NULL, 0);
     if (rc == 0)
         rc = knoop_ledger_replace(l, client, client_len, provider, set, n);
+    if (rc == 0)
+        rc = knoop_ledger_set_declared(l, client, client_len, provider, dec, nd);
     free(set);
+    free(dec);
     return rc;
 }
 

@@ -1,5 +1,5 @@
-/* ledger.h — the assignment ledger: per client x provider the current set of assignments from 301 messages,
- * and the check of 305/307/317/323 lines against it. Pure in-memory; export/import let the daemon persist it. */
+/* ledger.h — the assignment ledger: per client x provider the current set of assignments from 301 messages and the
+ * Prestaties of accepted 323s, and the check of 305/307/317/323 lines against both. In memory; export/import persist. */
 #ifndef KNOOP_LEDGER_H
 #define KNOOP_LEDGER_H
 #include "istd/istd.h"
@@ -19,6 +19,22 @@ typedef struct knoop_ledger_assignment {
     char reden_wijziging[4]; /* "13" = deleted (Verwijderd): nothing may refer to it any more */
 } knoop_ledger_assignment_t;
 
+/* One Prestatie of an accepted 323 (ledger_history.c): what TR314/TR323/TR389/TR390/TR322 look back on. */
+typedef struct knoop_ledger_declared {
+    char referentie[24]; /* ReferentieNummer */
+    char vorig[24];      /* a credit: VorigReferentieNummer, the debit it takes back; "" for a debit */
+    char toewijzing[24];
+    char categorie[4];
+    char code[8];
+    char begin[11]; /* ProductPeriode */
+    char end[11];
+    long long volume; /* GeleverdVolume, -1 if none */
+    char eenheid[4];
+    char domain;   /* 'W' iWmo, 'J' iJw: a ReferentieNummer is unique per provider per wettelijk domein */
+    bool credit;   /* a credit Prestatie (DebetCredit C) */
+    bool credited; /* a debit a later credit took back: it no longer counts and its reference is free again */
+} knoop_ledger_declared_t;
+
 /* The client key is an opaque byte string: the BSN itself (key NULL) or, in the daemon, its keyed hash.
  * Writes at most cap bytes to key and the length to *len; 0 or negative errno. */
 typedef int (*knoop_ledger_key_fn)(void *ctx, const char *bsn, unsigned char *key, size_t cap, size_t *len);
@@ -31,21 +47,34 @@ size_t knoop_ledger_count(const knoop_ledger_t *l); /* client x provider sets he
 /* Replace (never merge) the set of client x provider; n == 0 removes it. 0, -EINVAL, -ENOMEM. */
 int knoop_ledger_replace(knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
                          const knoop_ledger_assignment_t *a, size_t n);
+/* The declared Prestaties of client x provider (borrowed, valid until the next change); *n = 0 when none. */
+int knoop_ledger_get_declared(const knoop_ledger_t *l, const unsigned char *client, size_t client_len,
+                              const char *provider, const knoop_ledger_declared_t **d, size_t *n);
+/* Replace the declared Prestaties of client x provider (the assignments stay). 0, -EINVAL, -ENOMEM. */
+int knoop_ledger_set_declared(knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
+                              const knoop_ledger_declared_t *d, size_t n);
+
 /* Borrowed view of one set (valid until the next change); *n = 0 when unknown. */
 int knoop_ledger_get(const knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
                      const knoop_ledger_assignment_t **a, size_t *n);
 
-/* A decoded 301 carries the FULL current set per client for its Ontvanger: replace each client's set. */
+/* A decoded 301 carries the FULL current set per client for its Ontvanger: replace each client's set (the declared
+ * Prestaties stay). */
 int knoop_ledger_apply(knoop_ledger_t *l, const knoop_istd_msg_t *m301, knoop_ledger_key_fn key, void *ctx);
+/* An accepted 323: each Prestatie is recorded for its client x Afzender; a credit marks the debit it names (by
+ * VorigReferentieNummer and ProductPeriode) credited. 0, -EINVAL (not a 323), -ENOMEM. */
+int knoop_ledger_declare(knoop_ledger_t *l, const knoop_istd_msg_t *m323, knoop_ledger_key_fn key, void *ctx);
 
 /* For a 305/307/317/323: one level-2 error (retour code, berichtklasse = the line) per line without a matching
- * assignment (317: also per client whose current assignments are not all named, on the Client). Returns the
+ * assignment (317: also per client whose current assignments are not all named, on the Client); a 323 line that
+ * matches is then checked against the declared history and the assigned volume (ledger_history.c). Returns the
  * number of errors added, or -EINVAL for other messages. */
 int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx,
                        knoop_istd_errors_t *errs);
 
-/* One set as a compact, versioned blob ("KL1\n" + one tab-separated line per assignment) and back.
- * *blob malloc'ed, caller frees. Import replaces the set. 0, -EINVAL (bad blob), -ENOMEM. */
+/* One set as a compact, versioned blob and back: "KL1\n" + one tab-separated line per assignment while nothing is
+ * declared; "KL2\n" + the same lines tagged "A\t" and one "D\t" line per declared Prestatie once something is.
+ * Import reads both. *blob malloc'ed, caller frees. Import replaces the set. 0, -EINVAL (bad blob), -ENOMEM. */
 int knoop_ledger_export(const knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
                         unsigned char **blob, size_t *len);
 int knoop_ledger_import(knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,

@@ -275,13 +275,26 @@ static void r_periode(rule_ctx_t *c)
     }
 }
 
+/* TR314 within the message. The standard's text asks a unique ReferentieNummer "both within one message and across
+ * messages", but the official iJw 323 example declares RN004 for March and for April of one assignment, and TR389
+ * matches a credit to its debit by VorigReferentieNummer AND ProductPeriode. So a ReferentieNummer may repeat for
+ * the same client and ToewijzingNummer over periods that do not overlap (one line of care declared per month);
+ * any other repeat is 8021. Earlier messages: the ledger (ledger_history.c). */
+static bool same_care_line(const knoop_istd_line_t *a, const knoop_istd_line_t *b)
+{
+    bool overlap =
+        strcmp(a->begin, b->end[0] ? b->end : "9999") <= 0 && strcmp(b->begin, a->end[0] ? a->end : "9999") <= 0;
+    return a->client == b->client && strcmp(a->toewijzing, b->toewijzing) == 0 && a->credit == b->credit && !overlap;
+}
+
 static void r_referentie(rule_ctx_t *c)
 {
     for (size_t i = 0; i < c->m->n_lines; i++)
         for (size_t j = 0; j < i; j++)
-            if (c->m->lines[i].referentie[0] && strcmp(c->m->lines[i].referentie, c->m->lines[j].referentie) == 0) {
+            if (c->m->lines[i].referentie[0] && strcmp(c->m->lines[i].referentie, c->m->lines[j].referentie) == 0 &&
+                !same_care_line(&c->m->lines[i], &c->m->lines[j])) {
                 fail(c, c->m->lines[i].node, "ReferentieNummer %s occurs more than once%s", c->m->lines[i].referentie,
-                     NULL);
+                     " (other client, assignment or an overlapping period)");
                 break;
             }
 }
@@ -406,7 +419,8 @@ static const rule_row_t rules[] = {
      {323},
      r_totaal},
     {{"TR314", 3, "8021", "Prestatie", "323",
-      "ProductReferentie/ReferentieNummer is not delivered twice (checked within the message)"},
+      "ProductReferentie/ReferentieNummer is not delivered twice; within the message it repeats only for one client "
+      "and ToewijzingNummer over periods that do not overlap (earlier messages: the ledger)"},
      {323},
      r_referentie},
     {{"TR319", 3, "9319", "Prestatie", "323", "ProductPeriode lies in the current DeclaratiePeriode or an earlier one"},

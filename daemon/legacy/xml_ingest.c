@@ -9,7 +9,7 @@
  * below, so that `dlq retry` rewrites exactly as publishing does.
  *
  * No SQL here, and none on the loop thread per message:
- * - the ledger is in memory, loaded once at start-up (xml_ledger.c, store/ledger.c); a 301's rows are an extra of
+ * - the ledger is in memory, loaded once at start-up (xml_ledger.c, store/ledger.c); a 301's (or 323's) rows are an extra of
  *   its op, so ledger refusals (305/307/317/323) and their retour codes are decided from memory and journaled with
  *   the message in one transaction;
  * - the Identificatie-reuse rule (TR056, retour code 9056: the same Identificatie for this sender and message type
@@ -108,7 +108,7 @@ typedef struct xml_state {
     char summary[200];
     /* the envelope fields the XML filled in (the pipeline's envelope copy points here until the op is packed) */
     char sender[64], receiver[64], message_type[64], identificatie[64];
-    knoop_xml_ledger_undo_t *undo; /* an accepted 301's change to the ledger */
+    knoop_xml_ledger_undo_t *undo; /* an accepted 301's or 323's change to the ledger */
 } xml_state_t;
 
 static void state_free(xml_state_t *s)
@@ -327,7 +327,7 @@ void knoop_xml_finish(knoop_broker_t *b, knoop_facts_t *f, Knoop__Envelope *env,
      * financier's decision on the claim; knoopd answers it only when it refuses the claim itself (ledger, rules). */
     if (t->answer && (number != 323 || !s->accepted))
         m->companion = build_retour(b, s, m->publisher);
-    if (s->accepted && number == 301) {
+    if (s->accepted && (number == 301 || number == 323)) {
         void *rows = NULL;
         if (knoop_xml_ledger_apply(b, s->msg, &rows, &s->undo) == 0) {
             m->extras[0].apply = knoop_xml_ledger_persist;

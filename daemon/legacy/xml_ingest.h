@@ -18,7 +18,8 @@ void knoop_xml_close(knoop_broker_t *b);
 /* The adapter's steps (ingest/adapter.h). step: level 1 (a failure is a refusal: Rejected, no retour), the envelope
  * fields from the XML, level 2 and the ledger check (a failure makes the message undelivered: journaled for the
  * record with a retour naming the codes). finish: the retour (a companion), the ledger rows
- * of an accepted 301 and the expectations. release: takes an unstored 301 back out of the ledger. */
+ * of an accepted 301 (assignments) or 323 (declared Prestaties) and the expectations. release: takes an unstored
+ * 301/323 back out of the ledger. */
 void knoop_xml_step(knoop_broker_t *b, const char *publisher, Knoop__Envelope *env, knoop_facts_t *f);
 void knoop_xml_finish(knoop_broker_t *b, knoop_facts_t *f, Knoop__Envelope *env, const knoop_route_result_t *route,
                       knoop_msg_op_t *m);

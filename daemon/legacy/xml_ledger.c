@@ -1,6 +1,7 @@
 /* xml_ledger.c — the assignment ledger in the daemon. The ledger lives in memory (adapters/istd/ledger.c), loaded
- * once at start-up; a 301 changes it on the loop thread and its rows go into the 301's own transaction as an op
- * extra (store/ledger.c holds the SQL). Because memory changes before the commit, the change keeps what it replaced:
+ * once at start-up; a 301 (its assignments) or an accepted 323 (its Prestaties, for the rules that look back on
+ * them) changes it on the loop thread and the changed sets go into that message's own transaction as an op extra
+ * (store/ledger.c holds the SQL; a set is one blob, so the declared Prestaties travel in it). Because memory changes before the commit, the change keeps what it replaced:
  * a 301 that ends up not stored is taken back, so memory follows the journal. */
 #include "legacy/xml_ledger.h"
 #include <errno.h>
@@ -105,7 +106,8 @@ int knoop_xml_ledger_apply(knoop_broker_t *b, const knoop_istd_msg_t *m, void **
                            knoop_xml_ledger_undo_t **undo_out)
 {
     knoop_ledger_t *l = (knoop_ledger_t *)b->ledger;
-    const char *provider = knoop_istd_msg_receiver(m);
+    bool declaration = m->type->number == 323; /* the provider sends a 323 and receives a 301 */
+    const char *provider = declaration ? knoop_istd_msg_sender(m) : knoop_istd_msg_receiver(m);
     knoop_xml_ledger_undo_t *u = calloc(1, sizeof *u + m->n_clients * sizeof u->row[0]);
     if (!u)
         return -ENOMEM;
@@ -118,7 +120,8 @@ int knoop_xml_ledger_apply(knoop_broker_t *b, const knoop_istd_msg_t *m, void **
         u->n = i + 1;
     }
     if (rc == 0)
-        rc = knoop_ledger_apply(l, m, knoop_xml_key_of_bsn, b);
+        rc = declaration ? knoop_ledger_declare(l, m, knoop_xml_key_of_bsn, b)
+                         : knoop_ledger_apply(l, m, knoop_xml_key_of_bsn, b);
     for (size_t i = 0; i < u->n && rc == 0; i++)
         rc = knoop_ledger_export(l, u->row[i].client, CLIENT_KEY, provider, &u->row[i].after, &u->row[i].after_len);
     ledger_rows_t *rows = rc == 0 ? pack_rows(u) : NULL;

@@ -16,14 +16,15 @@ int knoop_xml_key_of_bsn(void *ctx, const char *bsn, unsigned char *key, size_t 
 /* Start-up: a new ledger in b->ledger with the journal's rows. 0 or a negative errno with errbuf. */
 int knoop_xml_ledger_open(knoop_broker_t *b, size_t *sets, char *errbuf, size_t errlen);
 
-/* An accepted 301: applied to the in-memory ledger at once (a 305 right behind it sees it). *rows: the sets to
+/* An accepted 301 (its assignments) or 323 (its Prestaties): applied to the in-memory ledger at once (a 305 or a
+ * 323 right behind it sees it). *rows: the sets to
  * write, one block freed with free(), for an op's extras with knoop_xml_ledger_persist; *undo: what to put back if
  * the 301 is not stored after all. 0 or a negative errno (then nothing changed). */
 int knoop_xml_ledger_apply(knoop_broker_t *b, const knoop_istd_msg_t *m301, void **rows,
                            knoop_xml_ledger_undo_t **undo);
 /* An op extra (writer thread): writes the rows of knoop_xml_ledger_apply. */
 int knoop_xml_ledger_persist(knoop_jtx_t *tx, void *rows, uint64_t seq);
-/* The 301 was not stored (a duplicate, a reused Identificatie, a failed commit): each set it replaced is put back,
+/* The message was not stored (a duplicate, a reused Identificatie, a failed commit): each set it replaced is put back,
  * unless a later 301 changed it since. Frees undo. */
 void knoop_xml_ledger_undo(knoop_broker_t *b, knoop_xml_ledger_undo_t *undo);
 void knoop_xml_ledger_undo_free(knoop_xml_ledger_undo_t *undo);

@@ -327,6 +327,40 @@ def reused_identificatie_gets_9056_through_zeromq():
         d.stop()
 
 
+@test(timeout=90)
+def a_declared_reference_survives_a_restart():
+    """TR314 across messages (8021): the ledger keeps the Prestaties of accepted 323s in the journal. After a
+    restart the very same 323 and the same Prestatie under a new Identificatie are refused with knoopd's own 325
+    (8021), and a new ReferentieNummer for the same month is TR389 (9389)."""
+    with start() as d:
+        w = ZmqWorld(d)
+        a = L.Assignment()
+        accepted(w.send(SITTARD, "301.xml", L.wmo301("H301", a)), "301")
+        expect(w, SITTARD, ["WMO302"], "after 301")
+        expect(w, MEMBER, ["WMO301"], "after 301")
+        first = L.wmo323("H323", a)
+        accepted(w.send(MEMBER, "323.xml", first), "323")
+        expect(w, SITTARD, ["WMO323"], "after the first 323")
+        for c in w.clients.values():
+            c.close()
+        d.restart()
+        w = ZmqWorld(d)
+        # at least once: an ack still in flight when the client closed may bring the first 323 back once
+        redelivered = w.inbox(SITTARD, quiet=1.0)
+        check(all(m.payload == first for m in redelivered), "after the restart 1883 received", redelivered)
+        again = first.replace(b">H323<", b">H323B<")
+        check(again != first, "the resent 323 needs a new Identificatie")
+        new_ref = again.replace(b">RN001<", b">RN009<").replace(b">H323B<", b">H323C<")
+        for payload, code in ((first, "8021"), (again, "8021"), (new_ref, "9389")):
+            accepted(w.send(MEMBER, "323-again.xml", payload), "323 again")
+            got = expect(w, MEMBER, ["WMO325"], "after a 323 declaring a month again")
+            ok, out = L.validate(got["WMO325"].payload)
+            check(ok, "knoopd's 325 does not validate:", out)
+            check(code.encode() in got["WMO325"].payload, "325 should carry", code, got["WMO325"].payload)
+            expect(w, SITTARD, [], "after a refused 323")
+        d.stop()
+
+
 @test(timeout=60)
 def envelope_fields_must_agree_with_the_xml():
     """Over ZeroMQ the sender may fill message_type/identificatie/receiver; what it says must match the XML."""
