@@ -65,3 +65,6 @@ start_daemon "$(sed -n '/^network:/,$p' deploy/knoopd.yaml)"
 "$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -o "$BUILD/bench/latest.json" -c routing -s "$seconds" \
   --baseline "$tmp/plain.json"
 stop_daemon
+# Restart with a million messages journaled: how soon status answers, and knoopd's RSS (tools/bench-restart.sh).
+echo "== knoopd restart =="
+tools/bench-restart.sh "$BUILD"
