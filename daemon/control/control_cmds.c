@@ -3,6 +3,7 @@
  * admin (and audits the refusal), and writes the audit row of every use of a USE-audited command; a command whose
  * usage is empty refuses every argument here, the others parse theirs with control_args.h. `help` is generated from
  * the same table. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -165,22 +166,43 @@ const knoop_control_cmd_t *knoop_control_find(int argc, const char *const *argv,
     return best;
 }
 
+int knoop_control_parse(const json_t *request, knoop_control_parsed_t *out, const char **error)
+{
+    out->cmd = NULL;
+    out->nwords = out->consumed = 0;
+    json_t *jargv = json_object_get(request, "argv");
+    if (!json_is_array(jargv) || json_array_size(jargv) == 0 || json_array_size(jargv) > KNOOP_CONTROL_WORDS_MAX) {
+        *error = "request must be {\"argv\": [\"command\", ...]}";
+        return -EINVAL;
+    }
+    out->nwords = (int)json_array_size(jargv);
+    for (int i = 0; i < out->nwords; i++) {
+        out->words[i] = json_string_value(json_array_get(jargv, (size_t)i));
+        if (!out->words[i]) {
+            *error = "every argv entry must be a string";
+            return -EINVAL;
+        }
+    }
+    out->cmd = knoop_control_find(out->nwords, out->words, &out->consumed);
+    if (!out->cmd) {
+        *error = "unknown command: ";
+        return -ENOENT;
+    }
+    return 0;
+}
+
 json_t *knoop_control_execute(knoop_broker_t *b, knoop_control_req_t *req, json_t *request)
 {
-    json_t *jargv = json_object_get(request, "argv");
-    if (!json_is_array(jargv) || json_array_size(jargv) == 0 || json_array_size(jargv) > 64)
-        return json_pack("{s:b, s:s}", "ok", 0, "error", "request must be {\"argv\": [\"command\", ...]}");
-    const char *argv[64];
-    int argc = (int)json_array_size(jargv);
-    for (int i = 0; i < argc; i++) {
-        argv[i] = json_string_value(json_array_get(jargv, (size_t)i));
-        if (!argv[i])
-            return json_pack("{s:b, s:s}", "ok", 0, "error", "every argv entry must be a string");
-    }
-    int consumed;
-    const knoop_control_cmd_t *c = knoop_control_find(argc, argv, &consumed);
-    if (!c)
-        return json_pack("{s:b, s:s+}", "ok", 0, "error", "unknown command: ", argv[0]);
+    knoop_control_parsed_t parsed;
+    const char *bad;
+    int rc = knoop_control_parse(request, &parsed, &bad);
+    if (rc == -ENOENT)
+        return json_pack("{s:b, s:s+}", "ok", 0, "error", bad, parsed.words[0]);
+    if (rc != 0)
+        return json_pack("{s:b, s:s}", "ok", 0, "error", bad);
+    const knoop_control_cmd_t *c = parsed.cmd;
+    const char *const *argv = parsed.words;
+    int argc = parsed.nwords, consumed = parsed.consumed;
     char why[256];
     if (c->role == KNOOP_ROLE_ADMIN &&
         !knoop_control_is_admin(&b->config->settings, req ? req->peer : NULL, why, sizeof why))
