@@ -121,7 +121,7 @@ static void handle_line(control_conn_t *c, char *line, size_t len)
     json_error_t jerr;
     json_t *req = json_loadb(line, len, 0, &jerr);
     if (!req) {
-        respond(c, json_pack("{s:b, s:s+}", "ok", 0, "error", "request is not JSON: ", jerr.text));
+        respond(c, knoop_control_not_json(&jerr));
         return;
     }
     knoop_broker_t *b = c->control->b;

@@ -70,6 +70,26 @@ KNOOP_CONTROL_CMD(knoop_cmd_forget_client);
 extern const knoop_control_cmd_t knoop_control_cmds[];
 /* Finds the longest command that argv starts with; *consumed says how many words it took. */
 const knoop_control_cmd_t *knoop_control_find(int argc, const char *const *argv, int *consumed);
+/* One request's words, checked for shape and matched to a command, before anything runs: what the dispatcher and the
+ * fuzz harness (tests/fuzz/fuzz_control.c) share. */
+#define KNOOP_CONTROL_WORDS_MAX 64
+typedef struct knoop_control_parsed {
+    const knoop_control_cmd_t *cmd;
+    const char *words[KNOOP_CONTROL_WORDS_MAX]; /* the request's argv, borrowed from the request */
+    int nwords;
+    int consumed; /* words[0..consumed) name cmd; the rest are its arguments */
+} knoop_control_parsed_t;
+/* Reads {"argv": ["command", ...]} (at most KNOOP_CONTROL_WORDS_MAX strings) and finds its command; touches no
+ * broker. 0; -EINVAL with *error the message for the client; -ENOENT (no such command) with *error the message's
+ * start, to be followed by words[0]. */
+int knoop_control_parse(const json_t *request, knoop_control_parsed_t *out, const char **error);
+/* The refusals the control socket answers with, {"ok": false, ["command": ...,] "error": ...}. Every one must pack: a
+ * response jansson cannot make (a string that is not UTF-8) closes the operator's connection instead of answering.
+ * knoop_control_refusal cuts error to whole characters (a handler's error buffer may have cut an operator's long
+ * word inside one); command may be NULL. knoop_control_not_json says why a line is not JSON, where jansson quotes the
+ * bytes near the fault, which may be cut or not UTF-8 at all (then not repeated). */
+json_t *knoop_control_refusal(const char *command, const char *error);
+json_t *knoop_control_not_json(const json_error_t *jerr);
 /* Runs one request {"argv": [...]} for req->peer and returns the response object {"ok":..., "result"|"error": ...}.
  * An ADMIN command from a peer that is not an admin is refused, and the refusal audited. */
 json_t *knoop_control_execute(struct knoop_broker *b, knoop_control_req_t *req, json_t *request);

@@ -3,6 +3,7 @@
  * admin (and audits the refusal), and writes the audit row of every use of a USE-audited command; a command whose
  * usage is empty refuses every argument here, the others parse theirs with control_args.h. `help` is generated from
  * the same table. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "store/status.h"
 #include "base/clock.h"
 #include "base/cmdwords.h"
+#include "base/textfmt.h"
 
 static json_t *cmd_help(knoop_broker_t *b, int argc, const char *const *argv, char *error, size_t errlen)
 {
@@ -147,7 +149,23 @@ static json_t *refuse(knoop_broker_t *b, const knoop_control_cmd_t *c, const cha
     (void)knoop_audit_submit(b, action, why); /* logs its own failure */
     knoop_log_warn("control.refused", "command=\"%s\" actor=\"%s\" reason=\"%s\"", c->name, b->control_actor, why);
     snprintf(error, sizeof error, "'%s' changes the broker and needs an admin: %s", c->name, why);
-    return json_pack("{s:b, s:s, s:s}", "ok", 0, "command", c->name, "error", error);
+    return knoop_control_refusal(c->name, error);
+}
+
+json_t *knoop_control_refusal(const char *command, const char *error)
+{
+    int n = (int)knoop_utf8_whole(error, strlen(error));
+    if (!command)
+        return json_pack("{s:b, s:s#}", "ok", 0, "error", error, n);
+    return json_pack("{s:b, s:s, s:s#}", "ok", 0, "command", command, "error", error, n);
+}
+
+json_t *knoop_control_not_json(const json_error_t *jerr)
+{
+    char error[JSON_ERROR_TEXT_LENGTH + 64];
+    knoop_textfmtf(error, sizeof error, KNOOP_TEXT_WIRE, "request is not JSON: %s (line %d, column %d)", jerr->text,
+                   jerr->line, jerr->column);
+    return knoop_control_refusal(NULL, error);
 }
 
 const knoop_control_cmd_t *knoop_control_find(int argc, const char *const *argv, int *consumed)
@@ -165,22 +183,43 @@ const knoop_control_cmd_t *knoop_control_find(int argc, const char *const *argv,
     return best;
 }
 
+int knoop_control_parse(const json_t *request, knoop_control_parsed_t *out, const char **error)
+{
+    out->cmd = NULL;
+    out->nwords = out->consumed = 0;
+    json_t *jargv = json_object_get(request, "argv");
+    if (!json_is_array(jargv) || json_array_size(jargv) == 0 || json_array_size(jargv) > KNOOP_CONTROL_WORDS_MAX) {
+        *error = "request must be {\"argv\": [\"command\", ...]}";
+        return -EINVAL;
+    }
+    out->nwords = (int)json_array_size(jargv);
+    for (int i = 0; i < out->nwords; i++) {
+        out->words[i] = json_string_value(json_array_get(jargv, (size_t)i));
+        if (!out->words[i]) {
+            *error = "every argv entry must be a string";
+            return -EINVAL;
+        }
+    }
+    out->cmd = knoop_control_find(out->nwords, out->words, &out->consumed);
+    if (!out->cmd) {
+        *error = "unknown command: ";
+        return -ENOENT;
+    }
+    return 0;
+}
+
 json_t *knoop_control_execute(knoop_broker_t *b, knoop_control_req_t *req, json_t *request)
 {
-    json_t *jargv = json_object_get(request, "argv");
-    if (!json_is_array(jargv) || json_array_size(jargv) == 0 || json_array_size(jargv) > 64)
-        return json_pack("{s:b, s:s}", "ok", 0, "error", "request must be {\"argv\": [\"command\", ...]}");
-    const char *argv[64];
-    int argc = (int)json_array_size(jargv);
-    for (int i = 0; i < argc; i++) {
-        argv[i] = json_string_value(json_array_get(jargv, (size_t)i));
-        if (!argv[i])
-            return json_pack("{s:b, s:s}", "ok", 0, "error", "every argv entry must be a string");
-    }
-    int consumed;
-    const knoop_control_cmd_t *c = knoop_control_find(argc, argv, &consumed);
-    if (!c)
-        return json_pack("{s:b, s:s+}", "ok", 0, "error", "unknown command: ", argv[0]);
+    knoop_control_parsed_t parsed;
+    const char *bad;
+    int rc = knoop_control_parse(request, &parsed, &bad);
+    if (rc == -ENOENT)
+        return json_pack("{s:b, s:s+}", "ok", 0, "error", bad, parsed.words[0]);
+    if (rc != 0)
+        return knoop_control_refusal(NULL, bad);
+    const knoop_control_cmd_t *c = parsed.cmd;
+    const char *const *argv = parsed.words;
+    int argc = parsed.nwords, consumed = parsed.consumed;
     char why[256];
     if (c->role == KNOOP_ROLE_ADMIN &&
         !knoop_control_is_admin(&b->config->settings, req ? req->peer : NULL, why, sizeof why))
@@ -188,7 +227,7 @@ json_t *knoop_control_execute(knoop_broker_t *b, knoop_control_req_t *req, json_
     char error[1024] = "";
     if (!c->usage[0] && argc > consumed) {
         snprintf(error, sizeof error, "'%s' takes no arguments, not '%s'", c->name, argv[consumed]);
-        return json_pack("{s:b, s:s, s:s}", "ok", 0, "command", c->name, "error", error);
+        return knoop_control_refusal(c->name, error);
     }
     json_t *result = c->fn(b, argc - consumed, argv + consumed, error, sizeof error);
     if (c->audit == KNOOP_AUDIT_USE) {
@@ -198,6 +237,6 @@ json_t *knoop_control_execute(knoop_broker_t *b, knoop_control_req_t *req, json_
                                        req && req->has_client_ref ? req->client_ref : NULL, req ? req->seq : 0);
     }
     if (!result)
-        return json_pack("{s:b, s:s, s:s}", "ok", 0, "command", c->name, "error", error[0] ? error : "failed");
+        return knoop_control_refusal(c->name, error[0] ? error : "failed");
     return json_pack("{s:b, s:s, s:o}", "ok", 1, "command", c->name, "result", result);
 }

@@ -44,7 +44,9 @@ int knoop_time_parse_us(const char *text, int64_t *out_us)
             return -EINVAL; /* UTC only: say so with Z */
         p++;
     }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61)
+    /* sscanf's %d takes a sign and %lf takes "nan" and "inf": the range test is written so NaN fails it too (a NaN
+     * converted to an integer below is undefined behaviour). */
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || !(sec >= 0 && sec < 61))
         return -EINVAL;
     int64_t days = knoop_days_from_civil(y, mo, d);
     *out_us = ((days * 86400 + h * 3600 + mi * 60) * 1000000) + (int64_t)(sec * 1e6 + 0.5);

@@ -38,34 +38,11 @@ static const knoop_frame_handler_t *handler_for(const knoop_broker_t *b, Knoop__
     return NULL;
 }
 
-/* The ref of a Publish, read straight from the wire so that even a frame we refuse to decode (too large)
- * can be answered with a Rejected the client can correlate. 0 when it is not a Publish or has no ref. */
-static uint64_t peek_publish_ref(const uint8_t *d, size_t len)
-{
-    size_t i = 0;
-    uint64_t v = 0;
-    int shift = 0;
-    if (len < 2 || d[i++] != ((3 << 3) | 2))
-        return 0;
-    while (i < len && (d[i] & 0x80)) /* skip the Publish length */
-        i++;
-    i++;
-    if (i >= len || d[i++] != ((1 << 3) | 0))
-        return 0;
-    while (i < len && shift < 64) {
-        v |= (uint64_t)(d[i] & 0x7f) << shift;
-        if (!(d[i++] & 0x80))
-            return v;
-        shift += 7;
-    }
-    return 0;
-}
-
 static void handle_message(knoop_broker_t *b, knoop_peer_t *p, const uint8_t *data, size_t len)
 {
     p->last_seen_ms = knoop_now_ms();
     if (len > b->config->settings.max_message_bytes) {
-        uint64_t ref = peek_publish_ref(data, len);
+        uint64_t ref = knoop_frame_peek_publish_ref(data, len);
         b->stats.bad_frames++;
         if (ref)
             knoop_send_rejected(b, p, ref, KNOOP__ERROR_CODE__TOO_LARGE,

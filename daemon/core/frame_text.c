@@ -98,6 +98,29 @@ int knoop_frame_text_check(const uint8_t *data, size_t len, char *path, size_t p
     return rc == -EBADMSG ? 0 : rc; /* framing is protobuf-c's verdict, given before this runs */
 }
 
+/* Reads only the first bytes the frame's layout puts the ref in (Frame field 3, then Publish field 1), each read
+ * bounded by len: the frame has not been decoded, and may be cut anywhere. */
+uint64_t knoop_frame_peek_publish_ref(const uint8_t *d, size_t len)
+{
+    size_t i = 0;
+    uint64_t v = 0;
+    int shift = 0;
+    if (len < 2 || d[i++] != ((3 << 3) | 2))
+        return 0;
+    while (i < len && (d[i] & 0x80)) /* skip the Publish length */
+        i++;
+    i++;
+    if (i >= len || d[i++] != ((1 << 3) | 0))
+        return 0;
+    while (i < len && shift < 64) {
+        v |= (uint64_t)(d[i] & 0x7f) << shift;
+        if (!(d[i++] & 0x80))
+            return v;
+        shift += 7;
+    }
+    return 0;
+}
+
 bool knoop_frame_text_refused(knoop_broker_t *b, knoop_peer_t *p, const Knoop__Frame *f, const uint8_t *data,
                               size_t len)
 {

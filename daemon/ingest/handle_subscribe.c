@@ -14,7 +14,7 @@
 #include "ingest/handlers.h"
 #include "core/frames.h"
 
-static bool subscriber_name_ok(const char *name)
+bool knoop_subscriber_name_ok(const char *name)
 {
     size_t n = strlen(name);
     if (n > 64)
@@ -31,7 +31,7 @@ void knoop_handle_subscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Subscribe
         knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__MISSING_FIELD, m->stream, "subscribe.stream is required");
         return;
     }
-    if (!subscriber_name_ok(m->subscriber)) {
+    if (!knoop_subscriber_name_ok(m->subscriber)) {
         knoop_send_stream_error(b, p, KNOOP__ERROR_CODE__INVALID_FIELD, m->stream,
                                 "subscribe.subscriber must be at most 64 printable "
                                 "characters without spaces or '~'");

@@ -12,4 +12,8 @@ void knoop_handle_subscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Subscribe
 void knoop_handle_unsubscribe(knoop_broker_t *b, knoop_peer_t *p, Knoop__Unsubscribe *m);
 void knoop_handle_credit(knoop_broker_t *b, knoop_peer_t *p, Knoop__Credit *m);
 
+/* Subscribe's rule for a durable subscriber's name: at most 64 printable ASCII characters without spaces or '~' (the
+ * '~' starts the name of an ephemeral one). */
+bool knoop_subscriber_name_ok(const char *name);
+
 #endif

@@ -64,6 +64,22 @@ def malformed_requests_get_errors_and_the_connection_goes_on():
 
 
 @test
+def a_refusal_that_would_quote_broken_text_is_still_answered():
+    """tests/fuzz/regressions/fuzz_control/: jansson quotes the bytes near a fault (here cut inside a character), and
+    a long word fills the error buffer up to the middle of one; both were a closed connection instead of an answer."""
+    with Daemon() as d:
+        word = "x" * (1023 - len("'status' takes no arguments, not '") - 1) + "é" * 10
+        r = lines(d, [b'{"argv":["backupre\\\xd6\xbc"]}\n', (json.dumps({"argv": ["status", word]},
+                                                                        ensure_ascii=False) + "\n").encode(),
+                      b'{"argv": ["status"]}\n'])
+        check_eq(len(r), 3, "one answer per line")
+        check(r[0] is not None and not r[0]["ok"] and "not JSON" in r[0]["error"], "broken escape answered", r[0])
+        check(r[1] is not None and not r[1]["ok"] and "takes no arguments" in r[1]["error"], "long word answered",
+              r[1])
+        check(r[2] is not None and r[2]["ok"], "the same connection goes on", r[2])
+
+
+@test
 def an_oversized_line_is_refused_and_the_daemon_keeps_serving():
     with Daemon() as d:
         r = lines(d, [b"x" * (1 << 20) + b"yyyy\n"], timeout=10)

@@ -72,9 +72,17 @@ static void times_round_trip(void **state)
     assert_string_equal(buf, "2024-02-29T00:00:00Z");
     assert_int_equal(knoop_time_parse_us("2026-11-23T10:00:00.5Z", &us), 0);
     assert_int_equal(us, 1795428000LL * 1000000 + 500000);
-    static const char *const bad[] = {
-        "",     "yesterday", "2026-11-23T10:00:00", "2026-11-23T10:00:00+01:00", "2026-13-01", "2026-11-23T25:00:00Z",
-        "12ab", NULL};
+    static const char *const bad[] = {"",
+                                      "yesterday",
+                                      "2026-11-23T10:00:00",
+                                      "2026-11-23T10:00:00+01:00",
+                                      "2026-13-01",
+                                      "2026-11-23T25:00:00Z",
+                                      "12ab",
+                                      "2026-11-23T10:00:nanZ",
+                                      "2026-11-23T10:00:infZ",
+                                      "2026-11-23T-1:-5:00Z",
+                                      NULL}; /* fuzz_control */
     for (int i = 0; bad[i]; i++)
         if (knoop_time_parse_us(bad[i], &us) != -EINVAL)
             fail_msg("'%s' was accepted as a time", bad[i]);
