@@ -124,7 +124,7 @@ def a_party_owns_at_most_subscriber_max_per_party_group_names():
         for name in ("g1", "g2", "g3"):
             Client(d, party).subscribe(stream, name)
         why = refused(Client(d, party), stream, "g4", "INVALID_FIELD")
-        check("subscriber_max_per_party" in why and "3" in why, "the reason names the cap", why)
+        check("owns 3 durable" in why and "subscriber_max_per_party allows 3" in why, "the reason names the count and the cap", why)
         Client(d, party).subscribe(stream, "g1")                  # joining a name it owns
         refused(Client(d, party), "outcomes." + party, "g2", "INVALID_FIELD")  # another stream: another group
         Client(d, party).subscribe(stream)                        # ephemeral: no name, no cap
