@@ -34,7 +34,8 @@ typedef enum {
     M_END,
     M_MONTH_BEGIN,
     M_MONTH_END,
-    M_INCOMPLETE
+    M_INCOMPLETE,
+    M_TARIFF
 } mismatch_t;
 
 typedef struct check_row {
@@ -74,6 +75,8 @@ static const check_row_t checks[] = {
      "ProductPeriode does not begin on the 1st of the month nor on the assignment's Ingangsdatum"},
     {323, "Prestatie", M_MONTH_END, "9388", "TR388",
      "ProductPeriode does not end on the last day of the month nor on the assignment's Einddatum"},
+    /* The standard's text of TR418 is not at hand; 0611 is the LDT_RetourCode whose text says exactly this. */
+    {323, "Prestatie", M_TARIFF, "0611", "TR418", "ProductTarief is not the tariff the contract sets for this product"},
 };
 
 static const check_row_t *check_for(int message, const char *element, mismatch_t what)
@@ -313,6 +316,8 @@ static void from_line(knoop_ledger_assignment_t *a, const knoop_istd_line_t *l)
     snprintf(a->frequentie, sizeof a->frequentie, "%s", l->frequentie);
     snprintf(a->reden_wijziging, sizeof a->reden_wijziging, "%s", l->reden_wijziging);
     a->volume = l->volume;
+    a->has_budget = l->budget >= 0;
+    a->budget = a->has_budget ? l->budget : 0;
 }
 
 int knoop_ledger_apply(knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx)
@@ -432,11 +437,31 @@ static int check_complete(const knoop_ledger_t *l, const knoop_istd_msg_t *m, kn
     return refused;
 }
 
+/* TR418 on a 323 debit line that matched its assignment: a credit takes back its debit at the tariff it was declared
+ * at, so it is not held to today's contract. */
+static const check_row_t *tariff_mismatch(const knoop_istd_msg_t *m, const knoop_istd_line_t *ln,
+                                          const knoop_ledger_check_opts_t *o, long long *contract)
+{
+    if (m->type->number != 323 || !o->tariff || ln->credit || ln->tarief < 0 ||
+        o->tariff(o->tariff_ctx, m->afzender, m->ontvanger, ln->code, ln->eenheid, contract) != 1 ||
+        *contract == ln->tarief)
+        return NULL;
+    return check_for(323, "Prestatie", M_TARIFF);
+}
+
 int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx,
                        knoop_istd_errors_t *errs)
 {
-    if (!l || !m)
+    return knoop_ledger_check_with(l, m, &(knoop_ledger_check_opts_t){.key = key, .key_ctx = ctx}, errs);
+}
+
+int knoop_ledger_check_with(const knoop_ledger_t *l, const knoop_istd_msg_t *m, const knoop_ledger_check_opts_t *o,
+                            knoop_istd_errors_t *errs)
+{
+    if (!l || !m || !o)
         return -EINVAL;
+    knoop_ledger_key_fn key = o->key;
+    void *ctx = o->key_ctx;
     int msg = m->type->number;
     if (msg != 305 && msg != 307 && msg != 317 && msg != 323)
         return -EINVAL;
@@ -450,6 +475,15 @@ int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop
         size_t n;
         lookup_set(l, m, ln->client, key, ctx, &set, &n);
         const check_row_t *row = first_mismatch(msg, ln, set, n);
+        long long contract;
+        if (!row && (row = tariff_mismatch(m, ln, o, &contract))) {
+            knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule, ln->lineno, ln->node,
+                                  "ReferentieNummer %s: %s (%lld, not %lld eurocents)", ln->referentie, row->text,
+                                  ln->tarief, contract);
+            bad[i] = true;
+            refused++;
+            continue;
+        }
         if (!row)
             continue;
         knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule, ln->lineno, ln->node,
@@ -467,10 +501,12 @@ int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop
 
 /* ---- persistence -------------------------------------------------------------------------------- */
 /* KL1: assignments only (what every set was before declarations were kept; still written while nothing is
- * declared, so such a set's blob is byte for byte what it was). KL2: every line tagged, "A" or "D". */
+ * declared and nothing has a Budget, so such a set's blob is byte for byte what it was). KL2: every line tagged, "A" or
+ * "D". KL3: KL2 with the assignment's Budget and the Prestatie's IngediendBedrag appended (TR369). */
 #define MAGIC         "KL1\n"
-#define MAGIC2        "KL2\n"
-#define DECLARED_LINE 200 /* upper bound of one "D" line */
+#define MAGIC2        "KL2\n" /* read only: what versions before the Budget wrote */
+#define MAGIC3        "KL3\n"
+#define DECLARED_LINE 230 /* upper bound of one "D" line */
 
 int knoop_ledger_export(const knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
                         unsigned char **blob, size_t *len)
@@ -481,20 +517,27 @@ int knoop_ledger_export(const knoop_ledger_t *l, const unsigned char *client, si
     if (!blob || !len || knoop_ledger_get(l, client, client_len, provider, &a, &n) < 0 ||
         knoop_ledger_get_declared(l, client, client_len, provider, &d, &nd) < 0)
         return -EINVAL;
-    size_t cap = sizeof MAGIC + n * 114 + nd * DECLARED_LINE;
+    /* KL1 while it can say everything (nothing declared, no Budget): such a set's blob stays what it always was */
+    bool v3 = nd > 0;
+    for (size_t i = 0; i < n && !v3; i++)
+        v3 = a[i].has_budget;
+    size_t cap = sizeof MAGIC + n * 140 + nd * DECLARED_LINE;
     char *out = malloc(cap);
     if (!out)
         return -ENOMEM;
-    const char *tag = nd ? "A\t" : "";
-    size_t w = (size_t)snprintf(out, cap, "%s", nd ? MAGIC2 : MAGIC);
-    for (size_t i = 0; i < n; i++)
-        w += (size_t)snprintf(out + w, cap - w, "%s%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%s\t%s\n", tag, a[i].toewijzing,
-                              a[i].categorie, a[i].code, a[i].begin, a[i].end, a[i].volume, a[i].eenheid,
-                              a[i].frequentie, a[i].reden_wijziging);
+    size_t w = (size_t)snprintf(out, cap, "%s", v3 ? MAGIC3 : MAGIC);
+    for (size_t i = 0; i < n; i++) {
+        w += (size_t)snprintf(out + w, cap - w, "%s%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%s\t%s", v3 ? "A\t" : "",
+                              a[i].toewijzing, a[i].categorie, a[i].code, a[i].begin, a[i].end, a[i].volume,
+                              a[i].eenheid, a[i].frequentie, a[i].reden_wijziging);
+        if (v3)
+            w += (size_t)snprintf(out + w, cap - w, "\t%lld", a[i].has_budget ? a[i].budget : -1);
+        w += (size_t)snprintf(out + w, cap - w, "\n");
+    }
     for (size_t i = 0; i < nd; i++)
-        w += (size_t)snprintf(out + w, cap - w, "D\t%c\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%lld\t%s\n", d[i].domain,
-                              d[i].credit, d[i].credited, d[i].referentie, d[i].vorig, d[i].toewijzing, d[i].categorie,
-                              d[i].code, d[i].begin, d[i].end, d[i].volume, d[i].eenheid);
+        w += (size_t)snprintf(out + w, cap - w, "D\t%c\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%lld\n",
+                              d[i].domain, d[i].credit, d[i].credited, d[i].referentie, d[i].vorig, d[i].toewijzing,
+                              d[i].categorie, d[i].code, d[i].begin, d[i].end, d[i].volume, d[i].eenheid, d[i].bedrag);
     *blob = (unsigned char *)out;
     *len = w;
     return 0;
@@ -520,9 +563,9 @@ static int number(const char *s, long long *out)
     return *e || !s[0] ? -EINVAL : 0;
 }
 
-static int read_assignment(const char **p, const char *end, knoop_ledger_assignment_t *a)
+static int read_assignment(const char **p, const char *end, knoop_ledger_assignment_t *a, bool v3)
 {
-    char vol[24];
+    char vol[24], budget[24];
     int rc = field(p, end, a->toewijzing, sizeof a->toewijzing, '\t');
     if (!rc)
         rc = field(p, end, a->categorie, sizeof a->categorie, '\t');
@@ -539,13 +582,17 @@ static int read_assignment(const char **p, const char *end, knoop_ledger_assignm
     if (!rc)
         rc = field(p, end, a->frequentie, sizeof a->frequentie, '\t');
     if (!rc)
-        rc = field(p, end, a->reden_wijziging, sizeof a->reden_wijziging, '\n');
+        rc = field(p, end, a->reden_wijziging, sizeof a->reden_wijziging, v3 ? '\t' : '\n');
+    if (!rc && v3 && !(rc = field(p, end, budget, sizeof budget, '\n')) && !(rc = number(budget, &a->budget))) {
+        a->has_budget = a->budget >= 0;
+        a->budget = a->has_budget ? a->budget : 0;
+    }
     return rc ? rc : number(vol, &a->volume);
 }
 
-static int read_declared(const char **p, const char *end, knoop_ledger_declared_t *d)
+static int read_declared(const char **p, const char *end, knoop_ledger_declared_t *d, bool v3)
 {
-    char dom[2], credit[2], credited[2], vol[24];
+    char dom[2] = "", credit[2] = "", credited[2] = "", vol[24], bedrag[24];
     int rc = field(p, end, dom, sizeof dom, '\t');
     if (!rc)
         rc = field(p, end, credit, sizeof credit, '\t');
@@ -568,7 +615,9 @@ static int read_declared(const char **p, const char *end, knoop_ledger_declared_
     if (!rc)
         rc = field(p, end, vol, sizeof vol, '\t');
     if (!rc)
-        rc = field(p, end, d->eenheid, sizeof d->eenheid, '\n');
+        rc = field(p, end, d->eenheid, sizeof d->eenheid, v3 ? '\t' : '\n');
+    if (!rc && v3 && !(rc = field(p, end, bedrag, sizeof bedrag, '\n')))
+        rc = number(bedrag, &d->bedrag);
     if (!rc)
         rc = number(vol, &d->volume);
     if (!rc && ((dom[0] != 'W' && dom[0] != 'J') || (credit[0] != '0' && credit[0] != '1') ||
@@ -585,7 +634,7 @@ int knoop_ledger_import(knoop_ledger_t *l, const unsigned char *client, size_t c
 {
     if (!l || !blob || len < 4)
         return -EINVAL;
-    bool v2 = memcmp(blob, MAGIC2, 4) == 0;
+    bool v3 = memcmp(blob, MAGIC3, 4) == 0, v2 = v3 || memcmp(blob, MAGIC2, 4) == 0; /* v2: lines are tagged */
     if (!v2 && memcmp(blob, MAGIC, 4) != 0)
         return -EINVAL;
     const char *p = (const char *)blob + 4, *end = (const char *)blob + len;
@@ -611,9 +660,9 @@ int knoop_ledger_import(knoop_ledger_t *l, const unsigned char *client, size_t c
             }
         }
         if (tag == 'A')
-            rc = read_assignment(&p, end, &set[n++]);
+            rc = read_assignment(&p, end, &set[n++], v3);
         else
-            rc = read_declared(&p, end, &dec[nd++]);
+            rc = read_declared(&p, end, &dec[nd++], v3);
     }
     if (rc == 0) /* the set as a whole: an empty set with a history keeps its slot (replace, then the history) */
         rc = knoop_ledger_set_declared(l, client, client_len, provider, NULL, 0);

@@ -35,6 +35,7 @@
 #include "legacy/workdays.h"
 #include "legacy/xml_budget.h"
 #include "legacy/xml_ledger.h"
+#include "legacy/xml_tariff.h"
 #include "route/access.h"
 
 #define XML_MAX_DEPTH 256
@@ -238,7 +239,12 @@ void knoop_xml_step(knoop_broker_t *b, const char *publisher, Knoop__Envelope *e
     knoop_istd_check(s->msg, &co, &s->errs);
     int number = t->number;
     if (number == 305 || number == 307 || number == 317 || number == 323)
-        knoop_ledger_check((knoop_ledger_t *)b->ledger, s->msg, knoop_xml_key_of_bsn, b, &s->errs);
+        knoop_ledger_check_with((knoop_ledger_t *)b->ledger, s->msg,
+                                &(knoop_ledger_check_opts_t){.key = knoop_xml_key_of_bsn,
+                                                             .key_ctx = b,
+                                                             .tariff = knoop_xml_tariff_of, /* TR418 */
+                                                             .tariff_ctx = b},
+                                &s->errs);
     s->accepted = knoop_istd_errors_count(&s->errs, KNOOP_ISTD_LEVEL_RULE) == 0;
     summarise(&s->errs, s->summary, sizeof s->summary);
 
