@@ -35,7 +35,8 @@ typedef enum {
     M_MONTH_BEGIN,
     M_MONTH_END,
     M_INCOMPLETE,
-    M_TARIFF
+    M_TARIFF,
+    M_NOT_UNIQUE
 } mismatch_t;
 
 typedef struct check_row {
@@ -77,6 +78,8 @@ static const check_row_t checks[] = {
      "ProductPeriode does not end on the last day of the month nor on the assignment's Einddatum"},
     /* The standard's text of TR418 is not at hand; 0611 is the LDT_RetourCode whose text says exactly this. */
     {323, "Prestatie", M_TARIFF, "0611", "TR418", "ProductTarief is not the tariff the contract sets for this product"},
+    {301, "ToegewezenProduct", M_NOT_UNIQUE, "9332", "TR332",
+     "this gemeente gave the ToewijzingNummer to this client at another provider in the same domain"},
 };
 
 static const check_row_t *check_for(int message, const char *element, mismatch_t what)
@@ -331,8 +334,11 @@ int knoop_ledger_apply(knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledge
     for (size_t c = 0; c < m->n_clients && rc == 0; c++) {
         size_t n = 0;
         for (size_t i = 0; i < m->n_lines; i++)
-            if (m->lines[i].client == c)
-                from_line(&set[n++], &m->lines[i]);
+            if (m->lines[i].client == c) {
+                from_line(&set[n], &m->lines[i]);
+                snprintf(set[n].gemeente, sizeof set[n].gemeente, "%s", m->afzender);
+                set[n++].domain = m->type->standard == KNOOP_ISTD_IWMO ? 'W' : 'J';
+            }
         unsigned char k[KNOOP_LEDGER_KEY_MAX];
         size_t klen;
         rc = knoop_ledger_client_key(key, ctx, m->clients[c].bsn, k, &klen);
@@ -449,6 +455,43 @@ static const check_row_t *tariff_mismatch(const knoop_istd_msg_t *m, const knoop
     return check_for(323, "Prestatie", M_TARIFF);
 }
 
+/* TR332 on a 301: the client's sets at other providers that hold a line's ToewijzingNummer from the same gemeente in
+ * the same domain. Not across clients: the official JW323 declares ToewijzingNummer 10073 of gemeente 0384 for two
+ * clients, so the 301s it rests on would fail a per-gemeente reading (docs/xml-adapter.md, Known gaps). The ledger is
+ * keyed per client x provider, so this walks every set; 301s are rare next to 323s. */
+static int check_unique_numbers(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx,
+                                knoop_istd_errors_t *errs)
+{
+    const check_row_t *row = check_for(301, "ToegewezenProduct", M_NOT_UNIQUE);
+    char domain = m->type->standard == KNOOP_ISTD_IWMO ? 'W' : 'J';
+    int refused = 0;
+    for (size_t i = 0; i < m->n_lines; i++) {
+        const knoop_istd_line_t *ln = &m->lines[i];
+        unsigned char c[KNOOP_LEDGER_KEY_MAX], own[KNOOP_LEDGER_KEY_MAX + 16];
+        size_t clen, olen;
+        if (ln->client >= m->n_clients || !ln->toewijzing[0] ||
+            knoop_ledger_client_key(key, ctx, m->clients[ln->client].bsn, c, &clen) != 0 ||
+            make_key(c, clen, m->ontvanger, own, sizeof own, &olen) != 0)
+            continue;
+        bool taken = false;
+        for (size_t k = 0; k < l->cap && !taken; k++) {
+            const slot_t *s = &l->v[k];
+            if (!s->key || s->key_len <= clen || s->key[clen] != 0 || memcmp(s->key, c, clen) != 0 ||
+                (s->key_len == olen && memcmp(s->key, own, olen) == 0))
+                continue; /* another client's set, or this very set */
+            for (size_t j = 0; j < s->n && !taken; j++)
+                taken = s->a[j].domain == domain && strcmp(s->a[j].gemeente, m->afzender) == 0 &&
+                        strcmp(s->a[j].toewijzing, ln->toewijzing) == 0;
+        }
+        if (!taken)
+            continue;
+        knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule, ln->lineno, ln->node,
+                              "ToewijzingNummer %s: %s", ln->toewijzing, row->text);
+        refused++;
+    }
+    return refused;
+}
+
 int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx,
                        knoop_istd_errors_t *errs)
 {
@@ -463,6 +506,8 @@ int knoop_ledger_check_with(const knoop_ledger_t *l, const knoop_istd_msg_t *m, 
     knoop_ledger_key_fn key = o->key;
     void *ctx = o->key_ctx;
     int msg = m->type->number;
+    if (msg == 301)
+        return check_unique_numbers(l, m, key, ctx, errs);
     if (msg != 305 && msg != 307 && msg != 317 && msg != 323)
         return -EINVAL;
     int refused = 0;
@@ -520,8 +565,8 @@ int knoop_ledger_export(const knoop_ledger_t *l, const unsigned char *client, si
     /* KL1 while it can say everything (nothing declared, no Budget): such a set's blob stays what it always was */
     bool v3 = nd > 0;
     for (size_t i = 0; i < n && !v3; i++)
-        v3 = a[i].has_budget;
-    size_t cap = sizeof MAGIC + n * 140 + nd * DECLARED_LINE;
+        v3 = a[i].has_budget || a[i].gemeente[0];
+    size_t cap = sizeof MAGIC + n * 160 + nd * DECLARED_LINE;
     char *out = malloc(cap);
     if (!out)
         return -ENOMEM;
@@ -531,7 +576,8 @@ int knoop_ledger_export(const knoop_ledger_t *l, const unsigned char *client, si
                               a[i].toewijzing, a[i].categorie, a[i].code, a[i].begin, a[i].end, a[i].volume,
                               a[i].eenheid, a[i].frequentie, a[i].reden_wijziging);
         if (v3)
-            w += (size_t)snprintf(out + w, cap - w, "\t%lld", a[i].has_budget ? a[i].budget : -1);
+            w += (size_t)snprintf(out + w, cap - w, "\t%lld\t%s\t%c", a[i].has_budget ? a[i].budget : -1, a[i].gemeente,
+                                  a[i].domain ? a[i].domain : '-');
         w += (size_t)snprintf(out + w, cap - w, "\n");
     }
     for (size_t i = 0; i < nd; i++)
@@ -565,7 +611,7 @@ static int number(const char *s, long long *out)
 
 static int read_assignment(const char **p, const char *end, knoop_ledger_assignment_t *a, bool v3)
 {
-    char vol[24], budget[24];
+    char vol[24], budget[24], domain[2] = "";
     int rc = field(p, end, a->toewijzing, sizeof a->toewijzing, '\t');
     if (!rc)
         rc = field(p, end, a->categorie, sizeof a->categorie, '\t');
@@ -583,9 +629,12 @@ static int read_assignment(const char **p, const char *end, knoop_ledger_assignm
         rc = field(p, end, a->frequentie, sizeof a->frequentie, '\t');
     if (!rc)
         rc = field(p, end, a->reden_wijziging, sizeof a->reden_wijziging, v3 ? '\t' : '\n');
-    if (!rc && v3 && !(rc = field(p, end, budget, sizeof budget, '\n')) && !(rc = number(budget, &a->budget))) {
+    if (!rc && v3 && !(rc = field(p, end, budget, sizeof budget, '\t')) && !(rc = number(budget, &a->budget)) &&
+        !(rc = field(p, end, a->gemeente, sizeof a->gemeente, '\t')) &&
+        !(rc = field(p, end, domain, sizeof domain, '\n'))) {
         a->has_budget = a->budget >= 0;
         a->budget = a->has_budget ? a->budget : 0;
+        a->domain = domain[0] == 'W' || domain[0] == 'J' ? domain[0] : 0;
     }
     return rc ? rc : number(vol, &a->volume);
 }

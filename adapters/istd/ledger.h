@@ -19,6 +19,9 @@ typedef struct knoop_ledger_assignment {
     char reden_wijziging[4]; /* "13" = deleted (Verwijderd): nothing may refer to it any more */
     bool has_budget;         /* the 301 gave a Budget (TR369): the declared amounts must stay within it */
     long long budget;        /* Budget in eurocents */
+    char gemeente[8];        /* the 301's Afzender: a ToewijzingNummer is unique per gemeente and domain (TR332); ""
+                              * when imported from a KL1/KL2 blob */
+    char domain;             /* 'W' iWmo, 'J' iJw, 0 unknown (KL1/KL2) */
 } knoop_ledger_assignment_t;
 
 /* One Prestatie of an accepted 323 (ledger_history.c): what TR314/TR323/TR389/TR390/TR322 look back on. */
@@ -81,7 +84,9 @@ typedef struct knoop_ledger_check_opts {
     void *tariff_ctx;
 } knoop_ledger_check_opts_t;
 
-/* For a 305/307/317/323: one level-2 error (retour code, berichtklasse = the line) per line without a matching
+/* For a 301: 9332 (TR332) on each ToegewezenProduct whose ToewijzingNummer the same gemeente already gave, in the same
+ * domain, to an assignment of the same client at another provider (a walk over every set: 301s are few).
+ * For a 305/307/317/323: one level-2 error (retour code, berichtklasse = the line) per line without a matching
  * assignment (317: also per client whose current assignments are not all named, on the Client); a 323 line that
  * matches is then checked against the declared history and the assigned volume (ledger_history.c). Returns the
  * number of errors added, or -EINVAL for other messages. */
@@ -94,7 +99,7 @@ int knoop_ledger_check_with(const knoop_ledger_t *l, const knoop_istd_msg_t *m, 
 
 /* One set as a compact, versioned blob and back: "KL1\n" + one tab-separated line per assignment while nothing is
  * declared and no assignment has a Budget; otherwise "KL3\n" + the same lines tagged "A\t" with the Budget appended
- * (-1: none) and one "D\t" line per declared Prestatie with its IngediendBedrag appended. Import reads KL1, KL3 and
+ * (-1: none), the gemeente and the domain appended and one "D\t" line per declared Prestatie with its IngediendBedrag appended. Import reads KL1, KL3 and
  * the KL2 of earlier versions (KL3 without the two appended fields). *blob malloc'ed, caller frees. Import replaces the set. 0, -EINVAL (bad blob), -ENOMEM. */
 int knoop_ledger_export(const knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
                         unsigned char **blob, size_t *len);

@@ -238,7 +238,7 @@ void knoop_xml_step(knoop_broker_t *b, const char *publisher, Knoop__Envelope *e
         .today = s->today, .seen = seen_before, .seen_ctx = f, .known = party_known, .known_ctx = b};
     knoop_istd_check(s->msg, &co, &s->errs);
     int number = t->number;
-    if (number == 305 || number == 307 || number == 317 || number == 323)
+    if (number == 301 || number == 305 || number == 307 || number == 317 || number == 323)
         knoop_ledger_check_with((knoop_ledger_t *)b->ledger, s->msg,
                                 &(knoop_ledger_check_opts_t){.key = knoop_xml_key_of_bsn,
                                                              .key_ctx = b,

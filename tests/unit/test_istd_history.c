@@ -76,7 +76,7 @@ static int run(knoop_ledger_t *l, xmlDoc *doc, knoop_istd_msg_t **m, knoop_istd_
     }
     knoop_istd_check(*m, &(knoop_istd_check_opts_t){.today = TODAY}, e);
     int n = (*m)->type->number;
-    if (n == 305 || n == 307 || n == 317 || n == 323)
+    if (n == 301 || n == 305 || n == 307 || n == 317 || n == 323)
         knoop_ledger_check(l, *m, NULL, NULL, e);
     int failed = (int)knoop_istd_errors_count(e, KNOOP_ISTD_LEVEL_RULE);
     if (!failed && n == 301)
@@ -370,7 +370,7 @@ static void test_declared_prestaties_survive_export(void **state)
     unsigned char *blob = NULL;
     size_t len = 0;
     assert_int_equal(knoop_ledger_export(l, c, 9, "65656055", &blob, &len), 0);
-    assert_memory_equal(blob, "KL1\n", 4); /* nothing declared yet: the old format, byte for byte */
+    assert_memory_equal(blob, "KL3\n", 4); /* a 301's assignments carry their gemeente (TR332) */
     free(blob);
     knoop_istd_errors_t e = {0};
     assert_int_equal(run_file(l, "ijw-3.2/examples/JW323.xml", &e), 0);
@@ -555,6 +555,72 @@ static void test_tariff_against_the_contract(void **state)
     knoop_ledger_destroy(&l);
 }
 
+/* ---- TR332: a ToewijzingNummer is unique per gemeente and domain ------------------------------------------------ */
+static void test_assignment_number_unique(void **state)
+{
+    (void)state;
+    knoop_ledger_t *l = NULL;
+    assert_int_equal(knoop_ledger_new(&l), 0);
+    knoop_istd_errors_t e = {0};
+    assert_int_equal(run_file(l, "iwmo-3.2/examples/WMO301.xml", &e), 0);
+    /* the same 301 again (the client's full set once more): its own numbers, accepted */
+    assert_int_equal(run_file(l, "iwmo-3.2/examples/WMO301.xml", &e), 0);
+    /* the same numbers for another client: accepted (the official JW323 has one number for two clients) */
+    xmlDoc *d = istd_parse_conf("iwmo-3.2/examples/WMO301.xml");
+    istd_set(d, "Bsn", 0, "999900018");
+    knoop_istd_msg_t *m = NULL;
+    assert_int_equal(run(l, d, &m, &e), 0);
+    knoop_istd_msg_destroy(&m);
+    /* the same numbers for the same client at another provider: 9332 on each ToegewezenProduct */
+    istd_set(d, "Bsn", 0, "999900006");
+    istd_set(d, "Ontvanger", 0, "42420002");
+    int n = run(l, d, &m, &e);
+    assert_true(n > 0);
+    assert_int_equal((size_t)n, m->n_lines);
+    assert_string_equal(e.v[0].code, "9332");
+    assert_string_equal(e.v[0].rule, "TR332");
+    assert_ptr_equal(e.v[0].klasse, m->lines[0].node);
+    knoop_istd_retour_opts_t ro = {.identificatie = "R332", .dagtekening = TODAY};
+    xmlDoc *r = NULL;
+    assert_int_equal(knoop_istd_retour(S, m, &e, &ro, &r), 0);
+    istd_assert_valid(S, r);
+    xmlFreeDoc(r);
+    knoop_istd_errors_clear(&e);
+    knoop_istd_msg_destroy(&m);
+    /* another gemeente may use the same numbers (and so may this one in iJw: the domain is part of the key) */
+    istd_set(d, "Afzender", 0, "0999");
+    assert_int_equal(run(l, d, &m, &e), 0);
+    knoop_istd_msg_destroy(&m);
+    xmlFreeDoc(d);
+    /* the gemeente survives export/import: the restored ledger still refuses the numbers at a third provider */
+    const knoop_ledger_assignment_t *a;
+    size_t na;
+    knoop_istd_msg_t *orig = istd_decode_conf(S, "iwmo-3.2/examples/WMO301.xml");
+    const unsigned char *c = (const unsigned char *)orig->clients[0].bsn;
+    size_t clen = strlen(orig->clients[0].bsn);
+    knoop_ledger_get(l, c, clen, orig->ontvanger, &a, &na);
+    assert_true(na > 0);
+    assert_string_equal(a[0].gemeente, orig->afzender);
+    assert_int_equal(a[0].domain, 'W');
+    unsigned char *blob = NULL;
+    size_t len = 0;
+    assert_int_equal(knoop_ledger_export(l, c, clen, orig->ontvanger, &blob, &len), 0);
+    knoop_ledger_t *l2 = NULL;
+    assert_int_equal(knoop_ledger_new(&l2), 0);
+    assert_int_equal(knoop_ledger_import(l2, c, clen, orig->ontvanger, blob, len), 0);
+    free(blob);
+    d = istd_parse_conf("iwmo-3.2/examples/WMO301.xml");
+    istd_set(d, "Ontvanger", 0, "42420003");
+    assert_true(run(l2, d, &m, &e) > 0);
+    assert_string_equal(e.v[0].code, "9332");
+    knoop_istd_errors_clear(&e);
+    knoop_istd_msg_destroy(&m);
+    xmlFreeDoc(d);
+    knoop_istd_msg_destroy(&orig);
+    knoop_ledger_destroy(&l2);
+    knoop_ledger_destroy(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_kl2_blobs_still_import),
         cmocka_unit_test(test_budget),
         cmocka_unit_test(test_tariff_against_the_contract),
+        cmocka_unit_test(test_assignment_number_unique),
     };
     return cmocka_run_group_tests(tests, istd_group_setup, istd_group_teardown);
 }
