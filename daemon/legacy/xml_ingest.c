@@ -10,7 +10,7 @@
  *
  * No SQL here, and none on the loop thread per message:
  * - the ledger is in memory, loaded once at start-up (xml_ledger.c, store/ledger.c); a 301's (or 323's) rows are an extra of
- *   its op, so ledger refusals (305/307/317/323) and their retour codes are decided from memory and journaled with
+ *   its op, so ledger refusals (301/305/307/317/323) and their retour codes are decided from memory and journaled with
  *   the message in one transaction;
  * - the Identificatie-reuse rule (TR056, retour code 9056: the same Identificatie for this sender and message type
  *   with other content) needs the journal. It used to be a SELECT on the reader connection for every message. Now
