@@ -22,6 +22,10 @@ typedef struct slot {
 struct knoop_ledger {
     slot_t *v; /* owned */
     size_t cap, used, live;
+    /* Every provider that has had a set, so the sets of one client are found by one look-up per provider instead of a
+     * walk over the table (TR332 on each 301 line, forgetting a client). Providers are the network's, a few dozen. */
+    char **providers; /* owned, each owned */
+    size_t n_providers, cap_providers;
 };
 
 /* ---- the checks: which mismatch of which line gets which retour code (WJ001) ---------------------- */
@@ -134,6 +138,25 @@ static slot_t *lookup(const knoop_ledger_t *l, const unsigned char *k, size_t kl
     return for_insert ? first_tomb : NULL;
 }
 
+static int note_provider(knoop_ledger_t *l, const char *provider)
+{
+    for (size_t i = 0; i < l->n_providers; i++)
+        if (strcmp(l->providers[i], provider) == 0)
+            return 0;
+    if (l->n_providers == l->cap_providers) {
+        size_t cap = l->cap_providers ? l->cap_providers * 2 : 16;
+        char **p = realloc(l->providers, cap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        l->providers = p;
+        l->cap_providers = cap;
+    }
+    if (!(l->providers[l->n_providers] = strdup(provider)))
+        return -ENOMEM;
+    l->n_providers++;
+    return 0;
+}
+
 static int grow(knoop_ledger_t *l)
 {
     size_t cap = l->cap ? l->cap * 2 : 64;
@@ -174,6 +197,9 @@ void knoop_ledger_destroy(knoop_ledger_t **p)
         free((*p)->v[i].d);
     }
     free((*p)->v);
+    for (size_t i = 0; i < (*p)->n_providers; i++)
+        free((*p)->providers[i]);
+    free((*p)->providers);
     free(*p);
     *p = NULL;
 }
@@ -216,7 +242,7 @@ int knoop_ledger_replace(knoop_ledger_t *l, const unsigned char *client, size_t 
         s->n = n;
         return 0;
     }
-    if ((l->used + 1) * 10 >= l->cap * 7 && grow(l) < 0) {
+    if (((l->used + 1) * 10 >= l->cap * 7 && grow(l) < 0) || note_provider(l, provider) < 0) {
         free(copy);
         return -ENOMEM;
     }
@@ -458,7 +484,7 @@ static const check_row_t *tariff_mismatch(const knoop_istd_msg_t *m, const knoop
 /* TR332 on a 301: the client's sets at other providers that hold a line's ToewijzingNummer from the same gemeente in
  * the same domain. Not across clients: the official JW323 declares ToewijzingNummer 10073 of gemeente 0384 for two
  * clients, so the 301s it rests on would fail a per-gemeente reading (docs/xml-adapter.md, Known gaps). The ledger is
- * keyed per client x provider, so this walks every set; 301s are rare next to 323s. */
+ * keyed per client x provider: one look-up per provider the ledger knows. */
 static int check_unique_numbers(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx,
                                 knoop_istd_errors_t *errs)
 {
@@ -467,19 +493,20 @@ static int check_unique_numbers(const knoop_ledger_t *l, const knoop_istd_msg_t 
     int refused = 0;
     for (size_t i = 0; i < m->n_lines; i++) {
         const knoop_istd_line_t *ln = &m->lines[i];
-        unsigned char c[KNOOP_LEDGER_KEY_MAX], own[KNOOP_LEDGER_KEY_MAX + 16];
-        size_t clen, olen;
+        unsigned char c[KNOOP_LEDGER_KEY_MAX];
+        size_t clen;
         if (ln->client >= m->n_clients || !ln->toewijzing[0] ||
-            knoop_ledger_client_key(key, ctx, m->clients[ln->client].bsn, c, &clen) != 0 ||
-            make_key(c, clen, m->ontvanger, own, sizeof own, &olen) != 0)
+            knoop_ledger_client_key(key, ctx, m->clients[ln->client].bsn, c, &clen) != 0)
             continue;
         bool taken = false;
-        for (size_t k = 0; k < l->cap && !taken; k++) {
-            const slot_t *s = &l->v[k];
-            if (!s->key || s->key_len <= clen || s->key[clen] != 0 || memcmp(s->key, c, clen) != 0 ||
-                (s->key_len == olen && memcmp(s->key, own, olen) == 0))
-                continue; /* another client's set, or this very set */
-            for (size_t j = 0; j < s->n && !taken; j++)
+        for (size_t p = 0; p < l->n_providers && !taken; p++) {
+            unsigned char other[KNOOP_LEDGER_KEY_MAX + 16];
+            size_t xlen;
+            if (strcmp(l->providers[p], m->ontvanger) == 0 ||
+                make_key(c, clen, l->providers[p], other, sizeof other, &xlen) != 0)
+                continue; /* this very set */
+            const slot_t *s = lookup(l, other, xlen, false);
+            for (size_t j = 0; s && j < s->n && !taken; j++)
                 taken = s->a[j].domain == domain && strcmp(s->a[j].gemeente, m->afzender) == 0 &&
                         strcmp(s->a[j].toewijzing, ln->toewijzing) == 0;
         }
@@ -727,16 +754,13 @@ int knoop_ledger_import(knoop_ledger_t *l, const unsigned char *client, size_t c
 int knoop_ledger_providers(const knoop_ledger_t *l, const unsigned char *client, size_t client_len,
                            int (*each)(void *arg, const char *provider), void *arg)
 {
-    /* A walk over the table: only forgetting a client asks, and it is rare. The key is client, 0x00, provider. */
-    for (size_t i = 0; i < l->cap; i++) {
-        const slot_t *s = &l->v[i];
-        if (!s->key || s->tomb || s->key_len <= client_len || s->key[client_len] != 0 ||
-            memcmp(s->key, client, client_len) != 0)
+    /* One look-up per provider the ledger knows (the key is client, 0x00, provider). */
+    for (size_t i = 0; i < l->n_providers; i++) {
+        unsigned char k[KNOOP_LEDGER_KEY_MAX + 16];
+        size_t klen;
+        if (make_key(client, client_len, l->providers[i], k, sizeof k, &klen) != 0 || !lookup(l, k, klen, false))
             continue;
-        char provider[64];
-        snprintf(provider, sizeof provider, "%.*s", (int)(s->key_len - client_len - 1),
-                 (const char *)s->key + client_len + 1);
-        int rc = each(arg, provider);
+        int rc = each(arg, l->providers[i]);
         if (rc != 0)
             return rc;
     }
