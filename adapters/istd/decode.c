@@ -129,6 +129,7 @@ static int push_line(knoop_istd_msg_t *m, const xmlNode *n, const line_spec_t *s
     text(n, sp->frequentie, l->frequentie, sizeof l->frequentie);
     l->volume = num_or(n, sp->volume, -1);
     l->tarief = num_or(n, "ProductTarief", -1);
+    l->budget = num_or(n, "Budget", -1);
     l->bedrag = num_or(n, "IngediendBedrag/Bedrag", 0);
     char dc[4];
     text(n, "IngediendBedrag/DebetCredit", dc, sizeof dc);

@@ -97,6 +97,7 @@ typedef struct knoop_istd_line {
     char eenheid[4];
     char frequentie[4];      /* 301 Omvang/Frequentie */
     long long tarief;        /* 323 ProductTarief in eurocents, -1 if none */
+    long long budget;        /* 301 Budget in eurocents, -1 if none */
     long long bedrag;        /* 323 IngediendBedrag in eurocents, negative for Credit */
     char referentie[24];     /* 323 ProductReferentie/ReferentieNummer */
     char vorig[24];          /* 323 ProductReferentie/VorigReferentieNummer (a credit names its debit), "" if none */

@@ -22,6 +22,10 @@ typedef struct slot {
 struct knoop_ledger {
     slot_t *v; /* owned */
     size_t cap, used, live;
+    /* Every provider that has had a set, so the sets of one client are found by one look-up per provider instead of a
+     * walk over the table (TR332 on each 301 line, forgetting a client). Providers are the network's, a few dozen. */
+    char **providers; /* owned, each owned */
+    size_t n_providers, cap_providers;
 };
 
 /* ---- the checks: which mismatch of which line gets which retour code (WJ001) ---------------------- */
@@ -34,7 +38,9 @@ typedef enum {
     M_END,
     M_MONTH_BEGIN,
     M_MONTH_END,
-    M_INCOMPLETE
+    M_INCOMPLETE,
+    M_TARIFF,
+    M_NOT_UNIQUE
 } mismatch_t;
 
 typedef struct check_row {
@@ -74,6 +80,10 @@ static const check_row_t checks[] = {
      "ProductPeriode does not begin on the 1st of the month nor on the assignment's Ingangsdatum"},
     {323, "Prestatie", M_MONTH_END, "9388", "TR388",
      "ProductPeriode does not end on the last day of the month nor on the assignment's Einddatum"},
+    /* The standard's text of TR418 is not at hand; 0611 is the LDT_RetourCode whose text says exactly this. */
+    {323, "Prestatie", M_TARIFF, "0611", "TR418", "ProductTarief is not the tariff the contract sets for this product"},
+    {301, "ToegewezenProduct", M_NOT_UNIQUE, "9332", "TR332",
+     "this gemeente gave the ToewijzingNummer to this client at another provider in the same domain"},
 };
 
 static const check_row_t *check_for(int message, const char *element, mismatch_t what)
@@ -128,6 +138,25 @@ static slot_t *lookup(const knoop_ledger_t *l, const unsigned char *k, size_t kl
     return for_insert ? first_tomb : NULL;
 }
 
+static int note_provider(knoop_ledger_t *l, const char *provider)
+{
+    for (size_t i = 0; i < l->n_providers; i++)
+        if (strcmp(l->providers[i], provider) == 0)
+            return 0;
+    if (l->n_providers == l->cap_providers) {
+        size_t cap = l->cap_providers ? l->cap_providers * 2 : 16;
+        char **p = realloc(l->providers, cap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        l->providers = p;
+        l->cap_providers = cap;
+    }
+    if (!(l->providers[l->n_providers] = strdup(provider)))
+        return -ENOMEM;
+    l->n_providers++;
+    return 0;
+}
+
 static int grow(knoop_ledger_t *l)
 {
     size_t cap = l->cap ? l->cap * 2 : 64;
@@ -168,6 +197,9 @@ void knoop_ledger_destroy(knoop_ledger_t **p)
         free((*p)->v[i].d);
     }
     free((*p)->v);
+    for (size_t i = 0; i < (*p)->n_providers; i++)
+        free((*p)->providers[i]);
+    free((*p)->providers);
     free(*p);
     *p = NULL;
 }
@@ -210,7 +242,7 @@ int knoop_ledger_replace(knoop_ledger_t *l, const unsigned char *client, size_t 
         s->n = n;
         return 0;
     }
-    if ((l->used + 1) * 10 >= l->cap * 7 && grow(l) < 0) {
+    if (((l->used + 1) * 10 >= l->cap * 7 && grow(l) < 0) || note_provider(l, provider) < 0) {
         free(copy);
         return -ENOMEM;
     }
@@ -313,6 +345,8 @@ static void from_line(knoop_ledger_assignment_t *a, const knoop_istd_line_t *l)
     snprintf(a->frequentie, sizeof a->frequentie, "%s", l->frequentie);
     snprintf(a->reden_wijziging, sizeof a->reden_wijziging, "%s", l->reden_wijziging);
     a->volume = l->volume;
+    a->has_budget = l->budget >= 0;
+    a->budget = a->has_budget ? l->budget : 0;
 }
 
 int knoop_ledger_apply(knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx)
@@ -326,8 +360,11 @@ int knoop_ledger_apply(knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledge
     for (size_t c = 0; c < m->n_clients && rc == 0; c++) {
         size_t n = 0;
         for (size_t i = 0; i < m->n_lines; i++)
-            if (m->lines[i].client == c)
-                from_line(&set[n++], &m->lines[i]);
+            if (m->lines[i].client == c) {
+                from_line(&set[n], &m->lines[i]);
+                snprintf(set[n].gemeente, sizeof set[n].gemeente, "%s", m->afzender);
+                set[n++].domain = m->type->standard == KNOOP_ISTD_IWMO ? 'W' : 'J';
+            }
         unsigned char k[KNOOP_LEDGER_KEY_MAX];
         size_t klen;
         rc = knoop_ledger_client_key(key, ctx, m->clients[c].bsn, k, &klen);
@@ -432,12 +469,72 @@ static int check_complete(const knoop_ledger_t *l, const knoop_istd_msg_t *m, kn
     return refused;
 }
 
+/* TR418 on a 323 debit line that matched its assignment: a credit takes back its debit at the tariff it was declared
+ * at, so it is not held to today's contract. */
+static const check_row_t *tariff_mismatch(const knoop_istd_msg_t *m, const knoop_istd_line_t *ln,
+                                          const knoop_ledger_check_opts_t *o, long long *contract)
+{
+    if (m->type->number != 323 || !o->tariff || ln->credit || ln->tarief < 0 ||
+        o->tariff(o->tariff_ctx, m->afzender, m->ontvanger, ln->code, ln->eenheid, contract) != 1 ||
+        *contract == ln->tarief)
+        return NULL;
+    return check_for(323, "Prestatie", M_TARIFF);
+}
+
+/* TR332 on a 301: the client's sets at other providers that hold a line's ToewijzingNummer from the same gemeente in
+ * the same domain. Not across clients: the official JW323 declares ToewijzingNummer 10073 of gemeente 0384 for two
+ * clients, so the 301s it rests on would fail a per-gemeente reading (docs/xml-adapter.md, Known gaps). The ledger is
+ * keyed per client x provider: one look-up per provider the ledger knows. */
+static int check_unique_numbers(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx,
+                                knoop_istd_errors_t *errs)
+{
+    const check_row_t *row = check_for(301, "ToegewezenProduct", M_NOT_UNIQUE);
+    char domain = m->type->standard == KNOOP_ISTD_IWMO ? 'W' : 'J';
+    int refused = 0;
+    for (size_t i = 0; i < m->n_lines; i++) {
+        const knoop_istd_line_t *ln = &m->lines[i];
+        unsigned char c[KNOOP_LEDGER_KEY_MAX];
+        size_t clen;
+        if (ln->client >= m->n_clients || !ln->toewijzing[0] ||
+            knoop_ledger_client_key(key, ctx, m->clients[ln->client].bsn, c, &clen) != 0)
+            continue;
+        bool taken = false;
+        for (size_t p = 0; p < l->n_providers && !taken; p++) {
+            unsigned char other[KNOOP_LEDGER_KEY_MAX + 16];
+            size_t xlen;
+            if (strcmp(l->providers[p], m->ontvanger) == 0 ||
+                make_key(c, clen, l->providers[p], other, sizeof other, &xlen) != 0)
+                continue; /* this very set */
+            const slot_t *s = lookup(l, other, xlen, false);
+            for (size_t j = 0; s && j < s->n && !taken; j++)
+                taken = s->a[j].domain == domain && strcmp(s->a[j].gemeente, m->afzender) == 0 &&
+                        strcmp(s->a[j].toewijzing, ln->toewijzing) == 0;
+        }
+        if (!taken)
+            continue;
+        knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule, ln->lineno, ln->node,
+                              "ToewijzingNummer %s: %s", ln->toewijzing, row->text);
+        refused++;
+    }
+    return refused;
+}
+
 int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_ledger_key_fn key, void *ctx,
                        knoop_istd_errors_t *errs)
 {
-    if (!l || !m)
+    return knoop_ledger_check_with(l, m, &(knoop_ledger_check_opts_t){.key = key, .key_ctx = ctx}, errs);
+}
+
+int knoop_ledger_check_with(const knoop_ledger_t *l, const knoop_istd_msg_t *m, const knoop_ledger_check_opts_t *o,
+                            knoop_istd_errors_t *errs)
+{
+    if (!l || !m || !o)
         return -EINVAL;
+    knoop_ledger_key_fn key = o->key;
+    void *ctx = o->key_ctx;
     int msg = m->type->number;
+    if (msg == 301)
+        return check_unique_numbers(l, m, key, ctx, errs);
     if (msg != 305 && msg != 307 && msg != 317 && msg != 323)
         return -EINVAL;
     int refused = 0;
@@ -450,6 +547,15 @@ int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop
         size_t n;
         lookup_set(l, m, ln->client, key, ctx, &set, &n);
         const check_row_t *row = first_mismatch(msg, ln, set, n);
+        long long contract;
+        if (!row && (row = tariff_mismatch(m, ln, o, &contract))) {
+            knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule, ln->lineno, ln->node,
+                                  "ReferentieNummer %s: %s (%lld, not %lld eurocents)", ln->referentie, row->text,
+                                  ln->tarief, contract);
+            bad[i] = true;
+            refused++;
+            continue;
+        }
         if (!row)
             continue;
         knoop_istd_errors_add(errs, KNOOP_ISTD_LEVEL_RULE, row->code, row->rule, ln->lineno, ln->node,
@@ -467,10 +573,12 @@ int knoop_ledger_check(const knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop
 
 /* ---- persistence -------------------------------------------------------------------------------- */
 /* KL1: assignments only (what every set was before declarations were kept; still written while nothing is
- * declared, so such a set's blob is byte for byte what it was). KL2: every line tagged, "A" or "D". */
+ * declared and nothing has a Budget, so such a set's blob is byte for byte what it was). KL2: every line tagged, "A" or
+ * "D". KL3: KL2 with the assignment's Budget and the Prestatie's IngediendBedrag appended (TR369). */
 #define MAGIC         "KL1\n"
-#define MAGIC2        "KL2\n"
-#define DECLARED_LINE 200 /* upper bound of one "D" line */
+#define MAGIC2        "KL2\n" /* read only: what versions before the Budget wrote */
+#define MAGIC3        "KL3\n"
+#define DECLARED_LINE 230 /* upper bound of one "D" line */
 
 int knoop_ledger_export(const knoop_ledger_t *l, const unsigned char *client, size_t client_len, const char *provider,
                         unsigned char **blob, size_t *len)
@@ -481,20 +589,28 @@ int knoop_ledger_export(const knoop_ledger_t *l, const unsigned char *client, si
     if (!blob || !len || knoop_ledger_get(l, client, client_len, provider, &a, &n) < 0 ||
         knoop_ledger_get_declared(l, client, client_len, provider, &d, &nd) < 0)
         return -EINVAL;
-    size_t cap = sizeof MAGIC + n * 114 + nd * DECLARED_LINE;
+    /* KL1 while it can say everything (nothing declared, no Budget): such a set's blob stays what it always was */
+    bool v3 = nd > 0;
+    for (size_t i = 0; i < n && !v3; i++)
+        v3 = a[i].has_budget || a[i].gemeente[0];
+    size_t cap = sizeof MAGIC + n * 160 + nd * DECLARED_LINE;
     char *out = malloc(cap);
     if (!out)
         return -ENOMEM;
-    const char *tag = nd ? "A\t" : "";
-    size_t w = (size_t)snprintf(out, cap, "%s", nd ? MAGIC2 : MAGIC);
-    for (size_t i = 0; i < n; i++)
-        w += (size_t)snprintf(out + w, cap - w, "%s%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%s\t%s\n", tag, a[i].toewijzing,
-                              a[i].categorie, a[i].code, a[i].begin, a[i].end, a[i].volume, a[i].eenheid,
-                              a[i].frequentie, a[i].reden_wijziging);
+    size_t w = (size_t)snprintf(out, cap, "%s", v3 ? MAGIC3 : MAGIC);
+    for (size_t i = 0; i < n; i++) {
+        w += (size_t)snprintf(out + w, cap - w, "%s%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%s\t%s", v3 ? "A\t" : "",
+                              a[i].toewijzing, a[i].categorie, a[i].code, a[i].begin, a[i].end, a[i].volume,
+                              a[i].eenheid, a[i].frequentie, a[i].reden_wijziging);
+        if (v3)
+            w += (size_t)snprintf(out + w, cap - w, "\t%lld\t%s\t%c", a[i].has_budget ? a[i].budget : -1, a[i].gemeente,
+                                  a[i].domain ? a[i].domain : '-');
+        w += (size_t)snprintf(out + w, cap - w, "\n");
+    }
     for (size_t i = 0; i < nd; i++)
-        w += (size_t)snprintf(out + w, cap - w, "D\t%c\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%lld\t%s\n", d[i].domain,
-                              d[i].credit, d[i].credited, d[i].referentie, d[i].vorig, d[i].toewijzing, d[i].categorie,
-                              d[i].code, d[i].begin, d[i].end, d[i].volume, d[i].eenheid);
+        w += (size_t)snprintf(out + w, cap - w, "D\t%c\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%lld\n",
+                              d[i].domain, d[i].credit, d[i].credited, d[i].referentie, d[i].vorig, d[i].toewijzing,
+                              d[i].categorie, d[i].code, d[i].begin, d[i].end, d[i].volume, d[i].eenheid, d[i].bedrag);
     *blob = (unsigned char *)out;
     *len = w;
     return 0;
@@ -520,9 +636,9 @@ static int number(const char *s, long long *out)
     return *e || !s[0] ? -EINVAL : 0;
 }
 
-static int read_assignment(const char **p, const char *end, knoop_ledger_assignment_t *a)
+static int read_assignment(const char **p, const char *end, knoop_ledger_assignment_t *a, bool v3)
 {
-    char vol[24];
+    char vol[24], budget[24], domain[2] = "";
     int rc = field(p, end, a->toewijzing, sizeof a->toewijzing, '\t');
     if (!rc)
         rc = field(p, end, a->categorie, sizeof a->categorie, '\t');
@@ -539,13 +655,20 @@ static int read_assignment(const char **p, const char *end, knoop_ledger_assignm
     if (!rc)
         rc = field(p, end, a->frequentie, sizeof a->frequentie, '\t');
     if (!rc)
-        rc = field(p, end, a->reden_wijziging, sizeof a->reden_wijziging, '\n');
+        rc = field(p, end, a->reden_wijziging, sizeof a->reden_wijziging, v3 ? '\t' : '\n');
+    if (!rc && v3 && !(rc = field(p, end, budget, sizeof budget, '\t')) && !(rc = number(budget, &a->budget)) &&
+        !(rc = field(p, end, a->gemeente, sizeof a->gemeente, '\t')) &&
+        !(rc = field(p, end, domain, sizeof domain, '\n'))) {
+        a->has_budget = a->budget >= 0;
+        a->budget = a->has_budget ? a->budget : 0;
+        a->domain = domain[0] == 'W' || domain[0] == 'J' ? domain[0] : 0;
+    }
     return rc ? rc : number(vol, &a->volume);
 }
 
-static int read_declared(const char **p, const char *end, knoop_ledger_declared_t *d)
+static int read_declared(const char **p, const char *end, knoop_ledger_declared_t *d, bool v3)
 {
-    char dom[2], credit[2], credited[2], vol[24];
+    char dom[2] = "", credit[2] = "", credited[2] = "", vol[24], bedrag[24];
     int rc = field(p, end, dom, sizeof dom, '\t');
     if (!rc)
         rc = field(p, end, credit, sizeof credit, '\t');
@@ -568,7 +691,9 @@ static int read_declared(const char **p, const char *end, knoop_ledger_declared_
     if (!rc)
         rc = field(p, end, vol, sizeof vol, '\t');
     if (!rc)
-        rc = field(p, end, d->eenheid, sizeof d->eenheid, '\n');
+        rc = field(p, end, d->eenheid, sizeof d->eenheid, v3 ? '\t' : '\n');
+    if (!rc && v3 && !(rc = field(p, end, bedrag, sizeof bedrag, '\n')))
+        rc = number(bedrag, &d->bedrag);
     if (!rc)
         rc = number(vol, &d->volume);
     if (!rc && ((dom[0] != 'W' && dom[0] != 'J') || (credit[0] != '0' && credit[0] != '1') ||
@@ -585,7 +710,7 @@ int knoop_ledger_import(knoop_ledger_t *l, const unsigned char *client, size_t c
 {
     if (!l || !blob || len < 4)
         return -EINVAL;
-    bool v2 = memcmp(blob, MAGIC2, 4) == 0;
+    bool v3 = memcmp(blob, MAGIC3, 4) == 0, v2 = v3 || memcmp(blob, MAGIC2, 4) == 0; /* v2: lines are tagged */
     if (!v2 && memcmp(blob, MAGIC, 4) != 0)
         return -EINVAL;
     const char *p = (const char *)blob + 4, *end = (const char *)blob + len;
@@ -611,9 +736,9 @@ int knoop_ledger_import(knoop_ledger_t *l, const unsigned char *client, size_t c
             }
         }
         if (tag == 'A')
-            rc = read_assignment(&p, end, &set[n++]);
+            rc = read_assignment(&p, end, &set[n++], v3);
         else
-            rc = read_declared(&p, end, &dec[nd++]);
+            rc = read_declared(&p, end, &dec[nd++], v3);
     }
     if (rc == 0) /* the set as a whole: an empty set with a history keeps its slot (replace, then the history) */
         rc = knoop_ledger_set_declared(l, client, client_len, provider, NULL, 0);
@@ -629,16 +754,13 @@ int knoop_ledger_import(knoop_ledger_t *l, const unsigned char *client, size_t c
 int knoop_ledger_providers(const knoop_ledger_t *l, const unsigned char *client, size_t client_len,
                            int (*each)(void *arg, const char *provider), void *arg)
 {
-    /* A walk over the table: only forgetting a client asks, and it is rare. The key is client, 0x00, provider. */
-    for (size_t i = 0; i < l->cap; i++) {
-        const slot_t *s = &l->v[i];
-        if (!s->key || s->tomb || s->key_len <= client_len || s->key[client_len] != 0 ||
-            memcmp(s->key, client, client_len) != 0)
+    /* One look-up per provider the ledger knows (the key is client, 0x00, provider). */
+    for (size_t i = 0; i < l->n_providers; i++) {
+        unsigned char k[KNOOP_LEDGER_KEY_MAX + 16];
+        size_t klen;
+        if (make_key(client, client_len, l->providers[i], k, sizeof k, &klen) != 0 || !lookup(l, k, klen, false))
             continue;
-        char provider[64];
-        snprintf(provider, sizeof provider, "%.*s", (int)(s->key_len - client_len - 1),
-                 (const char *)s->key + client_len + 1);
-        int rc = each(arg, provider);
+        int rc = each(arg, l->providers[i]);
         if (rc != 0)
             return rc;
     }

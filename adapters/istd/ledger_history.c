@@ -1,5 +1,6 @@
 /* ledger_history.c — the 323 rules that need history (berichtoverstijgend): a ReferentieNummer delivered before
- * (TR314), credits and their debits (TR323/TR389/TR390) and volumes against the assignment (TR321/TR322), checked
+ * (TR314), credits and their debits (TR323/TR389/TR390), volumes (TR321/TR322) and amounts (TR369) against the
+ * assignment, checked
  * against the Prestaties of earlier accepted 323s that the ledger keeps per client x provider (knoop_ledger_declare). */
 #include "istd/ledger_history.h"
 #include <errno.h>
@@ -9,7 +10,7 @@
 #include <string.h>
 
 /* ---- which failure gets which retour code (WJ001) ---------------------------------------------------------- */
-typedef enum { H_DELIVERED, H_NO_DEBIT, H_CREDITED, H_DEBIT_TWICE, H_VOLUME, H_VOLUME_SUM } history_t;
+typedef enum { H_DELIVERED, H_NO_DEBIT, H_CREDITED, H_DEBIT_TWICE, H_VOLUME, H_VOLUME_SUM, H_BUDGET } history_t;
 
 typedef struct history_row {
     history_t what;
@@ -26,6 +27,7 @@ static const history_row_t rows[] = {
      "debit: an earlier debit for this ProductPeriode, product and ToewijzingNummer has no credit"},
     {H_VOLUME, "9321", "TR321", "GeleverdVolume exceeds the assigned volume for the ProductPeriode"},
     {H_VOLUME_SUM, "9322", "TR322", "the declared volumes together exceed the assigned volume over the assignment"},
+    {H_BUDGET, "9369", "TR369", "the declared amounts together exceed the assignment's Budget"},
 };
 
 /* ---- dates: "YYYY-MM-DD" ------------------------------------------------------------------------------------ */
@@ -97,6 +99,55 @@ static const knoop_ledger_assignment_t *assignment_of(const knoop_ledger_assignm
     return NULL;
 }
 
+/* TR321/TR322: only where the assignment has an Omvang in the same Eenheid (no conversion between units) */
+static int volume_failure(const hctx_t *h, size_t i, const knoop_ledger_declared_t *d, size_t nd,
+                          const knoop_ledger_assignment_t *a, history_t *what)
+{
+    const knoop_istd_line_t *ln = &h->m->lines[i];
+    if (a->volume < 0 || ln->volume < 0 || strcmp(a->eenheid, ln->eenheid) != 0)
+        return 0;
+    long per = units(a->frequentie, ln->begin, ln->end);
+    if (per > 0 && ln->volume > a->volume * per)
+        return *what = H_VOLUME, 1;
+    long long most = strcmp(a->frequentie, "6") == 0 ? a->volume : a->volume * units(a->frequentie, a->begin, a->end);
+    if (most <= 0)
+        return 0; /* an open-ended assignment per day/week/month has no total */
+    long long sum = ln->volume;
+    for (size_t k = 0; k < nd; k++)
+        if (live_debit(h, ln->client, &d[k]) && strcmp(d[k].toewijzing, ln->toewijzing) == 0 &&
+            strcmp(d[k].eenheid, ln->eenheid) == 0 && d[k].volume > 0)
+            sum += d[k].volume;
+    for (size_t j = 0; j < i; j++) {
+        const knoop_istd_line_t *o = &h->m->lines[j];
+        if (!h->skip[j] && !o->credit && o->client == ln->client && strcmp(o->toewijzing, ln->toewijzing) == 0 &&
+            strcmp(o->eenheid, ln->eenheid) == 0 && o->volume > 0)
+            sum += o->volume;
+    }
+    if (sum > most)
+        return *what = H_VOLUME_SUM, 1;
+    return 0;
+}
+
+/* TR369: the amounts declared on the assignment (IngediendBedrag of its uncredited debits, from earlier messages and
+ * from lines before this one, and this line's) within its Budget. The retour code's text speaks of GeleverdVolume, but the Budget is in
+ * eurocents (LDT_Budget); IngediendBedrag is GeleverdVolume x ProductTarief in eurocents (TR346), and the amount
+ * itself where the Eenheid is 83 (euro). */
+static bool over_budget(const hctx_t *h, size_t i, const knoop_ledger_declared_t *d, size_t nd,
+                        const knoop_ledger_assignment_t *a)
+{
+    const knoop_istd_line_t *ln = &h->m->lines[i];
+    long long sum = ln->bedrag;
+    for (size_t k = 0; k < nd; k++)
+        if (live_debit(h, ln->client, &d[k]) && strcmp(d[k].toewijzing, ln->toewijzing) == 0)
+            sum += d[k].bedrag;
+    for (size_t j = 0; j < i; j++) {
+        const knoop_istd_line_t *o = &h->m->lines[j];
+        if (!h->skip[j] && !o->credit && o->client == ln->client && strcmp(o->toewijzing, ln->toewijzing) == 0)
+            sum += o->bedrag;
+    }
+    return sum > a->budget;
+}
+
 static int first_failure(const hctx_t *h, size_t i, const knoop_ledger_declared_t *d, size_t nd,
                          const knoop_ledger_assignment_t *set, size_t n, history_t *what)
 {
@@ -124,29 +175,13 @@ static int first_failure(const hctx_t *h, size_t i, const knoop_ledger_declared_
             strcmp(d[k].categorie, ln->categorie) == 0 && strcmp(d[k].code, ln->code) == 0 &&
             same_period(d[k].begin, d[k].end, ln->begin, ln->end))
             return *what = H_DEBIT_TWICE, 1;
-    /* TR321/TR322: only where the assignment has an Omvang in the same Eenheid (no conversion between units) */
     const knoop_ledger_assignment_t *a = assignment_of(set, n, ln->toewijzing);
-    if (!a || a->volume < 0 || ln->volume < 0 || strcmp(a->eenheid, ln->eenheid) != 0)
+    if (!a)
         return 0;
-    long per = units(a->frequentie, ln->begin, ln->end);
-    if (per > 0 && ln->volume > a->volume * per)
-        return *what = H_VOLUME, 1;
-    long long most = strcmp(a->frequentie, "6") == 0 ? a->volume : a->volume * units(a->frequentie, a->begin, a->end);
-    if (most <= 0)
-        return 0; /* an open-ended assignment per day/week/month has no total */
-    long long sum = ln->volume;
-    for (size_t k = 0; k < nd; k++)
-        if (live_debit(h, ln->client, &d[k]) && strcmp(d[k].toewijzing, ln->toewijzing) == 0 &&
-            strcmp(d[k].eenheid, ln->eenheid) == 0 && d[k].volume > 0)
-            sum += d[k].volume;
-    for (size_t j = 0; j < i; j++) {
-        const knoop_istd_line_t *o = &h->m->lines[j];
-        if (!h->skip[j] && !o->credit && o->client == ln->client && strcmp(o->toewijzing, ln->toewijzing) == 0 &&
-            strcmp(o->eenheid, ln->eenheid) == 0 && o->volume > 0)
-            sum += o->volume;
-    }
-    if (sum > most)
-        return *what = H_VOLUME_SUM, 1;
+    if (volume_failure(h, i, d, nd, a, what))
+        return 1;
+    if (a->has_budget && over_budget(h, i, d, nd, a))
+        return *what = H_BUDGET, 1;
     return 0;
 }
 
@@ -221,6 +256,7 @@ int knoop_ledger_declare(knoop_ledger_t *l, const knoop_istd_msg_t *m, knoop_led
         snprintf(x->end, sizeof x->end, "%s", ln->end);
         snprintf(x->eenheid, sizeof x->eenheid, "%s", ln->eenheid);
         x->volume = ln->volume;
+        x->bedrag = ln->bedrag;
         x->domain = domain;
         x->credit = ln->credit;
         for (size_t j = 0; ln->credit && j < nd; j++) /* the debit it takes back no longer counts */

@@ -10,7 +10,7 @@
  *
  * No SQL here, and none on the loop thread per message:
  * - the ledger is in memory, loaded once at start-up (xml_ledger.c, store/ledger.c); a 301's (or 323's) rows are an extra of
- *   its op, so ledger refusals (305/307/317/323) and their retour codes are decided from memory and journaled with
+ *   its op, so ledger refusals (301/305/307/317/323) and their retour codes are decided from memory and journaled with
  *   the message in one transaction;
  * - the Identificatie-reuse rule (TR056, retour code 9056: the same Identificatie for this sender and message type
  *   with other content) needs the journal. It used to be a SELECT on the reader connection for every message. Now
@@ -35,6 +35,7 @@
 #include "legacy/workdays.h"
 #include "legacy/xml_budget.h"
 #include "legacy/xml_ledger.h"
+#include "legacy/xml_tariff.h"
 #include "route/access.h"
 
 #define XML_MAX_DEPTH 256
@@ -237,8 +238,13 @@ void knoop_xml_step(knoop_broker_t *b, const char *publisher, Knoop__Envelope *e
         .today = s->today, .seen = seen_before, .seen_ctx = f, .known = party_known, .known_ctx = b};
     knoop_istd_check(s->msg, &co, &s->errs);
     int number = t->number;
-    if (number == 305 || number == 307 || number == 317 || number == 323)
-        knoop_ledger_check((knoop_ledger_t *)b->ledger, s->msg, knoop_xml_key_of_bsn, b, &s->errs);
+    if (number == 301 || number == 305 || number == 307 || number == 317 || number == 323)
+        knoop_ledger_check_with((knoop_ledger_t *)b->ledger, s->msg,
+                                &(knoop_ledger_check_opts_t){.key = knoop_xml_key_of_bsn,
+                                                             .key_ctx = b,
+                                                             .tariff = knoop_xml_tariff_of, /* TR418 */
+                                                             .tariff_ctx = b},
+                                &s->errs);
     s->accepted = knoop_istd_errors_count(&s->errs, KNOOP_ISTD_LEVEL_RULE) == 0;
     summarise(&s->errs, s->summary, sizeof s->summary);
 

@@ -361,6 +361,34 @@ def a_declared_reference_survives_a_restart():
         d.stop()
 
 
+@test(timeout=90)
+def a_tariff_other_than_the_contracts_is_refused():
+    """TR418 (0611): the demo network's sittard-geleen contract prices arr-hh-basis (ProductCode 01A01) at 12.50 an
+    hour. A 323 declaring it at 13.00 an hour gets knoopd's own 325 with 0611 and reaches nobody; the same Prestatie
+    at the contract's 12.50 under a new Identificatie is accepted and goes to the municipality."""
+    with start() as d:
+        w = ZmqWorld(d)
+        a = L.Assignment()
+        accepted(w.send(SITTARD, "301.xml", L.wmo301("T301", a)), "301")
+        expect(w, SITTARD, ["WMO302"], "after 301")
+        expect(w, MEMBER, ["WMO301"], "after 301")
+        right = L.wmo323("T323", a)
+        check(b">1250<" in right and b">01A01<" in right, "the 323 declares 01A01 at 1250")
+        wrong = L.set_tag(L.set_tag(L.set_tag(right.decode(), "ProductTarief", "1300"), "Bedrag", "5200"),
+                          "TotaalBedrag", "5200").replace(">T323<", ">T323W<").encode()
+        accepted(w.send(MEMBER, "323-tariff.xml", wrong), "323 at another tariff")
+        got = expect(w, MEMBER, ["WMO325"], "after a 323 at another tariff")
+        ok, out = L.validate(got["WMO325"].payload)
+        check(ok, "knoopd's 325 does not validate:", out)
+        check(b"0611" in got["WMO325"].payload, "325 should carry 0611", got["WMO325"].payload)
+        expect(w, SITTARD, [], "after a 323 at another tariff")
+        accepted(w.send(MEMBER, "323.xml", right), "323 at the contract's tariff")
+        expect(w, MEMBER, [], "after a 323 at the contract's tariff (no 325 from knoopd)")
+        got = expect(w, SITTARD, ["WMO323"], "after a 323 at the contract's tariff")
+        check_eq(got["WMO323"].payload, right, "323 as delivered")
+        d.stop()
+
+
 @test(timeout=60)
 def envelope_fields_must_agree_with_the_xml():
     """Over ZeroMQ the sender may fill message_type/identificatie/receiver; what it says must match the XML."""

@@ -1,5 +1,6 @@
-/* test_istd_history.c — the 323 rules that look back on earlier declarations (TR314/TR323/TR389/TR390) and on the
- * assigned volume (TR321/TR322), each on a tampered copy of an official example; and every official iWmo and iJw
+/* test_istd_history.c — the 323 rules that look back on earlier declarations (TR314/TR323/TR389/TR390), on the
+ * assigned volume (TR321/TR322) and Budget (TR369) and on the contract's tariff (TR418), each on a tampered copy of an
+ * official example; and every official iWmo and iJw
  * example through decode, level 2 and the ledger as knoopd runs them, with the assignments a 305/307/317/323 needs. */
 #include "istd_test_util.h"
 #include <unistd.h>
@@ -75,7 +76,7 @@ static int run(knoop_ledger_t *l, xmlDoc *doc, knoop_istd_msg_t **m, knoop_istd_
     }
     knoop_istd_check(*m, &(knoop_istd_check_opts_t){.today = TODAY}, e);
     int n = (*m)->type->number;
-    if (n == 305 || n == 307 || n == 317 || n == 323)
+    if (n == 301 || n == 305 || n == 307 || n == 317 || n == 323)
         knoop_ledger_check(l, *m, NULL, NULL, e);
     int failed = (int)knoop_istd_errors_count(e, KNOOP_ISTD_LEVEL_RULE);
     if (!failed && n == 301)
@@ -369,12 +370,12 @@ static void test_declared_prestaties_survive_export(void **state)
     unsigned char *blob = NULL;
     size_t len = 0;
     assert_int_equal(knoop_ledger_export(l, c, 9, "65656055", &blob, &len), 0);
-    assert_memory_equal(blob, "KL1\n", 4); /* nothing declared yet: the old format, byte for byte */
+    assert_memory_equal(blob, "KL3\n", 4); /* a 301's assignments carry their gemeente (TR332) */
     free(blob);
     knoop_istd_errors_t e = {0};
     assert_int_equal(run_file(l, "ijw-3.2/examples/JW323.xml", &e), 0);
     assert_int_equal(knoop_ledger_export(l, c, 9, "65656055", &blob, &len), 0);
-    assert_memory_equal(blob, "KL2\n", 4);
+    assert_memory_equal(blob, "KL3\n", 4);
     assert_int_equal(knoop_ledger_import(l2, c, 9, "65656055", blob, len), 0);
     const knoop_ledger_declared_t *d1, *d2;
     size_t n1, n2;
@@ -383,7 +384,7 @@ static void test_declared_prestaties_survive_export(void **state)
     assert_int_equal(n1, 3);
     assert_int_equal(n2, 3);
     assert_memory_equal(d1, d2, 3 * sizeof *d1);
-    /* a torn KL2 blob changes nothing */
+    /* a torn KL3 blob changes nothing */
     assert_int_equal(knoop_ledger_import(l2, c, 9, "65656055", blob, len - 3), -EINVAL);
     knoop_ledger_get_declared(l2, c, 9, "65656055", &d2, &n2);
     assert_int_equal(n2, 3);
@@ -399,6 +400,227 @@ static void test_declared_prestaties_survive_export(void **state)
     knoop_ledger_destroy(&l2);
 }
 
+/* A KL2 blob (what the version before the Budget wrote) still imports: its Prestaties count, without an amount. */
+static void test_kl2_blobs_still_import(void **state)
+{
+    (void)state;
+    static const char kl2[] = "KL2\n"
+                              "A\t20073\t01\t01A04\t2023-01-01\t2023-12-31\t-1\t\t\t\n"
+                              "D\tW\t0\t0\tRN004\t\t20073\t01\t01A04\t2023-04-01\t2023-04-30\t16\t04\n";
+    knoop_ledger_t *l = NULL;
+    assert_int_equal(knoop_ledger_new(&l), 0);
+    const unsigned char *c = (const unsigned char *)"999900018";
+    assert_int_equal(knoop_ledger_import(l, c, 9, "65656055", (const unsigned char *)kl2, sizeof kl2 - 1), 0);
+    const knoop_ledger_assignment_t *a;
+    const knoop_ledger_declared_t *d;
+    size_t n, nd;
+    knoop_ledger_get(l, c, 9, "65656055", &a, &n);
+    knoop_ledger_get_declared(l, c, 9, "65656055", &d, &nd);
+    assert_int_equal(n, 1);
+    assert_false(a[0].has_budget);
+    assert_int_equal(nd, 1);
+    assert_string_equal(d[0].referentie, "RN004");
+    assert_int_equal(d[0].volume, 16);
+    assert_int_equal(d[0].bedrag, 0);
+    knoop_ledger_destroy(&l);
+}
+
+/* ---- TR369: the declared amounts within the assignment's Budget ------------------------------------------------- */
+static void budget_assignment(knoop_ledger_t *l, long long budget)
+{
+    knoop_ledger_assignment_t a[2] = {0};
+    const char *nr[] = {"20074", "20073"}, *code[] = {"01A03", "01A04"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(a[i].toewijzing, sizeof a[i].toewijzing, "%s", nr[i]);
+        snprintf(a[i].categorie, sizeof a[i].categorie, "01");
+        snprintf(a[i].code, sizeof a[i].code, "%s", code[i]);
+        snprintf(a[i].begin, sizeof a[i].begin, "2023-01-01");
+        snprintf(a[i].end, sizeof a[i].end, "2023-12-31");
+        a[i].volume = -1;
+        a[i].has_budget = i == 1;
+        a[i].budget = budget;
+    }
+    assert_int_equal(knoop_ledger_replace(l, (const unsigned char *)"999900018", 9, "65656055", a, 2), 0);
+}
+
+static void test_budget(void **state)
+{
+    (void)state;
+    knoop_istd_errors_t e = {0};
+    knoop_ledger_t *l = NULL;
+    assert_int_equal(knoop_ledger_new(&l), 0);
+    /* a 301 with a Budget: decoded, applied and kept through export/import (KL3) */
+    xmlDoc *d = istd_parse_conf("iwmo-3.2/examples/WMO301.xml");
+    xmlNode *omvang = istd_find(d, "Omvang", 0);
+    xmlNode *b = xmlNewNode(omvang->ns, BAD_CAST "Budget");
+    xmlNodeSetContent(b, BAD_CAST "50000");
+    xmlAddNextSibling(omvang, b);
+    knoop_istd_msg_t *m = NULL;
+    assert_int_equal(run(l, d, &m, &e), 0);
+    assert_int_equal(m->lines[0].budget, 50000);
+    unsigned char key[16];
+    size_t klen = strlen(m->clients[m->lines[0].client].bsn);
+    memcpy(key, m->clients[m->lines[0].client].bsn, klen);
+    const knoop_ledger_assignment_t *a;
+    size_t n;
+    knoop_ledger_get(l, key, klen, m->ontvanger, &a, &n);
+    assert_true(n > 0 && a[0].has_budget && a[0].budget == 50000);
+    unsigned char *blob = NULL;
+    size_t len = 0;
+    assert_int_equal(knoop_ledger_export(l, key, klen, m->ontvanger, &blob, &len), 0);
+    assert_memory_equal(blob, "KL3\n", 4);
+    knoop_ledger_t *l2 = NULL;
+    assert_int_equal(knoop_ledger_new(&l2), 0);
+    assert_int_equal(knoop_ledger_import(l2, key, klen, m->ontvanger, blob, len), 0);
+    knoop_ledger_get(l2, key, klen, m->ontvanger, &a, &n);
+    assert_true(n > 0 && a[0].has_budget && a[0].budget == 50000);
+    free(blob);
+    knoop_ledger_destroy(&l2);
+    knoop_istd_msg_destroy(&m);
+    xmlFreeDoc(d);
+    /* 20073 has 500 euro: April's 240 and May's 240 fit, June's 240 does not (9369); 20074 has no Budget */
+    budget_assignment(l, 50000);
+    assert_int_equal(volume_check(l, "B1", "2023-04-01", "2023-04-30", &e, true), 0);
+    assert_int_equal(volume_check(l, "B2", "2023-05-01", "2023-05-31", &e, true), 0);
+    assert_int_equal(volume_check(l, "B3", "2023-06-01", "2023-06-30", &e, false), 1);
+    assert_string_equal(e.v[0].code, "9369");
+    assert_string_equal(e.v[0].rule, "TR369");
+    knoop_istd_errors_clear(&e);
+    /* the amounts survive a restart: the restored ledger refuses June as well */
+    const unsigned char *c = (const unsigned char *)"999900018";
+    assert_int_equal(knoop_ledger_export(l, c, 9, "65656055", &blob, &len), 0);
+    assert_int_equal(knoop_ledger_new(&l2), 0);
+    assert_int_equal(knoop_ledger_import(l2, c, 9, "65656055", blob, len), 0);
+    free(blob);
+    assert_int_equal(volume_check(l2, "B4", "2023-06-01", "2023-06-30", &e, false), 1);
+    assert_string_equal(e.v[0].code, "9369");
+    knoop_istd_errors_clear(&e);
+    knoop_ledger_destroy(&l2);
+    /* a larger Budget from a new 301 lets June through */
+    budget_assignment(l, 72000);
+    assert_int_equal(volume_check(l, "B5", "2023-06-01", "2023-06-30", &e, false), 0);
+    knoop_ledger_destroy(&l);
+}
+
+/* ---- TR418: ProductTarief against the contract's tariff ---------------------------------------------------------- */
+static int contract_tariff(void *ctx, const char *sender, const char *receiver, const char *code, const char *eenheid,
+                           long long *cents)
+{
+    int *calls = ctx;
+    (*calls)++;
+    assert_string_equal(sender, "65656055"); /* the official 323's Afzender and Ontvanger */
+    assert_string_equal(receiver, "0384");
+    if (strcmp(code, "01A03") != 0 || strcmp(eenheid, "04") != 0)
+        return 0; /* the contract prices 01A03 per hour only */
+    *cents = 1250;
+    return 1;
+}
+
+static void test_tariff_against_the_contract(void **state)
+{
+    (void)state;
+    knoop_istd_errors_t e = {0};
+    knoop_ledger_t *l = NULL;
+    assert_int_equal(knoop_ledger_new(&l), 0);
+    assign_for(l, "iwmo-3.2/examples/WMO323.xml");
+    int calls = 0;
+    knoop_ledger_check_opts_t o = {.tariff = contract_tariff, .tariff_ctx = &calls};
+    /* the official 323 declares 01A03 at 1250 an hour: the contract's tariff */
+    xmlDoc *d = istd_parse_conf("iwmo-3.2/examples/WMO323.xml");
+    knoop_istd_msg_t *m = NULL;
+    assert_int_equal(istd_decode_copy(S, d, &m, &e), 0);
+    assert_int_equal(knoop_ledger_check_with(l, m, &o, &e), 0);
+    assert_int_equal(calls, 4);
+    knoop_istd_msg_destroy(&m);
+    /* 1300 on the first Prestatie (and a matching amount, so only the tariff differs): 0611 on that line only */
+    istd_set(d, "ProductTarief", 0, "1300");
+    istd_set(d, "Bedrag", 1, "5200"); /* #0 is TotaalIngediendBedrag's */
+    assert_int_equal(istd_decode_copy(S, d, &m, &e), 0);
+    assert_int_equal(knoop_ledger_check_with(l, m, &o, &e), 1);
+    assert_string_equal(e.v[0].code, "0611");
+    assert_string_equal(e.v[0].rule, "TR418");
+    assert_ptr_equal(e.v[0].klasse, m->lines[0].node);
+    knoop_istd_retour_opts_t ro = {.identificatie = "DA418", .dagtekening = TODAY};
+    xmlDoc *r = NULL;
+    assert_int_equal(knoop_istd_retour(S, m, &e, &ro, &r), 0);
+    istd_assert_valid(S, r);
+    xmlFreeDoc(r);
+    knoop_istd_errors_clear(&e);
+    knoop_istd_msg_destroy(&m);
+    /* a 01A04 line is not priced by the contract: any tariff passes; without the callback nothing is compared */
+    assert_int_equal(istd_decode_copy(S, d, &m, &e), 0);
+    assert_int_equal(knoop_ledger_check(l, m, NULL, NULL, &e), 0);
+    knoop_istd_msg_destroy(&m);
+    xmlFreeDoc(d);
+    knoop_ledger_destroy(&l);
+}
+
+/* ---- TR332: a ToewijzingNummer is unique per gemeente and domain ------------------------------------------------ */
+static void test_assignment_number_unique(void **state)
+{
+    (void)state;
+    knoop_ledger_t *l = NULL;
+    assert_int_equal(knoop_ledger_new(&l), 0);
+    knoop_istd_errors_t e = {0};
+    assert_int_equal(run_file(l, "iwmo-3.2/examples/WMO301.xml", &e), 0);
+    /* the same 301 again (the client's full set once more): its own numbers, accepted */
+    assert_int_equal(run_file(l, "iwmo-3.2/examples/WMO301.xml", &e), 0);
+    /* the same numbers for another client: accepted (the official JW323 has one number for two clients) */
+    xmlDoc *d = istd_parse_conf("iwmo-3.2/examples/WMO301.xml");
+    istd_set(d, "Bsn", 0, "999900018");
+    knoop_istd_msg_t *m = NULL;
+    assert_int_equal(run(l, d, &m, &e), 0);
+    knoop_istd_msg_destroy(&m);
+    /* the same numbers for the same client at another provider: 9332 on each ToegewezenProduct */
+    istd_set(d, "Bsn", 0, "999900006");
+    istd_set(d, "Ontvanger", 0, "42420002");
+    int n = run(l, d, &m, &e);
+    assert_true(n > 0);
+    assert_int_equal((size_t)n, m->n_lines);
+    assert_string_equal(e.v[0].code, "9332");
+    assert_string_equal(e.v[0].rule, "TR332");
+    assert_ptr_equal(e.v[0].klasse, m->lines[0].node);
+    knoop_istd_retour_opts_t ro = {.identificatie = "R332", .dagtekening = TODAY};
+    xmlDoc *r = NULL;
+    assert_int_equal(knoop_istd_retour(S, m, &e, &ro, &r), 0);
+    istd_assert_valid(S, r);
+    xmlFreeDoc(r);
+    knoop_istd_errors_clear(&e);
+    knoop_istd_msg_destroy(&m);
+    /* another gemeente may use the same numbers (and so may this one in iJw: the domain is part of the key) */
+    istd_set(d, "Afzender", 0, "0999");
+    assert_int_equal(run(l, d, &m, &e), 0);
+    knoop_istd_msg_destroy(&m);
+    xmlFreeDoc(d);
+    /* the gemeente survives export/import: the restored ledger still refuses the numbers at a third provider */
+    const knoop_ledger_assignment_t *a;
+    size_t na;
+    knoop_istd_msg_t *orig = istd_decode_conf(S, "iwmo-3.2/examples/WMO301.xml");
+    const unsigned char *c = (const unsigned char *)orig->clients[0].bsn;
+    size_t clen = strlen(orig->clients[0].bsn);
+    knoop_ledger_get(l, c, clen, orig->ontvanger, &a, &na);
+    assert_true(na > 0);
+    assert_string_equal(a[0].gemeente, orig->afzender);
+    assert_int_equal(a[0].domain, 'W');
+    unsigned char *blob = NULL;
+    size_t len = 0;
+    assert_int_equal(knoop_ledger_export(l, c, clen, orig->ontvanger, &blob, &len), 0);
+    knoop_ledger_t *l2 = NULL;
+    assert_int_equal(knoop_ledger_new(&l2), 0);
+    assert_int_equal(knoop_ledger_import(l2, c, clen, orig->ontvanger, blob, len), 0);
+    free(blob);
+    d = istd_parse_conf("iwmo-3.2/examples/WMO301.xml");
+    istd_set(d, "Ontvanger", 0, "42420003");
+    assert_true(run(l2, d, &m, &e) > 0);
+    assert_string_equal(e.v[0].code, "9332");
+    knoop_istd_errors_clear(&e);
+    knoop_istd_msg_destroy(&m);
+    xmlFreeDoc(d);
+    knoop_istd_msg_destroy(&orig);
+    knoop_ledger_destroy(&l2);
+    knoop_ledger_destroy(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +629,10 @@ int main(void)
         cmocka_unit_test(test_credits),
         cmocka_unit_test(test_volumes),
         cmocka_unit_test(test_declared_prestaties_survive_export),
+        cmocka_unit_test(test_kl2_blobs_still_import),
+        cmocka_unit_test(test_budget),
+        cmocka_unit_test(test_tariff_against_the_contract),
+        cmocka_unit_test(test_assignment_number_unique),
     };
     return cmocka_run_group_tests(tests, istd_group_setup, istd_group_teardown);
 }
