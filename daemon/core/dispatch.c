@@ -63,6 +63,7 @@ static uint64_t peek_publish_ref(const uint8_t *d, size_t len)
 
 static void handle_message(knoop_broker_t *b, knoop_peer_t *p, const uint8_t *data, size_t len)
 {
+    b->frame_received_us = knoop_mono_us(); /* a publish's ingest stage starts before it is decoded */
     p->last_seen_ms = knoop_now_ms();
     if (len > b->config->settings.max_message_bytes) {
         uint64_t ref = peek_publish_ref(data, len);
