@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: starts knoopd on a temporary directory (loopback port, nothing shared with a running daemon), runs
 # knoop-bench against it, stops it by its PID. Figures go to stdout and BUILD/bench/latest.json. The daemon runs with
-# auth: none (no CURVE), as on a development machine: the figures measure the broker, not the encryption.
+# auth: none (no CURVE), as on a development machine: the figures measure the broker, not the encryption. Under each
+# knoopd case, knoop-bench prints where the time went (the stage histograms read on the control socket, -C).
 set -euo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
@@ -51,18 +52,18 @@ echo "== knoopd =="
 # Plain publish: no network, routed by receiver. Then fan-out. Then the same daemon build with the whole demo network
 # (18 financiers, 8 members) for white-label dispatch of 10,000 clients; its ratio is to plain publish at the same W.
 start_daemon ""
-"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -o "$tmp/plain.json" -c publish,xml -s "$seconds" \
+"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -C "$tmp/var/knoopd.sock" -o "$tmp/plain.json" -c publish,xml -s "$seconds" \
   --floor "$BUILD/bench/floor.json" "${peer_opt[@]}"
 stop_daemon
 # Fan-out on a fresh daemon: 8 subscribers (distinct names) on one stream, each acking every delivery; live at W=64
 # (publish -> deliver latency) and draining what was published (deliveries/s).
 start_daemon ""
-"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -o "$tmp/fanout.json" -c fanout -s "$seconds" \
+"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -C "$tmp/var/knoopd.sock" -o "$tmp/fanout.json" -c fanout -s "$seconds" \
   --baseline "$tmp/plain.json"
 cp "$tmp/fanout.json" "$tmp/plain.json"
 stop_daemon
 start_daemon "$(sed -n '/^network:/,$p' deploy/knoopd.yaml)"
-"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -o "$BUILD/bench/latest.json" -c routing -s "$seconds" \
+"$BUILD/knoop-bench" -e "tcp://127.0.0.1:$port" -d "$tmp" -C "$tmp/var/knoopd.sock" -o "$BUILD/bench/latest.json" -c routing -s "$seconds" \
   --baseline "$tmp/plain.json"
 stop_daemon
 # Restart with a million messages journaled: how soon status answers, and knoopd's RSS (tools/bench-restart.sh).

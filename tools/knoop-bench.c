@@ -17,7 +17,9 @@
 #include <unistd.h>
 #include <sodium.h>
 #include <zmq.h>
+#include "base/ctl_request.h"
 #include "base/curve_key.h"
+#include "base/histogram.h"
 #include "knoop/client.h"
 
 /* --server-key FILE --key-dir DIR (CURVE, DIR/PARTY.key per party): set once by main, before any thread starts. */
@@ -47,6 +49,62 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* ---- where the time goes: knoopd's stage histograms, read before and after each case ---------------------- */
+
+#define NSTAGES 4
+static const char *const stage_names[NSTAGES] = {"ingest", "queue", "commit", "answer"}; /* knoopctl latency */
+
+/* The histograms knoopd holds now (`latency` on its control socket); false when it cannot be asked. */
+static bool read_stages(const char *control, knoop_hist_t out[NSTAGES])
+{
+    memset(out, 0, NSTAGES * sizeof *out);
+    if (!control)
+        return false;
+    char *words[] = {"latency"}, err[4400];
+    json_t *r;
+    if (knoop_ctl_request(control, 1, words, &r, err, sizeof err) != 0) {
+        fprintf(stderr, "knoop-bench: the stages: %s\n", err);
+        return false;
+    }
+    json_t *hists = json_object_get(json_object_get(r, "result"), "histograms");
+    bool ok = json_is_object(hists);
+    for (int s = 0; ok && s < NSTAGES; s++) {
+        json_t *h = json_object_get(hists, stage_names[s]), *b;
+        size_t i;
+        out[s].count = (uint64_t)json_integer_value(json_object_get(h, "count"));
+        out[s].sum_us = (uint64_t)json_integer_value(json_object_get(h, "sum_us"));
+        out[s].max_us = (uint64_t)json_integer_value(json_object_get(h, "max_us"));
+        json_array_foreach(json_object_get(h, "buckets"), i, b)
+        {
+            uint64_t lower = (uint64_t)json_integer_value(json_array_get(b, 0));
+            out[s].bucket[knoop_hist_bucket_of(lower)] = (uint64_t)json_integer_value(json_array_get(b, 1));
+        }
+    }
+    json_decref(r);
+    return ok;
+}
+
+/* The stages of what ran between the two readings: printed under the case's line and returned for its JSON row. */
+static json_t *stages_between(const knoop_hist_t before[NSTAGES], const knoop_hist_t after[NSTAGES])
+{
+    json_t *o = json_object();
+    printf("%-20s stages us p50/p99:", "");
+    for (int s = 0; s < NSTAGES; s++) {
+        knoop_hist_t d;
+        knoop_hist_since(&d, &after[s], &before[s]);
+        uint64_t p50 = knoop_hist_quantile(&d, 0.5), p90 = knoop_hist_quantile(&d, 0.9);
+        uint64_t p99 = knoop_hist_quantile(&d, 0.99);
+        printf("  %s %llu/%llu", stage_names[s], (unsigned long long)p50, (unsigned long long)p99);
+        json_object_set_new(o, stage_names[s],
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:f}", "count", (json_int_t)d.count, "p50_us",
+                                      (json_int_t)p50, "p90_us", (json_int_t)p90, "p99_us", (json_int_t)p99, "max_us",
+                                      (json_int_t)d.max_us, "mean_us",
+                                      d.count ? (double)d.sum_us / (double)d.count : 0.0));
+    }
+    printf("\n");
+    return o;
 }
 
 /* ---- ceilings ------------------------------------------------------------------------------------------ */
@@ -581,16 +639,23 @@ int main(int argc, char **argv)
     const char *endpoint = "tcp://127.0.0.1:5570", *dir = ".", *out_path = "build/bench/latest.json";
     const char *groups = "publish", *baseline = NULL, *xml_path = "tools/bench-data/WMO301.xml";
     const char *floor_path = NULL, *peer_path = NULL; /* same cases run against knoop-floor and NATS JetStream */
+    const char *control = NULL; /* knoopd's control socket: the stage histograms around each case */
     double seconds = 3.0, ceiling_seconds = 2.0;
-    static const struct option opts[] = {
-        {"endpoint", required_argument, 0, 'e'}, {"dir", required_argument, 0, 'd'},
-        {"out", required_argument, 0, 'o'},      {"seconds", required_argument, 0, 's'},
-        {"cases", required_argument, 0, 'c'},    {"baseline", required_argument, 0, 'b'},
-        {"xml", required_argument, 0, 'x'},      {"floor", required_argument, 0, 'F'},
-        {"peer", required_argument, 0, 'P'},     {"server-key", required_argument, 0, 'S'},
-        {"key-dir", required_argument, 0, 'K'},  {0, 0, 0, 0}};
+    static const struct option opts[] = {{"endpoint", required_argument, 0, 'e'},
+                                         {"dir", required_argument, 0, 'd'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"seconds", required_argument, 0, 's'},
+                                         {"cases", required_argument, 0, 'c'},
+                                         {"baseline", required_argument, 0, 'b'},
+                                         {"xml", required_argument, 0, 'x'},
+                                         {"floor", required_argument, 0, 'F'},
+                                         {"peer", required_argument, 0, 'P'},
+                                         {"server-key", required_argument, 0, 'S'},
+                                         {"key-dir", required_argument, 0, 'K'},
+                                         {"control", required_argument, 0, 'C'},
+                                         {0, 0, 0, 0}};
     int o;
-    while ((o = getopt_long(argc, argv, "e:d:o:s:c:b:x:F:P:", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "e:d:o:s:c:b:x:F:P:C:", opts, NULL)) != -1) {
         switch (o) {
         case 'e':
             endpoint = optarg;
@@ -625,10 +690,14 @@ int main(int argc, char **argv)
         case 'K':
             curve_key_dir = optarg;
             break;
+        case 'C':
+            control = optarg;
+            break;
         default:
             fprintf(stderr, "usage: knoop-bench [-e ENDPOINT] [-d DIR for ceilings] [-o JSON] [-s SECONDS] "
                             "[-c publish,xml,routing,fanout] [-x WMO301.xml] [--floor JSON] [--peer JSON] "
-                            "[--server-key FILE --key-dir DIR (CURVE: DIR/PARTY.key for each party it connects as)]\n");
+                            "[--server-key FILE --key-dir DIR (CURVE: DIR/PARTY.key for each party it connects as)] "
+                            "[--control SOCKET (knoopd's: the stages of each case)]\n");
             return 2;
         }
     }
@@ -704,6 +773,8 @@ int main(int argc, char **argv)
         char run_tag[8];
         snprintf(run_tag, sizeof run_tag, "%.3s%zx", tag, i);
         run_result_t r = {0};
+        knoop_hist_t before[NSTAGES], after[NSTAGES];
+        bool staged = read_stages(control, before);
         int rc = bc->workload.subscribers > 0
                      ? fanout_run(endpoint, &bc->workload, bc->payload, bc->window, seconds, run_tag, &r)
                      : publish_run(endpoint, &bc->workload, bc->payload, bc->window, seconds, run_tag, &xml, &r);
@@ -744,6 +815,8 @@ int main(int argc, char **argv)
             json_object_set_new(row, "nats_msgs_per_s", json_real(peer_rate));
             json_object_set_new(row, "ratio_to_nats", json_real(r.msgs_per_s / peer_rate));
         }
+        if (staged && read_stages(control, after))
+            json_object_set_new(row, "stages", stages_between(before, after));
         json_array_append_new(results, row);
         if (bc->absolute_target > 0)
             printf("%-20s absolute target %.0f msgs/s: %s\n", "", bc->absolute_target,

@@ -11,11 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 #include "base/cmdwords.h"
+#include "base/ctl_request.h"
 #include "base/curve_key.h"
 
 #define EXIT_USAGE 2
@@ -293,87 +291,12 @@ static void print_result(json_t *result)
 /* Sends the words as one request line and returns the daemon's answer (NULL after saying why on stderr). */
 static json_t *ask(const char *path, int nwords, char **words)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof addr.sun_path) {
-        fprintf(stderr, "knoopctl: socket path %s is longer than %zu bytes\n", path, sizeof addr.sun_path - 1);
+    json_t *r;
+    char err[4400];
+    if (knoop_ctl_request(path, nwords, words, &r, err, sizeof err) != 0) {
+        fprintf(stderr, "knoopctl: %s\n", err);
         return NULL;
     }
-    memcpy(addr.sun_path, path, strlen(path) + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        fprintf(stderr, "knoopctl: cannot connect to %s: %s (is knoopd running? use -s SOCKET)\n", path,
-                strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    json_t *jargv = json_array();
-    for (int a = 0; a < nwords; a++)
-        json_array_append_new(jargv, json_string(words[a]));
-    json_t *req = json_pack("{s:o}", "argv", jargv);
-    char *line = req ? json_dumps(req, JSON_COMPACT) : NULL;
-    json_decref(req);
-    size_t n = line ? strlen(line) : 0;
-    char *framed = line ? realloc(line, n + 2) : NULL;
-    if (!framed) {
-        fprintf(stderr, "knoopctl: out of memory\n");
-        free(line);
-        close(fd);
-        return NULL;
-    }
-    framed[n] = '\n';
-    size_t sent = 0;
-    while (sent < n + 1) {
-        ssize_t w = write(fd, framed + sent, n + 1 - sent);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            fprintf(stderr, "knoopctl: write to %s failed: %s\n", path, strerror(errno));
-            free(framed);
-            close(fd);
-            return NULL;
-        }
-        sent += (size_t)w;
-    }
-    free(framed);
-    size_t cap = 65536, len = 0;
-    char *resp = malloc(cap);
-    bool complete = false;
-    while (resp && !complete) {
-        if (len + 1 >= cap) {
-            char *bigger = realloc(resp, cap * 2);
-            if (!bigger) {
-                free(resp);
-                resp = NULL;
-                break;
-            }
-            resp = bigger;
-            cap *= 2;
-        }
-        ssize_t got = read(fd, resp + len, cap - len - 1);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        complete = memchr(resp + len, '\n', (size_t)got) != NULL;
-        len += (size_t)got;
-    }
-    close(fd);
-    if (!resp) {
-        fprintf(stderr, "knoopctl: out of memory\n");
-        return NULL;
-    }
-    resp[len] = '\0';
-    if (!complete) {
-        fprintf(stderr, "knoopctl: %s closed the connection without a complete answer\n", path);
-        free(resp);
-        return NULL;
-    }
-    json_error_t jerr;
-    json_t *r = json_loads(resp, 0, &jerr);
-    free(resp);
-    if (!r)
-        fprintf(stderr, "knoopctl: the daemon's answer is not JSON: %s\n", jerr.text);
     return r;
 }
 

@@ -97,6 +97,15 @@ static void emit_commit_latency(knoop_broker_t *b, knoop_metric_buf_t *o, const 
     knoop_metric_sample(o, d->name, "quantile=\"0.99\"", (double)js.commit_us_p99 / 1e6);
 }
 
+static void emit_stages(knoop_broker_t *b, knoop_metric_buf_t *o, const knoop_metric_def_t *d)
+{
+    char labels[64];
+    for (int s = 0; s < KNOOP_STAGES; s++) {
+        knoop_metric_labels(labels, sizeof labels, "stage", knoop_stage_names[s], NULL);
+        knoop_metric_histogram(o, d->name, labels, &b->metrics.stage[s]);
+    }
+}
+
 static void emit_checkpoints(knoop_broker_t *b, knoop_metric_buf_t *o, const knoop_metric_def_t *d)
 {
     knoop_journal_stats_t js;
@@ -266,6 +275,12 @@ const knoop_metric_def_t knoop_metric_table[] = {
      "Commit time (BEGIN to durable COMMIT) over the last 4096 commits.",
      "quantile=0.99 above a few tens of milliseconds means a slow disk: every publisher waits that long for Accepted.",
      emit_commit_latency},
+    {"knoop_publish_stage_seconds", KNOOP_METRIC_HISTOGRAM, "stage, le",
+     "Where a publish's time goes, per publish answered after its commit: stage ingest (decode, checks, route), "
+     "queue (waiting for the writer), commit (the transaction to a durable COMMIT), answer (to the answer sent).",
+     "Buckets at powers of two of microseconds. A slow disk shows in commit; queue near commit means the writer is "
+     "saturated; ingest or answer growing means the loop thread is (docs/bench.md, where the time goes).",
+     emit_stages},
     {"knoop_checkpoints_total", COUNTER, "", "WAL checkpoints run by the checkpointer thread.",
      "Should grow with traffic; none while knoop_wal_bytes grows means checkpoints are starved.", emit_checkpoints},
     {"knoop_journal_queue", GAUGE, "", "Journal operations queued or being committed.",

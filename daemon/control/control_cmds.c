@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "control/audit.h"
 #include "control/control.h"
+#include "control/control_latency.h"
 #include "control/control_ops.h"
 #include "control/control_table.h"
 #include "store/journal.h"
@@ -72,7 +73,8 @@ static json_t *cmd_status(knoop_broker_t *b, int argc, const char *const *argv, 
     json_object_set_new(o, "nacked", json_integer((json_int_t)b->stats.nacked));
     json_object_set_new(o, "dead_lettered", json_integer((json_int_t)b->stats.dead_lettered));
     json_object_set_new(o, "journal_queue", json_integer((json_int_t)knoop_journal_pending(b->journal)));
-    knoop_ops_status_fields(b, o); /* draining, in flight, safe_to_stop */
+    knoop_ops_status_fields(b, o);     /* draining, in flight, safe_to_stop */
+    knoop_latency_status_fields(b, o); /* where a publish's time goes */
     return o;
 }
 

@@ -216,6 +216,7 @@ struct knoop_broker {
     uint8_t pseudonym_key[KNOOP_PSEUDONYM_KEY_BYTES];
     uint64_t instance_id, message_counter;
     uint64_t started_us;
+    uint64_t frame_received_us; /* monotonic: when the frame being handled was read (core/dispatch.c), for the stages */
     knoop_broker_stats_t stats;
     /* operations (docs/operations.md): counters and readiness (core/metrics.h, core/health.h), the metric table app/
      * puts here (static), the HTTP endpoint and systemd's watchdog (app/), the online backup (store/backup.h) */

@@ -40,6 +40,7 @@ static const knoop_frame_handler_t *handler_for(const knoop_broker_t *b, Knoop__
 
 static void handle_message(knoop_broker_t *b, knoop_peer_t *p, const uint8_t *data, size_t len)
 {
+    b->frame_received_us = knoop_mono_us(); /* a publish's ingest stage starts before it is decoded */
     p->last_seen_ms = knoop_now_ms();
     if (len > b->config->settings.max_message_bytes) {
         uint64_t ref = knoop_frame_peek_publish_ref(data, len);

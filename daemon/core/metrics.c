@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/clock.h"
 #include "core/broker.h"
+#include "store/journal.h"
 
 #define LABEL_PAIRS_MAX 4096 /* party x kind pairs per map: parties are the network's, kinds are 14 */
 
@@ -86,6 +88,24 @@ void knoop_metrics_count_out(knoop_metrics_t *m, const char *party, const void *
 void knoop_metrics_count_rejected(knoop_metrics_t *m, int code)
 {
     m->rejected[code >= 0 && code < KNOOP_METRICS_CODES ? code : KNOOP_METRICS_CODES - 1]++;
+}
+
+const char *const knoop_stage_names[KNOOP_STAGES] = {"ingest", "queue", "commit", "answer"};
+
+/* A clock step cannot go backwards on CLOCK_MONOTONIC; the guard only keeps a zero stamp (an op the journal handed
+ * back without taking it) from counting as years. */
+static uint64_t span(uint64_t from, uint64_t to)
+{
+    return to > from ? to - from : 0;
+}
+
+void knoop_metrics_count_stages(knoop_metrics_t *m, uint64_t received_us, const struct knoop_jop *op)
+{
+    uint64_t now = knoop_mono_us();
+    knoop_hist_record(&m->stage[KNOOP_STAGE_INGEST], span(received_us, op->queued_us));
+    knoop_hist_record(&m->stage[KNOOP_STAGE_QUEUE], span(op->queued_us, op->taken_us));
+    knoop_hist_record(&m->stage[KNOOP_STAGE_COMMIT], span(op->taken_us, op->committed_us));
+    knoop_hist_record(&m->stage[KNOOP_STAGE_ANSWER], span(op->committed_us, now));
 }
 
 static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
@@ -186,6 +206,25 @@ void knoop_metric_sample_u(knoop_metric_buf_t *o, const char *name, const char *
     knoop_metric_printf(o, "%s%s%s%s %llu\n", name, open, labels ? labels : "", close, (unsigned long long)value);
 }
 
+void knoop_metric_histogram(knoop_metric_buf_t *o, const char *name, const char *labels, const knoop_hist_t *h)
+{
+    const char *sep = labels && labels[0] ? "," : "";
+    uint64_t below = 0; /* values under 2^k us: the buckets before the one of 2^k (index 1 for 1 us, else 2k) */
+    unsigned i = 0;
+    for (unsigned k = 0; 2 * k < KNOOP_HIST_BUCKETS; k++) {
+        for (; i < (k ? 2 * k : 1); i++)
+            below += h->bucket[i];
+        knoop_metric_printf(o, "%s_bucket{%s%sle=\"%.6f\"} %llu\n", name, labels ? labels : "", sep,
+                            (double)(1ull << k) / 1e6, (unsigned long long)below);
+    }
+    knoop_metric_printf(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels ? labels : "", sep,
+                        (unsigned long long)h->count);
+    const char *open = labels && labels[0] ? "{" : "", *close = labels && labels[0] ? "}" : "";
+    knoop_metric_printf(o, "%s_sum%s%s%s %.6f\n", name, open, labels ? labels : "", close, (double)h->sum_us / 1e6);
+    knoop_metric_printf(o, "%s_count%s%s%s %llu\n", name, open, labels ? labels : "", close,
+                        (unsigned long long)h->count);
+}
+
 void knoop_metric_labels(char *buf, size_t len, ...)
 {
     size_t used = 0;
@@ -216,14 +255,18 @@ void knoop_metric_labels(char *buf, size_t len, ...)
     va_end(ap);
 }
 
+static const char *type_name(knoop_metric_type_t t)
+{
+    return t == KNOOP_METRIC_COUNTER ? "counter" : t == KNOOP_METRIC_HISTOGRAM ? "histogram" : "gauge";
+}
+
 char *knoop_metrics_render(knoop_broker_t *b, size_t *len)
 {
     knoop_metric_buf_t o = {0};
     reserve(&o, 16384);
     for (size_t i = 0; i < b->n_metrics; i++) {
         const knoop_metric_def_t *d = &b->metric_table[i];
-        knoop_metric_printf(&o, "# HELP %s %s\n# TYPE %s %s\n", d->name, d->help, d->name,
-                            d->type == KNOOP_METRIC_COUNTER ? "counter" : "gauge");
+        knoop_metric_printf(&o, "# HELP %s %s\n# TYPE %s %s\n", d->name, d->help, d->name, type_name(d->type));
         d->emit(b, &o, d);
     }
     if (o.failed || !reserve(&o, 0)) {
@@ -242,9 +285,8 @@ char *knoop_metrics_markdown(const knoop_metric_def_t *table, size_t n)
     knoop_metric_printf(&o, "| metric | type | labels | what it counts | how to read it |\n|---|---|---|---|---|\n");
     for (size_t i = 0; i < n; i++) {
         const knoop_metric_def_t *d = &table[i];
-        knoop_metric_printf(&o, "| `%s` | %s | %s | %s | %s |\n", d->name,
-                            d->type == KNOOP_METRIC_COUNTER ? "counter" : "gauge", d->labels[0] ? d->labels : "—",
-                            d->help, d->reading);
+        knoop_metric_printf(&o, "| `%s` | %s | %s | %s | %s |\n", d->name, type_name(d->type),
+                            d->labels[0] ? d->labels : "—", d->help, d->reading);
     }
     if (o.failed || !reserve(&o, 0)) {
         free(o.data);

@@ -208,8 +208,11 @@ static void done_message(void *ctx, knoop_jop_t *op, int status)
     release_facts(b, m, stored);                  /* before a second pass: it undoes what this pass did to memory */
     if (status == 0 && m->reused && m->again)
         m->again(b, m); /* the adapter's answer to the reuse, journaled by a second op that answers the publisher */
-    else
+    else {
         m->on_result(b, m, status, m->on_result_arg);
+        if (m->received_us) /* answered now: where this publish's time went */
+            knoop_metrics_count_stages(&b->metrics, m->received_us, &m->op);
+    }
     if (stored)
         for (int i = 0; i < m->nstreams; i++)
             knoop_stream_appended(b, m->streams[i], m->seq);

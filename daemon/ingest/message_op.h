@@ -18,6 +18,7 @@ typedef struct knoop_msg_op {
     uint8_t *blob; /* owned: packed Envelope without seq */
     size_t blob_len;
     uint64_t queued_bytes; /* counted in b->publish_bytes_queued and the peer's publish_bytes_in_flight until done */
+    uint64_t received_us;  /* monotonic: when its Publish frame was read; 0: not measured (core/metrics.h stages) */
 
     char sender[16];    /* the identity receivers see: the dedup key's sender */
     char publisher[16]; /* who published it (differs from sender for a white-label member) */

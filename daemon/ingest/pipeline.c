@@ -122,6 +122,8 @@ static void run(knoop_broker_t *b, knoop_peer_t *p, uint64_t ref, Knoop__Envelop
         return;
     }
     m->second_pass = identity_reused;
+    /* The stages are a frame's: the second pass started in another op's done, long after its frame. */
+    m->received_us = identity_reused ? 0 : b->frame_received_us;
     bool no_memory = false;
     if (f) {
         m->adapter = a;

@@ -254,10 +254,13 @@ static void *writer_main(void *arg)
                     break;
         }
         /* Take up to batch_max ops: everything that queued while the last commit was running. */
+        uint64_t t0 = now_us();
         knoop_jop_t *head = j->queue_head, *last = head;
         uint64_t n = 1;
+        head->taken_us = t0;
         while (last->next && n < j->opt.batch_max) {
             last = last->next;
+            last->taken_us = t0;
             n++;
         }
         j->queue_head = last->next;
@@ -267,9 +270,10 @@ static void *writer_main(void *arg)
         j->queue_len -= n;
         pthread_mutex_unlock(&j->lock);
 
-        uint64_t t0 = now_us();
         commit_batch(j, head);
-        uint64_t dt = now_us() - t0;
+        uint64_t t1 = now_us(), dt = t1 - t0;
+        for (knoop_jop_t *op = head; op; op = op->next)
+            op->committed_us = t1;
 
         pthread_mutex_lock(&j->lock);
         j->latency_us[j->stats_commits % LATENCY_RING] = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
@@ -582,6 +586,7 @@ int knoop_journal_open(const knoop_journal_options_t *opt, uv_loop_t *loop, void
 void knoop_journal_submit(knoop_journal_t *j, knoop_jop_t *op)
 {
     op->next = NULL;
+    op->queued_us = now_us();
     j->pending++;
     pthread_mutex_lock(&j->lock);
     if (j->queue_tail)

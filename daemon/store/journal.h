@@ -32,6 +32,10 @@ struct knoop_jop {
     int (*apply)(knoop_jtx_t *tx, knoop_jop_t *op);
     void (*done)(void *loop_ctx, knoop_jop_t *op, int status);
     int status;
+    /* When (CLOCK_MONOTONIC, microseconds) the op was queued (submit), taken into a batch by the writer and that
+     * batch's COMMIT returned (or the batch failed): one clock read per batch, shared by its ops, so whoever answers
+     * the op can tell waiting for the writer from committing. */
+    uint64_t queued_us, taken_us, committed_us;
 };
 
 typedef struct knoop_journal_stats {

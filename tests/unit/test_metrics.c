@@ -1,7 +1,7 @@
 /* test_metrics.c — the metric table and its engine: docs/metrics.md matches the Markdown the table generates, every
  * row is a valid and unique Prometheus name (counters end in _total), counters by label count and render with escaped
- * labels, the kind is read from packed envelope bytes; and the metrics_listen address rules (HOST:PORT, loopback
- * unless metrics_allow_remote). */
+ * labels, histograms render cumulative buckets, the kind is read from packed envelope bytes; and the metrics_listen
+ * address rules (HOST:PORT, loopback unless metrics_allow_remote). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -106,6 +106,45 @@ static void counters_render_with_escaped_labels(void **state)
     free(b);
 }
 
+static void emit_stage(knoop_broker_t *b, knoop_metric_buf_t *o, const knoop_metric_def_t *d)
+{
+    knoop_metric_histogram(o, d->name, "stage=\"commit\"", &b->metrics.stage[KNOOP_STAGE_COMMIT]);
+}
+
+/* A histogram row: cumulative buckets at powers of two of microseconds (in seconds), +Inf, _sum and _count; a value
+ * of exactly 2^k us is above le=2^k (the buckets hold [lower, upper) microseconds). */
+static void histograms_render_cumulative(void **state)
+{
+    (void)state;
+    static const knoop_metric_def_t table[] = {
+        {"t_stage_seconds", KNOOP_METRIC_HISTOGRAM, "stage, le", "stages", "read", emit_stage},
+    };
+    knoop_broker_t *b = calloc(1, sizeof *b);
+    assert_non_null(b);
+    b->metric_table = table;
+    b->n_metrics = 1;
+    knoop_hist_t *h = &b->metrics.stage[KNOOP_STAGE_COMMIT];
+    knoop_hist_record(h, 0);
+    knoop_hist_record(h, 3);
+    knoop_hist_record(h, 4);
+    knoop_hist_record(h, 1000);
+    knoop_hist_record(h, 2000000);
+    char *text = knoop_metrics_render(b, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "# TYPE t_stage_seconds histogram\n"));
+    assert_non_null(strstr(text, "t_stage_seconds_bucket{stage=\"commit\",le=\"0.000001\"} 1\n"));
+    assert_non_null(strstr(text, "t_stage_seconds_bucket{stage=\"commit\",le=\"0.000004\"} 2\n"));
+    assert_non_null(strstr(text, "t_stage_seconds_bucket{stage=\"commit\",le=\"0.000008\"} 3\n"));
+    assert_non_null(strstr(text, "t_stage_seconds_bucket{stage=\"commit\",le=\"0.001024\"} 4\n"));
+    assert_non_null(strstr(text, "t_stage_seconds_bucket{stage=\"commit\",le=\"2.097152\"} 5\n"));
+    assert_non_null(strstr(text, "t_stage_seconds_bucket{stage=\"commit\",le=\"134.217728\"} 5\n"));
+    assert_non_null(strstr(text, "t_stage_seconds_bucket{stage=\"commit\",le=\"+Inf\"} 5\n"));
+    assert_non_null(strstr(text, "t_stage_seconds_sum{stage=\"commit\"} 2.001007\n"));
+    assert_non_null(strstr(text, "t_stage_seconds_count{stage=\"commit\"} 5\n"));
+    free(text);
+    free(b);
+}
+
 static void kind_is_read_from_envelope_bytes(void **state)
 {
     (void)state;
@@ -191,6 +230,7 @@ int main(void)
         cmocka_unit_test(docs_match_the_table),
         cmocka_unit_test(names_are_valid_and_unique),
         cmocka_unit_test(counters_render_with_escaped_labels),
+        cmocka_unit_test(histograms_render_cumulative),
         cmocka_unit_test(kind_is_read_from_envelope_bytes),
         cmocka_unit_test(hostport_parses_and_tells_loopback),
         cmocka_unit_test(metrics_listen_is_loopback_unless_allowed),
