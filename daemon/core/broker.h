@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
-#include "store/journal_sql.h"
 #include "config/config.h"
 #include "store/journal.h"
 #include "knoop.pb-c.h"

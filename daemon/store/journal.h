@@ -83,6 +83,11 @@ int knoop_journal_open(const knoop_journal_options_t *opt, uv_loop_t *loop, void
 void knoop_journal_close(knoop_journal_t **journal);
 /* Queues one op (loop thread). */
 void knoop_journal_submit(knoop_journal_t *j, knoop_jop_t *op);
+
+/* For apply callbacks that write a message row (store/messages.h, a dead letter's retry): */
+uint64_t knoop_jtx_next_seq(knoop_jtx_t *tx);       /* assigns the next message seq inside this transaction */
+uint64_t knoop_jtx_peek_seq(const knoop_jtx_t *tx); /* the seq next_seq would assign, without assigning it */
+
 /* Number of ops queued or being committed (loop thread, for shutdown). */
 uint64_t knoop_journal_pending(const knoop_journal_t *j);
 void knoop_journal_stats(knoop_journal_t *j, knoop_journal_stats_t *out);

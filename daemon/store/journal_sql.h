@@ -11,8 +11,6 @@
  * never two texts). */
 sqlite3_stmt *knoop_jtx_stmt(knoop_jtx_t *tx, const char *sql);
 sqlite3 *knoop_jtx_db(knoop_jtx_t *tx);
-uint64_t knoop_jtx_next_seq(knoop_jtx_t *tx);       /* assigns the next message seq inside this transaction */
-uint64_t knoop_jtx_peek_seq(const knoop_jtx_t *tx); /* the seq next_seq would assign, without assigning it */
 
 /* A SQLite result code as a negative errno: store/sql_errno.h (knoop_sql_errno). */
 #include "store/sql_errno.h"
