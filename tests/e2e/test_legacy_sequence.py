@@ -406,5 +406,50 @@ def envelope_fields_must_agree_with_the_xml():
         d.stop()
 
 
+@test(timeout=60)
+def a_declaration_over_the_assignments_budget_is_refused():
+    """TR369 (9369) through knoopd: a 301 whose ToegewezenProduct has a Budget of 40 euro; the 323 of 50 euro against it
+    gets knoopd's own 325 with 9369 and reaches nobody. A new 301 raising the Budget to 60 euro lets a 323 of the same
+    Prestatie (a new Identificatie and ReferentieNummer) through to the municipality, and so does a restart: the
+    Budget is kept with the assignment in the journal."""
+    def with_budget(xml, cents):
+        return xml.replace(b"</wmo301:Omvang>", b"</wmo301:Omvang>\n\t\t\t\t<wmo301:Budget>%d</wmo301:Budget>" % cents, 1)
+
+    with start() as d:
+        w = ZmqWorld(d)
+        a = L.Assignment()
+        small = with_budget(L.wmo301("B301", a), 4000)
+        ok, out = L.validate(small)
+        check(ok, "the 301 with a Budget validates:", out)
+        accepted(w.send(SITTARD, "301.xml", small), "301 with a Budget of 40 euro")
+        expect(w, SITTARD, ["WMO302"], "after 301")
+        expect(w, MEMBER, ["WMO301"], "after 301")
+        over = L.wmo323("B323", a)
+        accepted(w.send(MEMBER, "323.xml", over), "323 of 50 euro")
+        got = expect(w, MEMBER, ["WMO325"], "after a 323 over the Budget")
+        ok, out = L.validate(got["WMO325"].payload)
+        check(ok, "knoopd's 325 does not validate:", out)
+        check(b"9369" in got["WMO325"].payload, "325 should carry 9369", got["WMO325"].payload)
+        expect(w, SITTARD, [], "after a 323 over the Budget")
+        accepted(w.send(SITTARD, "301b.xml", with_budget(L.wmo301("B301B", a), 6000)), "301 with a Budget of 60 euro")
+        expect(w, SITTARD, ["WMO302"], "after the second 301")
+        expect(w, MEMBER, ["WMO301"], "after the second 301")
+        for c in w.clients.values():
+            c.close()
+        d.restart()
+        w = ZmqWorld(d)
+        # at least once: an ack still in flight when the client closed may bring the second 301 back once
+        redelivered = w.inbox(MEMBER, quiet=1.0)
+        check(all(m.message_type == "WMO301" for m in redelivered), "after the restart the member received", redelivered)
+        w.inbox(SITTARD, quiet=0.2)
+        within = over.replace(b">B323<", b">B323B<")
+        within = L.set_tag(within.decode(), "ReferentieNummer", "REFB2").encode()
+        accepted(w.send(MEMBER, "323b.xml", within), "323 within the raised Budget")
+        expect(w, MEMBER, [], "after a 323 within the Budget (no 325 from knoopd)")
+        got = expect(w, SITTARD, ["WMO323"], "after a 323 within the Budget")
+        check_eq(got["WMO323"].payload, within, "323 as delivered")
+        d.stop()
+
+
 if __name__ == "__main__":
     run()
