@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 from harness import BUILD, COOP, MEMBER, MEMBER2, Client, Daemon, body, check, check_eq, envelope, free_port, run, test
@@ -73,8 +74,13 @@ def every_stage_counts_each_answered_publish():
         # the endpoint's snapshot is rendered once a second
         deadline = time.time() + 5
         while True:
-            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as resp:
-                text = resp.read().decode()
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as resp:
+                    text = resp.read().decode()
+            except urllib.error.HTTPError as e:  # 503 "starting: no snapshot yet" until the first render
+                check(e.code == 503 and time.time() < deadline, "metrics endpoint: HTTP %d" % e.code)
+                time.sleep(0.1)
+                continue
             if re.search(r'^knoop_publish_stage_seconds_count\{stage="answer"\} %d$' % N, text, re.M) or \
                     time.time() > deadline:
                 break
