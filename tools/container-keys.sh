@@ -2,10 +2,11 @@
 # container-keys.sh — makes the keys the container image (deploy/Dockerfile) expects at /etc/knoop/keys, once, in DIR
 # on the host: the server's CURVE key pair (knoopctl keys generate), the data key that seals payloads at rest and the
 # pseudonymisation key (32 random bytes each). Each file is mode 0600 and, when run as root, owned by the image's
-# user (uid 10001), since knoopd refuses a key another user owns or others can read. Never overwrites a key.
+# user (uid 10001), since knoopd refuses a key another user owns or others can read. Never overwrites a key. The image
+# carries it as knoop-container-keys, so no build on the host is needed (operations.md, In a container).
 set -eu
 dir=${1:?usage: container-keys.sh DIR}
-ctl=${KNOOPCTL:-build/knoopctl}
+ctl=${KNOOPCTL:-$(command -v knoopctl || echo build/knoopctl)}  # in the image: knoop-container-keys, knoopctl on PATH
 umask 077
 mkdir -p "$dir"
 [ -e "$dir/server.key" ] || "$ctl" keys generate "$dir/server" >/dev/null

@@ -161,6 +161,10 @@ def dockerfile_paths_match_the_build():
     copies = " ".join(c for c in instr(runtime, "COPY") if c.startswith("--from=build"))
     for tool in ("knoopd", "knoopctl"):
         assert "%s/build/%s " % (workdir, tool) in copies, "%s copied from %s/build/" % (tool, workdir)
+    # the key maker the README's container commands run (docker run --entrypoint knoop-container-keys)
+    assert "%s/tools/container-keys.sh /usr/local/bin/knoop-container-keys" % workdir in copies, copies
+    with open(os.path.join(REPO, "README.md")) as f:
+        assert "--entrypoint knoop-container-keys knoop /keys" in f.read(), "the README makes the keys with the image"
     entry = instr(runtime, "ENTRYPOINT")
     assert entry and '"/usr/local/bin/knoopd"' in entry[0], entry
     with open(os.path.join(REPO, "daemon", "legacy", "xml_ingest.c")) as f:
