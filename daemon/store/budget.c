@@ -7,12 +7,6 @@
 #include "store/journal_sql.h"
 #include "store/sql_errno.h"
 
-static int stmt_errno(knoop_jtx_t *tx)
-{
-    int e = knoop_sql_errno(sqlite3_errcode(knoop_jtx_db(tx)));
-    return e ? e : -EIO;
-}
-
 static const char *empty_if_null(const char *s)
 {
     return s ? s : "";
@@ -26,7 +20,7 @@ int knoop_store_budget_start(knoop_jtx_t *tx, const knoop_store_episode_t *e, ui
         " SELECT ?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM budget_episodes"
         " WHERE contract = ?1 AND client_ref = ?2 AND grp = ?5 AND until_day IS NULL AND product = ?3)");
     if (!st)
-        return stmt_errno(tx);
+        return knoop_jtx_errno(tx);
     sqlite3_bind_text(st, 1, e->contract, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, e->client_ref, (int)e->client_ref_len, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, e->product, -1, SQLITE_STATIC);
@@ -43,7 +37,7 @@ int knoop_store_budget_stop(knoop_jtx_t *tx, const char *contract, const uint8_t
     sqlite3_stmt *st = knoop_jtx_stmt(tx, "UPDATE budget_episodes SET until_day = ?4 WHERE contract = ?1 AND "
                                           "client_ref = ?2 AND until_day IS NULL AND (?3 = '' OR product = ?3)");
     if (!st)
-        return stmt_errno(tx);
+        return knoop_jtx_errno(tx);
     sqlite3_bind_text(st, 1, contract, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, client_ref, (int)client_ref_len, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, empty_if_null(product), -1, SQLITE_STATIC);
@@ -58,7 +52,7 @@ int knoop_store_budget_change(knoop_jtx_t *tx, const knoop_store_episode_t *e, u
     sqlite3_stmt *st = knoop_jtx_stmt(tx, "SELECT product FROM budget_episodes WHERE contract = ? AND client_ref = ? "
                                           "AND grp = ? AND until_day IS NULL AND product <> ? LIMIT 1");
     if (!st)
-        return stmt_errno(tx);
+        return knoop_jtx_errno(tx);
     sqlite3_bind_text(st, 1, e->contract, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, e->client_ref, (int)e->client_ref_len, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, e->grp, -1, SQLITE_STATIC);
@@ -75,7 +69,7 @@ int knoop_store_budget_change(knoop_jtx_t *tx, const knoop_store_episode_t *e, u
         st = knoop_jtx_stmt(tx, "UPDATE budget_episodes SET until_day = ?4 WHERE contract = ?1 AND client_ref = ?2 "
                                 "AND grp = ?3 AND until_day IS NULL AND product <> ?5");
         if (!st)
-            return stmt_errno(tx);
+            return knoop_jtx_errno(tx);
         sqlite3_bind_text(st, 1, e->contract, -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, 2, e->client_ref, (int)e->client_ref_len, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, e->grp, -1, SQLITE_STATIC);
@@ -86,7 +80,7 @@ int knoop_store_budget_change(knoop_jtx_t *tx, const knoop_store_episode_t *e, u
         st = knoop_jtx_stmt(tx, "INSERT OR IGNORE INTO budget_changes(contract, day, seq, client_ref, from_product, "
                                 "to_product) VALUES(?,?,?,?,?,?)");
         if (!st)
-            return stmt_errno(tx);
+            return knoop_jtx_errno(tx);
         sqlite3_bind_text(st, 1, e->contract, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, e->day);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
@@ -107,7 +101,7 @@ int knoop_store_budget_use_add(knoop_jtx_t *tx, const knoop_store_use_t *u)
             "units = units + excluded.units, amount_cents = amount_cents + excluded.amount_cents, "
             "declared_cents = declared_cents + excluded.declared_cents");
     if (!st)
-        return stmt_errno(tx);
+        return knoop_jtx_errno(tx);
     static const uint8_t none = 0;
     sqlite3_bind_text(st, 1, u->contract, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, u->day);
@@ -131,6 +125,22 @@ static int prepare(knoop_journal_t *j, const char *sql, sqlite3_stmt **st, char 
         snprintf(err, errlen, "journal: %s", sqlite3_errmsg(db));
         return knoop_sql_errno(rc) ? knoop_sql_errno(rc) : -EIO;
     }
+    return 0;
+}
+
+/* A report query over one contract's days: ?1 contract, ?2 and ?3 the first and last day, ?4 the row limit (limit < 0:
+ * the query has none). */
+static int prepare_range(knoop_journal_t *j, const char *sql, const char *contract, int32_t from, int32_t to,
+                         int64_t limit, sqlite3_stmt **st, char *err, size_t errlen)
+{
+    int rc = prepare(j, sql, st, err, errlen);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(*st, 1, contract, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(*st, 2, from);
+    sqlite3_bind_int(*st, 3, to);
+    if (limit >= 0)
+        sqlite3_bind_int64(*st, 4, limit);
     return 0;
 }
 
@@ -181,12 +191,9 @@ static int count_one(knoop_journal_t *j, const char *sql, const char *contract, 
                      char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    int rc = prepare(j, sql, &st, err, errlen);
+    int rc = prepare_range(j, sql, contract, from, to, -1, &st, err, errlen);
     if (rc != 0)
         return rc;
-    sqlite3_bind_text(st, 1, contract, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, from);
-    sqlite3_bind_int(st, 3, to);
     if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         *out = sqlite3_column_int64(st, 0);
         rc = SQLITE_DONE;
@@ -210,15 +217,13 @@ int knoop_store_budget_use_sum(knoop_journal_t *j, const char *contract, int32_t
                                knoop_store_use_fn fn, void *ctx, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    int rc = prepare(j,
-                     "SELECT product, member, SUM(units), SUM(amount_cents), SUM(declared_cents) FROM budget_use "
-                     "WHERE contract = ? AND day BETWEEN ? AND ? GROUP BY product, member ORDER BY product, member",
-                     &st, err, errlen);
+    int rc =
+        prepare_range(j,
+                      "SELECT product, member, SUM(units), SUM(amount_cents), SUM(declared_cents) FROM budget_use "
+                      "WHERE contract = ? AND day BETWEEN ? AND ? GROUP BY product, member ORDER BY product, member",
+                      contract, from, to, -1, &st, err, errlen);
     if (rc != 0)
         return rc;
-    sqlite3_bind_text(st, 1, contract, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, from);
-    sqlite3_bind_int(st, 3, to);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         fn(ctx, col_text(st, 0), col_text(st, 1), sqlite3_column_double(st, 2), sqlite3_column_int64(st, 3),
            sqlite3_column_int64(st, 4));
@@ -229,17 +234,13 @@ int knoop_store_budget_use_by_client(knoop_journal_t *j, const char *contract, i
                                      knoop_store_client_use_fn fn, void *ctx, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    int rc = prepare(j,
-                     "SELECT client_ref, product, SUM(units), SUM(amount_cents) AS a, SUM(declared_cents) FROM "
-                     "budget_use WHERE contract = ? AND day BETWEEN ? AND ? AND length(client_ref) > 0 "
-                     "GROUP BY client_ref, product ORDER BY a DESC, product LIMIT ?",
-                     &st, err, errlen);
+    int rc = prepare_range(j,
+                           "SELECT client_ref, product, SUM(units), SUM(amount_cents) AS a, SUM(declared_cents) FROM "
+                           "budget_use WHERE contract = ? AND day BETWEEN ? AND ? AND length(client_ref) > 0 "
+                           "GROUP BY client_ref, product ORDER BY a DESC, product LIMIT ?",
+                           contract, from, to, limit, &st, err, errlen);
     if (rc != 0)
         return rc;
-    sqlite3_bind_text(st, 1, contract, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, from);
-    sqlite3_bind_int(st, 3, to);
-    sqlite3_bind_int64(st, 4, limit);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         fn(ctx, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), col_text(st, 1),
            sqlite3_column_double(st, 2), sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4));
@@ -250,16 +251,13 @@ int knoop_store_budget_changes(knoop_journal_t *j, const char *contract, int32_t
                                knoop_store_change_fn fn, void *ctx, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    int rc = prepare(j,
-                     "SELECT day, client_ref, from_product, to_product FROM budget_changes WHERE contract = ? AND "
-                     "day BETWEEN ? AND ? ORDER BY day, seq LIMIT ?",
-                     &st, err, errlen);
+    int rc =
+        prepare_range(j,
+                      "SELECT day, client_ref, from_product, to_product FROM budget_changes WHERE contract = ? AND "
+                      "day BETWEEN ? AND ? ORDER BY day, seq LIMIT ?",
+                      contract, from, to, limit, &st, err, errlen);
     if (rc != 0)
         return rc;
-    sqlite3_bind_text(st, 1, contract, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, from);
-    sqlite3_bind_int(st, 3, to);
-    sqlite3_bind_int64(st, 4, limit);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         fn(ctx, sqlite3_column_int(st, 0), sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
            col_text(st, 2), col_text(st, 3));

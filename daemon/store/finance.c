@@ -7,12 +7,6 @@
 #include "store/journal_sql.h"
 #include "store/sql_errno.h"
 
-static int stmt_errno(knoop_jtx_t *tx)
-{
-    int e = knoop_sql_errno(sqlite3_errcode(knoop_jtx_db(tx)));
-    return e ? e : -EIO;
-}
-
 int knoop_store_finance_outcome_put(knoop_jtx_t *tx, const knoop_store_outcome_t *o, uint64_t seq)
 {
     /* client level adds up (a mean over the clients scored); any other level replaces (the latest report counts) */
@@ -23,7 +17,7 @@ int knoop_store_finance_outcome_put(knoop_jtx_t *tx, const knoop_store_outcome_t
             "total = CASE WHEN excluded.level = 1 THEN total + excluded.total ELSE excluded.total END, "
             "n = CASE WHEN excluded.level = 1 THEN n + excluded.n ELSE excluded.n END");
     if (!st)
-        return stmt_errno(tx);
+        return knoop_jtx_errno(tx);
     sqlite3_bind_text(st, 1, o->contract, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, o->start_day);
     sqlite3_bind_int(st, 3, o->end_day);
@@ -41,7 +35,7 @@ int knoop_store_finance_since_put(knoop_jtx_t *tx, const char *contract, int32_t
 {
     sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT OR IGNORE INTO finance_contracts(contract, since_day) VALUES(?,?)");
     if (!st)
-        return stmt_errno(tx);
+        return knoop_jtx_errno(tx);
     sqlite3_bind_text(st, 1, contract, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, day);
     return knoop_sql_step_done(st);
@@ -52,7 +46,7 @@ int knoop_store_finance_mark(knoop_jtx_t *tx, const char *contract, const char *
     sqlite3_stmt *st =
         knoop_jtx_stmt(tx, "INSERT OR IGNORE INTO finance_signals(contract, kind, period, seq) VALUES(?,?,?,?)");
     if (!st)
-        return stmt_errno(tx);
+        return knoop_jtx_errno(tx);
     sqlite3_bind_text(st, 1, contract, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
@@ -67,7 +61,7 @@ int knoop_store_finance_report_put(knoop_jtx_t *tx, const char *contract, int32_
     sqlite3_stmt *st =
         knoop_jtx_stmt(tx, "INSERT OR IGNORE INTO finance_reports(contract, period_day, seq, figures) VALUES(?,?,?,?)");
     if (!st)
-        return stmt_errno(tx);
+        return knoop_jtx_errno(tx);
     sqlite3_bind_text(st, 1, contract, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, period_day);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);

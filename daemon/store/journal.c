@@ -105,6 +105,12 @@ sqlite3 *knoop_jtx_db(knoop_jtx_t *tx)
 {
     return tx->db;
 }
+
+int knoop_jtx_errno(knoop_jtx_t *tx)
+{
+    int e = knoop_sql_errno(sqlite3_errcode(tx->db));
+    return e ? e : -EIO;
+}
 uint64_t knoop_jtx_next_seq(knoop_jtx_t *tx)
 {
     return ++tx->seq;

@@ -11,6 +11,9 @@
  * never two texts). */
 sqlite3_stmt *knoop_jtx_stmt(knoop_jtx_t *tx, const char *sql);
 sqlite3 *knoop_jtx_db(knoop_jtx_t *tx);
+/* The writer connection's last error as a negative errno (-EIO when SQLite names none): what an apply callback returns
+ * when knoop_jtx_stmt gave no statement. */
+int knoop_jtx_errno(knoop_jtx_t *tx);
 
 /* A SQLite result code as a negative errno: store/sql_errno.h (knoop_sql_errno). */
 #include "store/sql_errno.h"

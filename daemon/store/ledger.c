@@ -12,10 +12,8 @@ int knoop_store_ledger_put(knoop_jtx_t *tx, const uint8_t *client_ref, size_t cl
     sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO ledger(client_ref, provider, assignments, updated_us) "
                                           "VALUES(?,?,?,?) ON CONFLICT(client_ref, provider) DO UPDATE SET "
                                           "assignments = excluded.assignments, updated_us = excluded.updated_us");
-    if (!st) {
-        int e = knoop_sql_errno(sqlite3_errcode(knoop_jtx_db(tx)));
-        return e ? e : -EIO;
-    }
+    if (!st)
+        return knoop_jtx_errno(tx);
     uint8_t ad[128];
     size_t adlen = knoop_ledger_seal_ad(client_ref, client_ref_len, provider, ad);
     const uint8_t *sealed;

@@ -9,19 +9,13 @@
 #include "store/journal_sql.h"
 #include "store/sql_errno.h"
 
-static int no_stmt(knoop_jtx_t *tx)
-{
-    int e = knoop_sql_errno(sqlite3_errcode(knoop_jtx_db(tx)));
-    return e ? e : -EIO;
-}
-
 int knoop_store_message_insert(knoop_jtx_t *tx, const knoop_store_message_t *m, uint64_t *seq)
 {
     sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO messages(seq, message_id, sender, receiver, kind, message_type, "
                                           "identificatie, client_ref, accepted_us, route, envelope, publisher) "
                                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
     if (!st)
-        return no_stmt(tx);
+        return knoop_jtx_errno(tx);
     const uint8_t *sealed;
     size_t sealed_len;
     if (knoop_jtx_seal(tx, m->message_id, strlen(m->message_id), m->envelope, m->envelope_len, &sealed, &sealed_len) !=
@@ -63,7 +57,7 @@ int knoop_store_message_find(knoop_jtx_t *tx, const char *sender, const char *me
                       : knoop_jtx_stmt(tx, "SELECT seq, message_id, publisher FROM messages WHERE sender = ? AND "
                                            "message_type = ? AND identificatie = ? AND identificatie <> ''");
     if (!st)
-        return no_stmt(tx);
+        return knoop_jtx_errno(tx);
     sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, message_type, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, identificatie, -1, SQLITE_STATIC);
@@ -98,7 +92,7 @@ int knoop_store_stream_create(knoop_jtx_t *tx, int64_t stream_id, const char *na
 {
     sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT OR IGNORE INTO streams(id, name, created_us) VALUES(?,?,?)");
     if (!st)
-        return no_stmt(tx);
+        return knoop_jtx_errno(tx);
     sqlite3_bind_int64(st, 1, stream_id);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, created_us);
@@ -109,7 +103,7 @@ int knoop_store_stream_append(knoop_jtx_t *tx, int64_t stream_id, uint64_t seq)
 {
     sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO stream_entries(stream_id, seq) VALUES(?,?)");
     if (!st)
-        return no_stmt(tx);
+        return knoop_jtx_errno(tx);
     sqlite3_bind_int64(st, 1, stream_id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
     return knoop_sql_step_done(st);
@@ -120,7 +114,7 @@ int knoop_store_dead_letter_unroutable(knoop_jtx_t *tx, uint64_t seq, const char
     sqlite3_stmt *st = knoop_jtx_stmt(tx, "INSERT INTO dead_letters(seq, stream, subscriber, source, reason, attempts, "
                                           "created_us) VALUES(?,'','','routing',?,0,?)");
     if (!st)
-        return no_stmt(tx);
+        return knoop_jtx_errno(tx);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
     sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, created_us);

@@ -11,10 +11,8 @@ int knoop_store_route_state_put(knoop_jtx_t *tx, const knoop_store_route_row_t *
                                           "updated_us) VALUES(?,?,?,?,?,?,?) ON CONFLICT(kind, scope, client_ref) DO "
                                           "UPDATE SET party = excluded.party, active = excluded.active, "
                                           "former = excluded.former, updated_us = excluded.updated_us");
-    if (!st) {
-        int e = knoop_sql_errno(sqlite3_errcode(knoop_jtx_db(tx)));
-        return e ? e : -EIO;
-    }
+    if (!st)
+        return knoop_jtx_errno(tx);
     sqlite3_bind_int(st, 1, row->kind);
     sqlite3_bind_text(st, 2, row->scope, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 3, row->client_ref, (int)row->client_ref_len, SQLITE_STATIC);
