@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "core/health.h"
+#include "deliver/streams.h"
 #include "knoop/names.h"
 #include "legacy/workdays.h"
 #include "store/journal.h"
@@ -133,20 +134,14 @@ static void emit_db_bytes(knoop_broker_t *b, knoop_metric_buf_t *o, const knoop_
 
 static void emit_lag(knoop_broker_t *b, knoop_metric_buf_t *o, const knoop_metric_def_t *d)
 {
-    size_t pos = 0;
-    void *sv;
     char labels[400];
-    while (knoop_strmap_next(b->streams, &pos, NULL, &sv)) {
-        knoop_stream_t *s = sv;
-        size_t gpos = 0;
-        void *gv;
-        while (knoop_strmap_next(s->groups, &gpos, NULL, &gv)) {
-            knoop_group_t *g = gv;
-            if (g->name[0] == '~') /* an anonymous subscription: no cursor to fall behind on */
-                continue;
-            knoop_metric_labels(labels, sizeof labels, "stream", s->name, "subscriber", g->name, NULL);
-            knoop_metric_sample_u(o, d->name, labels, s->last_seq > g->acked_seq ? s->last_seq - g->acked_seq : 0);
-        }
+    knoop_group_iter_t it = {0};
+    for (knoop_group_t *g; (g = knoop_group_next(b, &it));) {
+        const knoop_stream_t *s = g->stream;
+        if (g->name[0] == '~') /* an anonymous subscription: no cursor to fall behind on */
+            continue;
+        knoop_metric_labels(labels, sizeof labels, "stream", s->name, "subscriber", g->name, NULL);
+        knoop_metric_sample_u(o, d->name, labels, s->last_seq > g->acked_seq ? s->last_seq - g->acked_seq : 0);
     }
 }
 

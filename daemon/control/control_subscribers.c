@@ -21,24 +21,17 @@ json_t *knoop_cmd_subscribers(knoop_broker_t *b, int argc, const char *const *ar
     json_t *t =
         knoop_table_new((const char *[]){"stream", "subscriber", "owner", "cursor", "lag", "in_flight", "waiting",
                                          "members", "delivered", "redeliveries", "dead_letters", "last_ack_us", NULL});
-    size_t pos = 0;
-    void *sv;
-    while (knoop_strmap_next(b->streams, &pos, NULL, &sv)) {
-        knoop_stream_t *s = sv;
-        size_t gpos = 0;
-        void *gv;
-        while (knoop_strmap_next(s->groups, &gpos, NULL, &gv)) {
-            knoop_group_t *g = gv;
-            uint64_t inflight = 0, members = 0;
-            for (knoop_sub_t *m = g->members; m; m = m->next_in_group, members++)
-                inflight += m->in_flight;
-            knoop_table_add(t,
-                            json_pack("[s,s,s,I,I,I,I,I,I,I,I,I]", s->name, g->name, g->owner, (json_int_t)g->acked_seq,
-                                      (json_int_t)(s->last_seq > g->acked_seq ? s->last_seq - g->acked_seq : 0),
-                                      (json_int_t)inflight, (json_int_t)g->waiting, (json_int_t)members,
-                                      (json_int_t)g->delivered, (json_int_t)g->redeliveries,
-                                      (json_int_t)g->dead_letters, (json_int_t)g->last_ack_us));
-        }
+    knoop_group_iter_t it = {0};
+    for (knoop_group_t *g; (g = knoop_group_next(b, &it));) {
+        const knoop_stream_t *s = g->stream;
+        uint64_t inflight = 0, members = 0;
+        for (knoop_sub_t *m = g->members; m; m = m->next_in_group, members++)
+            inflight += m->in_flight;
+        knoop_table_add(t, json_pack("[s,s,s,I,I,I,I,I,I,I,I,I]", s->name, g->name, g->owner, (json_int_t)g->acked_seq,
+                                     (json_int_t)(s->last_seq > g->acked_seq ? s->last_seq - g->acked_seq : 0),
+                                     (json_int_t)inflight, (json_int_t)g->waiting, (json_int_t)members,
+                                     (json_int_t)g->delivered, (json_int_t)g->redeliveries, (json_int_t)g->dead_letters,
+                                     (json_int_t)g->last_ack_us));
     }
     knoop_table_sort(t, 0);
     return t;

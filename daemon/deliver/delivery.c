@@ -26,6 +26,7 @@
 #include "store/dead_letters.h"
 #include "store/entries.h"
 #include "store/streams.h"
+#include "deliver/streams.h"
 
 #define READ_BATCH 512
 /* Seqs a durable group may send beyond what it persisted as delivered: after a crash everything up to the lease is
@@ -763,26 +764,19 @@ int knoop_group_rewind(knoop_broker_t *b, knoop_group_t *g, uint64_t acked_seq)
 void knoop_delivery_tick(knoop_broker_t *b)
 {
     uint64_t now = knoop_now_ms();
-    size_t pos = 0;
-    void *sv;
-    while (knoop_strmap_next(b->streams, &pos, NULL, &sv)) {
-        knoop_stream_t *s = sv;
-        size_t gpos = 0;
-        void *gv;
-        while (knoop_strmap_next(s->groups, &gpos, NULL, &gv)) {
-            knoop_group_t *g = gv;
-            if (g->acks != g->acks_at_tick) {
-                g->acks_at_tick = g->acks;
-                g->last_ack_us = knoop_now_us();
-            }
-            for (size_t i = 0; i < g->ring_len; i++) {
-                knoop_inflight_t *e = knoop_ring_at(g, i);
-                if (e->state == INFLIGHT_SENT && e->due_ms <= now)
-                    return_entry(b, g, e, 0, "visibility timeout");
-            }
-            knoop_group_pump(b, g);
-            flush_cursor_lease(b, g, g->lease_wait);
+    knoop_group_iter_t it = {0};
+    for (knoop_group_t *g; (g = knoop_group_next(b, &it));) {
+        if (g->acks != g->acks_at_tick) {
+            g->acks_at_tick = g->acks;
+            g->last_ack_us = knoop_now_us();
         }
+        for (size_t i = 0; i < g->ring_len; i++) {
+            knoop_inflight_t *e = knoop_ring_at(g, i);
+            if (e->state == INFLIGHT_SENT && e->due_ms <= now)
+                return_entry(b, g, e, 0, "visibility timeout");
+        }
+        knoop_group_pump(b, g);
+        flush_cursor_lease(b, g, g->lease_wait);
     }
     knoop_read_audit_tick(b);
     knoop_group_expiry_tick(b);

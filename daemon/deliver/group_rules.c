@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "deliver/delivery.h"
+#include "deliver/streams.h"
 #include "store/audit.h"
 #include "store/cursors.h"
 
@@ -25,19 +26,13 @@
 static int64_t unjournaled_groups(knoop_broker_t *b, const char *party)
 {
     int64_t n = 0;
-    size_t pos = 0;
-    void *sv;
-    while (knoop_strmap_next(b->streams, &pos, NULL, &sv)) {
-        size_t gpos = 0;
-        void *gv;
-        while (knoop_strmap_next(((knoop_stream_t *)sv)->groups, &gpos, NULL, &gv)) {
-            knoop_group_t *g = gv;
-            uint64_t acked, delivered;
-            char owner[KNOOP_OWNER_MAX];
-            if (g->name[0] != '~' && g->persisted_acked == UINT64_MAX && strcmp(g->owner, party) == 0 &&
-                knoop_store_cursor_get(b->journal, ((knoop_stream_t *)sv)->id, g->name, &acked, &delivered, owner) == 0)
-                n++;
-        }
+    knoop_group_iter_t it = {0};
+    for (knoop_group_t *g; (g = knoop_group_next(b, &it));) {
+        uint64_t acked, delivered;
+        char owner[KNOOP_OWNER_MAX];
+        if (g->name[0] != '~' && g->persisted_acked == UINT64_MAX && strcmp(g->owner, party) == 0 &&
+            knoop_store_cursor_get(b->journal, g->stream->id, g->name, &acked, &delivered, owner) == 0)
+            n++;
     }
     return n;
 }

@@ -91,6 +91,19 @@ void knoop_streams_free(knoop_broker_t *b)
     knoop_strmap_destroy(&b->streams);
 }
 
+knoop_group_t *knoop_group_next(knoop_broker_t *b, knoop_group_iter_t *it)
+{
+    for (;;) {
+        void *v;
+        if (it->stream && knoop_strmap_next(it->stream->groups, &it->group_pos, NULL, &v))
+            return v;
+        if (!knoop_strmap_next(b->streams, &it->stream_pos, NULL, &v))
+            return NULL;
+        it->stream = v;
+        it->group_pos = 0;
+    }
+}
+
 void knoop_stream_appended(knoop_broker_t *b, knoop_stream_t *s, uint64_t seq)
 {
     if (seq > s->last_seq)
