@@ -213,8 +213,10 @@ static void bsn_for(long i, char out[10])
     }
 }
 
+/* Publishes for `seconds`, or (count > 0) exactly count messages however long that takes, then waits for every
+ * answer. */
 static int publish_run(const char *endpoint, const workload_t *w, size_t payload, int window, double seconds,
-                       const char *run_tag, const xml_template_t *xml, run_result_t *out)
+                       long count, const char *run_tag, const xml_template_t *xml, run_result_t *out)
 {
     char err[512];
     knoop_client_t *c;
@@ -248,8 +250,8 @@ static int publish_run(const char *endpoint, const workload_t *w, size_t payload
     long in_flight = 0, done = 0, nlat = 0;
     out->rejected = 0;
     double t0 = now_s(), deadline = t0 + seconds;
-    while (now_s() < deadline || in_flight > 0) {
-        while (in_flight < window && now_s() < deadline && next_ref < cap) {
+    while ((count > 0 ? (long)next_ref <= count : now_s() < deadline) || in_flight > 0) {
+        while (in_flight < window && (count > 0 ? (long)next_ref <= count : now_s() < deadline) && next_ref < cap) {
             snprintf(ident, sizeof ident, "%s%lx", run_tag, (unsigned long)next_ref);
             if (w->xml) {
                 char id12[13];
@@ -477,7 +479,7 @@ static int fanout_run(const char *endpoint, const workload_t *w, size_t payload,
     }
     double t0 = now_s();
     run_result_t pub = {0};
-    if (w->drain && publish_run(endpoint, w, payload, window, seconds, run_tag, NULL, &pub) != 0)
+    if (w->drain && publish_run(endpoint, w, payload, window, seconds, 0, run_tag, NULL, &pub) != 0)
         return -1;
     double t_sub = now_s();
     for (int i = 0; i < n; i++) {
@@ -500,7 +502,7 @@ static int fanout_run(const char *endpoint, const workload_t *w, size_t payload,
             while (atomic_load(&subs[i].ready) == 0)
                 nanosleep(&(struct timespec){0, 1000000}, NULL);
         t0 = now_s();
-        if (publish_run(endpoint, w, payload, window, seconds, run_tag, NULL, &pub) != 0)
+        if (publish_run(endpoint, w, payload, window, seconds, 0, run_tag, NULL, &pub) != 0)
             fprintf(stderr, "knoop-bench: fan-out producer had rejections\n");
     }
     atomic_store(&expected, pub.accepted);
@@ -641,21 +643,17 @@ int main(int argc, char **argv)
     const char *floor_path = NULL, *peer_path = NULL; /* same cases run against knoop-floor and NATS JetStream */
     const char *control = NULL; /* knoopd's control socket: the stage histograms around each case */
     double seconds = 3.0, ceiling_seconds = 2.0;
-    static const struct option opts[] = {{"endpoint", required_argument, 0, 'e'},
-                                         {"dir", required_argument, 0, 'd'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"seconds", required_argument, 0, 's'},
-                                         {"cases", required_argument, 0, 'c'},
-                                         {"baseline", required_argument, 0, 'b'},
-                                         {"xml", required_argument, 0, 'x'},
-                                         {"floor", required_argument, 0, 'F'},
-                                         {"peer", required_argument, 0, 'P'},
-                                         {"server-key", required_argument, 0, 'S'},
-                                         {"key-dir", required_argument, 0, 'K'},
-                                         {"control", required_argument, 0, 'C'},
-                                         {0, 0, 0, 0}};
+    long fill = 0; /* --fill COUNT: only journal COUNT messages (the restart case's journal, end of tools/bench.sh) */
+    static const struct option opts[] = {
+        {"endpoint", required_argument, 0, 'e'}, {"dir", required_argument, 0, 'd'},
+        {"out", required_argument, 0, 'o'},      {"seconds", required_argument, 0, 's'},
+        {"cases", required_argument, 0, 'c'},    {"baseline", required_argument, 0, 'b'},
+        {"xml", required_argument, 0, 'x'},      {"floor", required_argument, 0, 'F'},
+        {"peer", required_argument, 0, 'P'},     {"server-key", required_argument, 0, 'S'},
+        {"key-dir", required_argument, 0, 'K'},  {"control", required_argument, 0, 'C'},
+        {"fill", required_argument, 0, 'n'},     {0, 0, 0, 0}};
     int o;
-    while ((o = getopt_long(argc, argv, "e:d:o:s:c:b:x:F:P:C:", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "e:d:o:s:c:b:x:F:P:C:n:", opts, NULL)) != -1) {
         switch (o) {
         case 'e':
             endpoint = optarg;
@@ -693,17 +691,33 @@ int main(int argc, char **argv)
         case 'C':
             control = optarg;
             break;
+        case 'n':
+            fill = atol(optarg);
+            break;
         default:
             fprintf(stderr, "usage: knoop-bench [-e ENDPOINT] [-d DIR for ceilings] [-o JSON] [-s SECONDS] "
                             "[-c publish,xml,routing,fanout] [-x WMO301.xml] [--floor JSON] [--peer JSON] "
                             "[--server-key FILE --key-dir DIR (CURVE: DIR/PARTY.key for each party it connects as)] "
-                            "[--control SOCKET (knoopd's: the stages of each case)]\n");
+                            "[--control SOCKET (knoopd's: the stages of each case)] [--fill COUNT (only publish COUNT "
+                            "plain 256-byte "
+                            "messages at W=1024)]\n");
             return 2;
         }
     }
     if (!curve_server_key != !curve_key_dir) {
         fprintf(stderr, "knoop-bench: CURVE needs both --server-key FILE and --key-dir DIR\n");
         return 2;
+    }
+    if (fill != 0) { /* no cases, no ceilings: a journal of COUNT messages for the restart case of tools/bench.sh */
+        if (fill < 1 || fill >= (1L << 22) - 1) {
+            fprintf(stderr, "knoop-bench: --fill takes 1 to %ld messages\n", (1L << 22) - 2);
+            return 2;
+        }
+        run_result_t r = {0};
+        double t0 = now_s();
+        int rc = publish_run(endpoint, &(workload_t)PLAIN, 256, 1024, 0, fill, "F", NULL, &r);
+        printf("filled %ld messages of 256 bytes in %.1f s (%.0f msgs/s)\n", r.accepted, now_s() - t0, r.msgs_per_s);
+        return rc == 0 && r.accepted == fill ? 0 : 1;
     }
     xml_template_t xml = {0};
     if (strstr(groups, "xml")) {
@@ -777,7 +791,7 @@ int main(int argc, char **argv)
         bool staged = read_stages(control, before);
         int rc = bc->workload.subscribers > 0
                      ? fanout_run(endpoint, &bc->workload, bc->payload, bc->window, seconds, run_tag, &r)
-                     : publish_run(endpoint, &bc->workload, bc->payload, bc->window, seconds, run_tag, &xml, &r);
+                     : publish_run(endpoint, &bc->workload, bc->payload, bc->window, seconds, 0, run_tag, &xml, &r);
         if (rc != 0)
             failures++;
         measured[i] = r.msgs_per_s;
