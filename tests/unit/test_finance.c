@@ -242,6 +242,20 @@ static void write_rows(uv_loop_t *loop, knoop_journal_t *j, knoop_budget_rows_t 
 static uint8_t refs[12][32];
 static const uint8_t test_data_key[32] = {7, 1, 4}; /* the journal seals ledger sets (journal.md) */
 
+/* A new journal in a new directory made from the template dir (removed by the test), on loop. */
+static knoop_journal_t *open_journal(char *dir, uv_loop_t *loop)
+{
+    char path[512], err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/knoop.db", dir);
+    uv_loop_init(loop);
+    knoop_journal_options_t opt = {.path = path, .batch_max = 64, .checkpoint_pages = 1000, .data_key = test_data_key};
+    knoop_journal_t *j = NULL;
+    if (knoop_journal_open(&opt, loop, NULL, &j, err, sizeof err) != 0)
+        fail_msg("open: %s", err);
+    return j;
+}
+
 static knoop_budget_line_t line(int number, int client, const char *code, const char *begin, const char *end,
                                 long long volume, long long bedrag)
 {
@@ -277,15 +291,9 @@ static void test_ledger_month_and_recalculation(void **state)
     knoop_config_t *cfg = load_text(goeree);
     const knoop_network_t *net = cfg->network;
     const knoop_contract_t *g = knoop_network_contract(net, "g");
-    char dir[] = "/tmp/knoop-finance-XXXXXX", path[512], err[256];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/knoop.db", dir);
+    char dir[] = "/tmp/knoop-finance-XXXXXX", err[256];
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    knoop_journal_options_t opt = {.path = path, .batch_max = 64, .checkpoint_pages = 1000, .data_key = test_data_key};
-    knoop_journal_t *j = NULL;
-    if (knoop_journal_open(&opt, &loop, NULL, &j, err, sizeof err) != 0)
-        fail_msg("open: %s", err);
+    knoop_journal_t *j = open_journal(dir, &loop);
     for (int i = 0; i < 12; i++)
         memset(refs[i], 'a' + i, 32);
 
@@ -463,17 +471,11 @@ static void test_reach_falling_and_overdue(void **state)
 {
     (void)state;
     knoop_config_t *cfg = NULL;
-    char err[512], dir[] = "/tmp/knoop-finance-XXXXXX", path[512];
+    char err[512], dir[] = "/tmp/knoop-finance-XXXXXX";
     assert_int_equal(knoop_config_load_demo(&cfg, err, sizeof err), 0);
     const knoop_contract_t *b = knoop_network_contract(cfg->network, "brunssum");
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/knoop.db", dir);
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    knoop_journal_options_t opt = {.path = path, .batch_max = 64, .checkpoint_pages = 1000, .data_key = test_data_key};
-    knoop_journal_t *j = NULL;
-    if (knoop_journal_open(&opt, &loop, NULL, &j, err, sizeof err) != 0)
-        fail_msg("open: %s", err);
+    knoop_journal_t *j = open_journal(dir, &loop);
     knoop_signal_t sig[8];
     int32_t since = day("2024-01-01"), today = day("2026-02-15");
     /* nothing reported for 2024 and 2025, both over for more than due_days (30): two overdue reports */
