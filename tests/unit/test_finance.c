@@ -22,7 +22,9 @@
 #include "finance/signals.h"
 #include "finance/terms.h"
 #include "store/finance.h"
+#include "journal_test_util.h"
 #include "store/journal.h"
+#include "journal_test_util.h"
 
 static const char *src_dir(void)
 {
@@ -205,37 +207,21 @@ static void test_band(void **state)
 
 /* ---- the ledger, a hand-made month, the recalculation ---- */
 
-typedef struct fn_op {
-    knoop_jop_t op;
-    void *rows;
+typedef struct rows_at {
+    knoop_budget_rows_t *rows;
     uint64_t seq;
-    int status;
-    bool done;
-} fn_op_t;
+} rows_at_t;
 
-static int apply_rows(knoop_jtx_t *tx, knoop_jop_t *op)
+static int apply_rows(knoop_jtx_t *tx, void *arg)
 {
-    fn_op_t *f = (fn_op_t *)op;
-    return knoop_budget_apply(tx, f->rows, f->seq);
-}
-
-static void done_rows(void *ctx, knoop_jop_t *op, int status)
-{
-    (void)ctx;
-    fn_op_t *f = (fn_op_t *)op;
-    f->status = status;
-    f->done = true;
+    rows_at_t *r = arg;
+    return knoop_budget_apply(tx, r->rows, r->seq);
 }
 
 static void write_rows(uv_loop_t *loop, knoop_journal_t *j, knoop_budget_rows_t *rows, uint64_t seq)
 {
     assert_non_null(rows);
-    fn_op_t f = {.op = {.apply = apply_rows, .done = done_rows}, .rows = rows, .seq = seq};
-    knoop_journal_submit(j, &f.op);
-    for (int i = 0; i < 100000 && !f.done; i++)
-        uv_run(loop, UV_RUN_ONCE);
-    assert_true(f.done);
-    assert_int_equal(f.status, 0);
+    assert_int_equal(in_tx(loop, j, apply_rows, &(rows_at_t){rows, seq}), 0);
     free(rows);
 }
 

@@ -16,6 +16,7 @@
 #include "store/decisions.h"
 #include "store/entries.h"
 #include "store/journal.h"
+#include "journal_test_util.h"
 #include "store/journal_sql.h"
 #include "store/ledger.h"
 #include "store/messages.h"
@@ -27,43 +28,7 @@ typedef struct fixture {
     char dir[64], path[128];
     uv_loop_t loop;
     knoop_journal_t *j;
-    int done, failed;
 } fixture_t;
-
-typedef struct fn_op {
-    knoop_jop_t op;
-    int (*fn)(knoop_jtx_t *tx, void *arg);
-    void *arg;
-} fn_op_t;
-
-static int apply_fn(knoop_jtx_t *tx, knoop_jop_t *op)
-{
-    return ((fn_op_t *)op)->fn(tx, ((fn_op_t *)op)->arg);
-}
-
-static void done_fn(void *ctx, knoop_jop_t *op, int status)
-{
-    fixture_t *fx = ctx;
-    fx->done++;
-    fx->failed += status != 0;
-    free(op);
-}
-
-static int write_op(fixture_t *fx, int (*fn)(knoop_jtx_t *, void *), void *arg)
-{
-    fn_op_t *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->op.apply = apply_fn;
-    f->op.done = done_fn;
-    f->fn = fn;
-    f->arg = arg;
-    int done = fx->done, failed = fx->failed;
-    knoop_journal_submit(fx->j, &f->op);
-    for (int i = 0; i < 100000 && fx->done == done; i++)
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    assert_int_equal(fx->done, done + 1);
-    return fx->failed == failed ? 0 : -EIO;
-}
 
 static int open_rotating(fixture_t *fx, const uint8_t *dkey, const uint8_t *previous, const uint8_t *pkey, char *err,
                          size_t errlen)
@@ -179,7 +144,7 @@ static void see_decision(void *ctx, const knoop_store_decision_t *d)
 static void envelopes_are_sealed_on_disk_and_open_on_every_read(void **state)
 {
     fixture_t *fx = *state;
-    assert_int_equal(write_op(fx, insert_two, NULL), 0);
+    assert_int_equal(in_tx(&fx->loop, fx->j, insert_two, NULL), 0);
     char wal[160];
     snprintf(wal, sizeof wal, "%s-wal", fx->path);
     assert_false(file_contains(wal, "123456782"));
@@ -214,8 +179,8 @@ static int copy_envelope(knoop_jtx_t *tx, void *arg)
 static void an_envelope_moved_to_another_row_does_not_open(void **state)
 {
     fixture_t *fx = *state;
-    assert_int_equal(write_op(fx, insert_two, NULL), 0);
-    assert_int_equal(write_op(fx, copy_envelope, NULL), 0);
+    assert_int_equal(in_tx(&fx->loop, fx->j, insert_two, NULL), 0);
+    assert_int_equal(in_tx(&fx->loop, fx->j, copy_envelope, NULL), 0);
     knoop_store_entries_t *r;
     assert_int_equal(knoop_store_entries_open(fx->j, &r), 0);
     seen_t s = {0, true};
@@ -230,7 +195,7 @@ static void an_envelope_moved_to_another_row_does_not_open(void **state)
 static void another_key_is_refused(void **state)
 {
     fixture_t *fx = *state;
-    assert_int_equal(write_op(fx, insert_two, NULL), 0);
+    assert_int_equal(in_tx(&fx->loop, fx->j, insert_two, NULL), 0);
     close_journal(fx);
     char err[512];
     knoop_journal_facts_t facts;
@@ -297,7 +262,7 @@ static int see_ledger(void *arg, const uint8_t *ref, size_t ref_len, const char 
 static void a_journal_from_before_sealing_is_sealed_in_place(void **state)
 {
     fixture_t *fx = *state;
-    assert_int_equal(write_op(fx, write_plain, NULL), 0);
+    assert_int_equal(in_tx(&fx->loop, fx->j, write_plain, NULL), 0);
     close_journal(fx);
     char err[512];
     knoop_journal_facts_t facts;
@@ -327,8 +292,8 @@ static void a_journal_from_before_sealing_is_sealed_in_place(void **state)
 static void the_data_key_rotates_under_the_previous_one(void **state)
 {
     fixture_t *fx = *state;
-    assert_int_equal(write_op(fx, insert_two, NULL), 0);
-    assert_int_equal(write_op(fx, write_ledger, NULL), 0);
+    assert_int_equal(in_tx(&fx->loop, fx->j, insert_two, NULL), 0);
+    assert_int_equal(in_tx(&fx->loop, fx->j, write_ledger, NULL), 0);
     close_journal(fx);
     char err[512];
     /* A previous key that is not the journal's changes nothing. */
@@ -366,7 +331,7 @@ static void the_writer_deletes_securely(void **state)
 {
     fixture_t *fx = *state;
     int on = -1;
-    assert_int_equal(write_op(fx, read_secure_delete, &on), 0);
+    assert_int_equal(in_tx(&fx->loop, fx->j, read_secure_delete, &on), 0);
     assert_int_equal(on, 1);
 }
 

@@ -11,44 +11,12 @@
 #include <string.h>
 #include "store/expectations.h"
 #include "store/journal.h"
+#include "journal_test_util.h"
 
 /* The data key every journal of this test is sealed with (a journal refuses to open without one). */
 static const uint8_t test_data_key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 
 /* One op whose apply runs a test's callback (writer thread) and records its status. */
-typedef struct fn_op {
-    knoop_jop_t op;
-    int (*fn)(knoop_jtx_t *tx, void *arg);
-    void *arg;
-    int status;
-    bool done;
-} fn_op_t;
-
-static int apply_fn(knoop_jtx_t *tx, knoop_jop_t *op)
-{
-    fn_op_t *f = (fn_op_t *)op;
-    return f->fn(tx, f->arg);
-}
-
-static void done_fn(void *ctx, knoop_jop_t *op, int status)
-{
-    (void)ctx;
-    fn_op_t *f = (fn_op_t *)op;
-    f->status = status;
-    f->done = true;
-}
-
-/* Runs fn(tx, arg) in a journal op and waits for its commit; returns the op's status. */
-static int in_tx(uv_loop_t *loop, knoop_journal_t *j, int (*fn)(knoop_jtx_t *, void *), void *arg)
-{
-    fn_op_t f = {.op = {.apply = apply_fn, .done = done_fn}, .fn = fn, .arg = arg};
-    knoop_journal_submit(j, &f.op);
-    for (int i = 0; i < 100000 && !f.done; i++)
-        uv_run(loop, UV_RUN_ONCE);
-    assert_true(f.done);
-    return f.status;
-}
-
 static knoop_store_expectation_t row(const char *kind, const char *type, const char *trigger_id, const char *due)
 {
     knoop_store_expectation_t e;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "store/journal_sql.h"
 #include "store/journal.h"
+#include "journal_test_util.h"
 #include "store/alerts_view.h"
 #include "store/audit.h"
 #include "store/decisions.h"
@@ -37,47 +38,9 @@ typedef struct fixture {
     char dir[64];
     uv_loop_t loop;
     knoop_journal_t *j;
-    int done, failed;
     /* the reader's last finished statement, from the profile trace */
     int vm_steps, fullscan_steps;
 } fixture_t;
-
-typedef struct fn_op {
-    knoop_jop_t op;
-    int (*fn)(knoop_jtx_t *tx, void *arg);
-    void *arg;
-} fn_op_t;
-
-static int apply_fn(knoop_jtx_t *tx, knoop_jop_t *op)
-{
-    fn_op_t *f = (fn_op_t *)op;
-    return f->fn(tx, f->arg);
-}
-
-static void done_fn(void *ctx, knoop_jop_t *op, int status)
-{
-    fixture_t *fx = ctx;
-    fx->done++;
-    fx->failed += status != 0;
-    free(op);
-}
-
-/* Runs fn(tx, arg) in one journal transaction and waits for its commit; returns the op's status. */
-static int write_op(fixture_t *fx, int (*fn)(knoop_jtx_t *, void *), void *arg)
-{
-    fn_op_t *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->op.apply = apply_fn;
-    f->op.done = done_fn;
-    f->fn = fn;
-    f->arg = arg;
-    int done = fx->done, failed = fx->failed;
-    knoop_journal_submit(fx->j, &f->op);
-    for (int i = 0; i < 100000 && fx->done == done; i++)
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    assert_int_equal(fx->done, done + 1);
-    return fx->failed == failed ? 0 : -EIO;
-}
 
 static int on_trace(unsigned type, void *ctx, void *p, void *x)
 {
@@ -167,7 +130,7 @@ static int setup(void **state)
         .path = path, .batch_max = 8192, .checkpoint_pages = 1000, .data_key = test_data_key};
     if (knoop_journal_open(&opt, &fx->loop, fx, &fx->j, err, sizeof err) != 0)
         fail_msg("open: %s", err);
-    assert_int_equal(write_op(fx, fill, NULL), 0);
+    assert_int_equal(in_tx(&fx->loop, fx->j, fill, NULL), 0);
     assert_int_equal(sqlite3_trace_v2(knoop_journal_reader(fx->j), SQLITE_TRACE_PROFILE, on_trace, fx), SQLITE_OK);
     *state = fx;
     return 0;
@@ -388,7 +351,7 @@ static void a_routing_dead_letter_moves_to_a_new_seq(void **state)
 {
     fixture_t *fx = *state;
     move_args_t m = {.seq = MESSAGES, .dl_id = MESSAGES};
-    assert_int_equal(write_op(fx, move_and_settle, &m), 0);
+    assert_int_equal(in_tx(&fx->loop, fx->j, move_and_settle, &m), 0);
     assert_int_equal(m.new_seq, MESSAGES + 1);
     assert_int_equal(count(fx, "SELECT count(*) FROM messages WHERE seq = ?", MESSAGES), 0);
     /* the new envelope, sealed for its row: its 4 bytes and the sealed format's overhead */
@@ -407,7 +370,7 @@ static void a_routing_dead_letter_moves_to_a_new_seq(void **state)
 
     /* The message is gone (moved): a second move of the old seq is refused, and nothing of it stays. */
     move_args_t again = {.seq = MESSAGES, .dl_id = MESSAGES};
-    assert_int_not_equal(write_op(fx, move_and_settle, &again), 0);
+    assert_int_not_equal(in_tx(&fx->loop, fx->j, move_and_settle, &again), 0);
     assert_int_equal(count(fx, "SELECT count(*) FROM audit WHERE at_us = ?", 7), 1);
 }
 
