@@ -636,6 +636,25 @@ static ratio_text_t fmt_ratio(double rate, double against)
     return t;
 }
 
+/* Does the name t (n bytes, not terminated) name bc, as its group ("publish") or as its own name ("publish-1k-w64")? */
+static bool names_case(const char *t, size_t n, const bench_case_t *bc)
+{
+    return (strlen(bc->group) == n && strncmp(t, bc->group, n) == 0) ||
+           (strlen(bc->name) == n && strncmp(t, bc->name, n) == 0);
+}
+
+/* Is bc named in the -c list (comma-separated)? */
+static bool selected(const char *list, const bench_case_t *bc)
+{
+    for (const char *t = list; *t;) {
+        size_t n = strcspn(t, ",");
+        if (names_case(t, n, bc))
+            return true;
+        t += n + (t[n] == ',');
+    }
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     const char *endpoint = "tcp://127.0.0.1:5570", *dir = ".", *out_path = "build/bench/latest.json";
@@ -696,13 +715,25 @@ int main(int argc, char **argv)
             break;
         default:
             fprintf(stderr, "usage: knoop-bench [-e ENDPOINT] [-d DIR for ceilings] [-o JSON] [-s SECONDS] "
-                            "[-c publish,xml,routing,fanout] [-x WMO301.xml] [--floor JSON] [--peer JSON] "
+                            "[-c publish,xml,routing,fanout or case names, e.g. publish-256-w1024] [-x WMO301.xml] "
+                            "[--floor JSON] [--peer JSON] "
                             "[--server-key FILE --key-dir DIR (CURVE: DIR/PARTY.key for each party it connects as)] "
                             "[--control SOCKET (knoopd's: the stages of each case)] [--fill COUNT (only publish COUNT "
                             "plain 256-byte "
                             "messages at W=1024)]\n");
             return 2;
         }
+    }
+    for (const char *t = groups; *t;) { /* every name in -c names a group or a case: a typo runs nothing, silently */
+        size_t n = strcspn(t, ",");
+        bool known = false;
+        for (size_t i = 0; i < NCASES && !known; i++)
+            known = names_case(t, n, &cases[i]);
+        if (!known) {
+            fprintf(stderr, "knoop-bench: -c: no case or group is called \"%.*s\"\n", (int)n, t);
+            return 2;
+        }
+        t += n + (t[n] == ',');
     }
     if (!curve_server_key != !curve_key_dir) {
         fprintf(stderr, "knoop-bench: CURVE needs both --server-key FILE and --key-dir DIR\n");
@@ -782,7 +813,7 @@ int main(int argc, char **argv)
            "ceiling/s", "ratio", "target");
     for (size_t i = 0; i < NCASES; i++) {
         const bench_case_t *bc = &cases[i];
-        if (!strstr(groups, bc->group))
+        if (!selected(groups, bc))
             continue;
         char run_tag[8];
         snprintf(run_tag, sizeof run_tag, "%.3s%zx", tag, i);

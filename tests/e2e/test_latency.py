@@ -2,7 +2,9 @@
 """test_latency.py — where a publish's time goes: after N publishes answered after their commit, `knoopctl status`
 shows count N for each stage (ingest, queue, commit, answer) with p50 <= p90 <= p99 <= max; a publish refused at the
 door is not counted; `knoopctl latency` gives the same figures with the buckets; /metrics serves the stages as a
-Prometheus histogram (cumulative buckets, +Inf = _count = N).
+Prometheus histogram (cumulative buckets, +Inf = _count = N); knoop-bench runs one case named with -c and writes that
+case's stages, read on the control socket, into its JSON (count = the case's accepted publishes); an unknown name is
+refused.
     KNOOP_BUILD=$PWD/build /usr/bin/python3 tests/e2e/test_latency.py [TEST ...]"""
 import json
 import os
@@ -99,6 +101,31 @@ def every_stage_counts_each_answered_publish():
             les = [float(le) for le, _ in buckets[:-1]]
             check(les == sorted(les) and les[0] == 0.000001, "/metrics: %s bounds from 1 us up" % s, les[:3])
         d.stop()
+
+
+@test(timeout=90)
+def the_bench_runs_one_named_case_and_reports_its_stages():
+    with Daemon() as d:
+        baseline = os.path.join(d.dir, "baseline.json")  # ceilings given: none measured (this is no bench)
+        with open(baseline, "w") as f:
+            json.dump({"ceilings": {}, "cases": []}, f)
+        out = os.path.join(d.dir, "bench.json")
+        bench = [os.path.join(BUILD, "knoop-bench"), "-e", d.endpoint, "-d", d.dir, "-o", out, "-s", "0.3",
+                 "--baseline", baseline, "-C", d.socket_path]
+        p = subprocess.run(bench + ["-c", "publish-256-w1"], capture_output=True, text=True, timeout=60)
+        check_eq(p.returncode, 0, "knoop-bench -c publish-256-w1 (%s)" % p.stderr[-800:])
+        with open(out) as f:
+            cases = json.load(f)["cases"]
+        check_eq([c["name"] for c in cases], ["publish-256-w1"], "exactly the named case ran")
+        accepted = cases[0]["accepted"]
+        check(accepted > 0, "the case published", cases[0])
+        for s in STAGES:
+            st = cases[0]["stages"][s]
+            check_eq(st["count"], accepted, "%s: one per accepted publish of the case" % s)
+            check(0 < st["p50_us"] <= st["p99_us"] <= st["max_us"] * 2, "%s: ordered percentiles (bucket tops)" % s, st)
+        p = subprocess.run(bench + ["-c", "publish,publish-256-w2"], capture_output=True, text=True, timeout=60)
+        check_eq(p.returncode, 2, "an unknown case name is refused")
+        check('no case or group is called "publish-256-w2"' in p.stderr, "and named", p.stderr)
 
 
 if __name__ == "__main__":
