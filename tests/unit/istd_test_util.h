@@ -248,6 +248,19 @@ static inline void istd_assert_valid(const knoop_istd_schemas_t *s, xmlDoc *doc)
     knoop_istd_errors_clear(&e);
 }
 
+/* The retour of heen with the errors errs: built, and valid against its own XSD. The caller frees it. */
+static inline xmlDoc *istd_valid_retour(const knoop_istd_schemas_t *s, const knoop_istd_msg_t *heen,
+                                        const knoop_istd_errors_t *errs, const char *identificatie,
+                                        const char *dagtekening)
+{
+    knoop_istd_retour_opts_t o = {.identificatie = identificatie, .dagtekening = dagtekening};
+    xmlDoc *r = NULL;
+    assert_int_equal(knoop_istd_retour(s, heen, errs, &o, &r), 0);
+    assert_non_null(r);
+    istd_assert_valid(s, r);
+    return r;
+}
+
 static inline bool istd_has_code(const knoop_istd_errors_t *e, const char *code)
 {
     for (size_t i = 0; i < e->n; i++)

@@ -190,11 +190,7 @@ static void test_reference_delivered_before(void **state)
     assert_string_equal(codes_of(&e, codes, sizeof codes), "8021 8021 8021 8021 8021");
     for (size_t i = 0; i < 5; i++)
         assert_ptr_equal(e.v[i].klasse, m->lines[i].node);
-    knoop_istd_retour_opts_t o = {.identificatie = "DA1", .dagtekening = TODAY};
-    xmlDoc *r = NULL;
-    assert_int_equal(knoop_istd_retour(S, m, &e, &o, &r), 0);
-    istd_assert_valid(S, r);
-    xmlFreeDoc(r);
+    xmlFreeDoc(istd_valid_retour(S, m, &e, "DA1", TODAY));
     knoop_istd_errors_clear(&e);
     knoop_istd_msg_destroy(&m);
     /* a new reference for the same month, product and assignment: declared twice (TR389) */
@@ -540,11 +536,7 @@ static void test_tariff_against_the_contract(void **state)
     assert_string_equal(e.v[0].code, "0611");
     assert_string_equal(e.v[0].rule, "TR418");
     assert_ptr_equal(e.v[0].klasse, m->lines[0].node);
-    knoop_istd_retour_opts_t ro = {.identificatie = "DA418", .dagtekening = TODAY};
-    xmlDoc *r = NULL;
-    assert_int_equal(knoop_istd_retour(S, m, &e, &ro, &r), 0);
-    istd_assert_valid(S, r);
-    xmlFreeDoc(r);
+    xmlFreeDoc(istd_valid_retour(S, m, &e, "DA418", TODAY));
     knoop_istd_errors_clear(&e);
     knoop_istd_msg_destroy(&m);
     /* a 01A04 line is not priced by the contract: any tariff passes; without the callback nothing is compared */
@@ -580,11 +572,7 @@ static void test_assignment_number_unique(void **state)
     assert_string_equal(e.v[0].code, "9332");
     assert_string_equal(e.v[0].rule, "TR332");
     assert_ptr_equal(e.v[0].klasse, m->lines[0].node);
-    knoop_istd_retour_opts_t ro = {.identificatie = "R332", .dagtekening = TODAY};
-    xmlDoc *r = NULL;
-    assert_int_equal(knoop_istd_retour(S, m, &e, &ro, &r), 0);
-    istd_assert_valid(S, r);
-    xmlFreeDoc(r);
+    xmlFreeDoc(istd_valid_retour(S, m, &e, "R332", TODAY));
     knoop_istd_errors_clear(&e);
     knoop_istd_msg_destroy(&m);
     /* another gemeente may use the same numbers (and so may this one in iJw: the domain is part of the key) */

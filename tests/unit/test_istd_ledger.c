@@ -72,10 +72,7 @@ static void test_start_and_stop(void **state)
     assert_int_equal(e.n, 1);
     assert_string_equal(e.v[0].code, "9019");
     assert_ptr_equal(e.v[0].klasse, m->lines[1].node);
-    knoop_istd_retour_opts_t o = {.identificatie = "R1", .dagtekening = "2023-02-02"};
-    xmlDoc *r = NULL;
-    assert_int_equal(knoop_istd_retour(S, m, &e, &o, &r), 0);
-    istd_assert_valid(S, r);
+    xmlDoc *r = istd_valid_retour(S, m, &e, "R1", "2023-02-02");
     xmlChar *t1 = xmlNodeGetContent(istd_find(r, "StartProduct", 0)->last);
     xmlChar *t2 = xmlNodeGetContent(istd_find(r, "StartProduct", 1)->last);
     assert_non_null(strstr((const char *)t1, "0200"));
@@ -173,10 +170,7 @@ static void test_declaration(void **state)
             assert_int_equal(refused, 1);
             assert_string_equal(e.v[0].code, cases[i].want);
             assert_ptr_equal(e.v[0].klasse, m->lines[3].node);
-            knoop_istd_retour_opts_t o = {.identificatie = "DA1", .dagtekening = "2023-05-07"};
-            xmlDoc *r = NULL;
-            assert_int_equal(knoop_istd_retour(S, m, &e, &o, &r), 0);
-            istd_assert_valid(S, r);
+            xmlDoc *r = istd_valid_retour(S, m, &e, "DA1", "2023-05-07");
             assert_null(istd_find(r, "Prestatie", 1)); /* only RN004 is rejected */
             xmlChar *t = xmlNodeGetContent(istd_find(r, "ReferentieNummer", 0));
             assert_string_equal((const char *)t, "RN004");
@@ -220,10 +214,7 @@ static void test_change_request(void **state)
     assert_int_equal(knoop_ledger_replace(l, bsn, 9, "65656055", &a[0], 1), 0);
     assert_int_equal(knoop_ledger_check(l, m, NULL, NULL, &e), 1);
     assert_string_equal(e.v[0].code, "9351");
-    knoop_istd_retour_opts_t o = {.identificatie = "R4810001", .dagtekening = "2023-04-03"};
-    xmlDoc *r = NULL;
-    assert_int_equal(knoop_istd_retour(S, m, &e, &o, &r), 0);
-    istd_assert_valid(S, r);
+    xmlDoc *r = istd_valid_retour(S, m, &e, "R4810001", "2023-04-03");
     xmlDoc *want = istd_parse_conf("iwmo-3.2/examples-derived/WMO318-rejected.xml");
     istd_assert_equiv(r, want, "318 from the ledger");
     xmlFreeDoc(want);

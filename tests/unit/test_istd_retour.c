@@ -25,16 +25,6 @@ static void example_identity(xmlDoc *want, char *id, size_t idcap, char *dag, si
     xmlFree(t);
 }
 
-static xmlDoc *make_retour(knoop_istd_msg_t *m, const knoop_istd_errors_t *e, const char *id, const char *dag)
-{
-    knoop_istd_retour_opts_t o = {.identificatie = id, .dagtekening = dag};
-    xmlDoc *doc = NULL;
-    assert_int_equal(knoop_istd_retour(S, m, e, &o, &doc), 0);
-    assert_non_null(doc);
-    istd_assert_valid(S, doc);
-    return doc;
-}
-
 static void test_accepted_retours_equal_the_examples(void **state)
 {
     (void)state;
@@ -48,7 +38,7 @@ static void test_accepted_retours_equal_the_examples(void **state)
         knoop_istd_errors_t e = {0};
         knoop_istd_check_opts_t o = {.today = "2030-01-01"};
         assert_int_equal(knoop_istd_check(m, &o, &e), 0); /* the official examples pass level 2 */
-        xmlDoc *got = make_retour(m, &e, id, dag);
+        xmlDoc *got = istd_valid_retour(S, m, &e, id, dag);
         istd_assert_equiv(got, want, dp);
         char codes[64];
         istd_header_codes(got, codes, sizeof codes);
@@ -97,7 +87,7 @@ static void test_rejected_retours_equal_the_examples(void **state)
         assert_non_null(klasse);
         knoop_istd_errors_t e = {0};
         knoop_istd_errors_add(&e, KNOOP_ISTD_LEVEL_RULE, code, "TEST", 0, klasse, "level-3 rule %s", code);
-        xmlDoc *got = make_retour(m, &e, id, dag);
+        xmlDoc *got = istd_valid_retour(S, m, &e, id, dag);
         istd_assert_equiv(got, want, dp);
         char why[256], ap[128];
         derived_path(heen[i] + 1, "accepted", ap, sizeof ap);
@@ -120,7 +110,7 @@ static void test_header_failure_gives_header_only_retour(void **state)
     knoop_istd_msg_t *m = istd_decode_conf(S, "iwmo-3.2/examples/WMO305.xml");
     knoop_istd_errors_t e = {0};
     knoop_istd_errors_add(&e, KNOOP_ISTD_LEVEL_RULE, "9056", "TR056", 0, NULL, "duplicate");
-    xmlDoc *got = make_retour(m, &e, "R4190001", "2025-05-01");
+    xmlDoc *got = istd_valid_retour(S, m, &e, "R4190001", "2025-05-01");
     char codes[64];
     istd_header_codes(got, codes, sizeof codes);
     assert_string_equal(codes, "9056");
@@ -130,7 +120,7 @@ static void test_header_failure_gives_header_only_retour(void **state)
     /* a level-2 (within the message) failure anywhere: Header only with 0001, whatever else failed */
     knoop_istd_errors_add(&e, KNOOP_ISTD_LEVEL_RULE, "9019", "TR019", 0, istd_find(m->doc, "StartProduct", 0), "x");
     knoop_istd_errors_add(&e, KNOOP_ISTD_LEVEL_RULE, "0001", "KN-BSN", 0, istd_find(m->doc, "Client", 0), "bsn");
-    got = make_retour(m, &e, "R4190001", "2025-05-01");
+    got = istd_valid_retour(S, m, &e, "R4190001", "2025-05-01");
     istd_header_codes(got, codes, sizeof codes);
     assert_string_equal(codes, "0001");
     assert_null(istd_find(got, "Client", 0));
@@ -166,7 +156,7 @@ static void test_325_equals_the_examples(void **state)
     /* the same through knoop_istd_retour from a level-3 error on that Prestatie */
     knoop_istd_errors_t e = {0};
     knoop_istd_errors_add(&e, KNOOP_ISTD_LEVEL_RULE, "9321", "TR321", 0, m->lines[3].node, "volume");
-    got = make_retour(m, &e, "DA4850001", "2023-05-07");
+    got = istd_valid_retour(S, m, &e, "DA4850001", "2023-05-07");
     istd_assert_equiv(got, want, "325 from errors");
     xmlFreeDoc(got);
     xmlFreeDoc(want);
@@ -214,7 +204,7 @@ static void test_ijw_retours_validate(void **state)
         knoop_istd_msg_t *m = istd_decode_buf(S, jw, strlen(jw));
         assert_int_equal(m->type->standard, KNOOP_ISTD_IJW);
         knoop_istd_errors_t e = {0};
-        xmlDoc *got = make_retour(m, &e, "R1", "2030-01-01");
+        xmlDoc *got = istd_valid_retour(S, m, &e, "R1", "2030-01-01");
         const knoop_istd_type_t *a = knoop_istd_type_by_ns((const char *)xmlDocGetRootElement(got)->ns->href);
         assert_int_equal(a->standard, KNOOP_ISTD_IJW);
         assert_int_equal(a->number, m->type->answer);
@@ -232,7 +222,7 @@ static void test_ijw_retours_validate(void **state)
             line = istd_find(m->doc, "Client", 0);
         assert_non_null(line);
         knoop_istd_errors_add(&e, KNOOP_ISTD_LEVEL_RULE, "9056", "TEST", 0, line, "x");
-        got = make_retour(m, &e, "R2", "2030-01-01");
+        got = istd_valid_retour(S, m, &e, "R2", "2030-01-01");
         char codes[64];
         istd_header_codes(got, codes, sizeof codes);
         assert_string_equal(codes, "0200");
@@ -284,7 +274,7 @@ static void test_default_namespace_heen(void **state)
     knoop_istd_msg_t *m = istd_decode_buf(S, b, strlen(b));
     knoop_istd_errors_t e = {0};
     knoop_istd_errors_add(&e, KNOOP_ISTD_LEVEL_RULE, "9019", "TR019", 0, m->lines[0].node, "x");
-    xmlDoc *got = make_retour(m, &e, "R4190001", "2025-04-06");
+    xmlDoc *got = istd_valid_retour(S, m, &e, "R4190001", "2025-04-06");
     xmlDoc *want = istd_parse_conf("iwmo-3.2/examples-derived/WMO306-rejected.xml");
     char why[256];
     /* same structure as the derived example apart from the code on the first StartProduct */

@@ -39,10 +39,7 @@ static int check_copy(xmlDoc *doc, const knoop_istd_check_opts_t *o, knoop_istd_
 /* The retour of a failed message: validates; returns its Header codes. */
 static void retour_codes(knoop_istd_msg_t *m, const knoop_istd_errors_t *e, char *codes, size_t cap)
 {
-    knoop_istd_retour_opts_t o = {.identificatie = "R1", .dagtekening = "2030-01-01"};
-    xmlDoc *r = NULL;
-    assert_int_equal(knoop_istd_retour(S, m, e, &o, &r), 0);
-    istd_assert_valid(S, r);
+    xmlDoc *r = istd_valid_retour(S, m, e, "R1", "2030-01-01");
     istd_header_codes(r, codes, cap);
     xmlFreeDoc(r);
 }
@@ -402,10 +399,7 @@ static void test_declaration_amounts_and_periods(void **state)
             assert_int_equal(n, 1);
             const knoop_istd_error_t *x = only_error(&e, cases[i].rule, cases[i].code);
             assert_ptr_equal(x->klasse, m->lines[cases[i].line].node);
-            knoop_istd_retour_opts_t o = {.identificatie = "DA1", .dagtekening = "2030-01-01"};
-            xmlDoc *r = NULL;
-            assert_int_equal(knoop_istd_retour(S, m, &e, &o, &r), 0);
-            istd_assert_valid(S, r);
+            xmlDoc *r = istd_valid_retour(S, m, &e, "DA1", "2030-01-01");
             assert_non_null(istd_find(r, "Prestatie", 0));
             assert_null(istd_find(r, "Prestatie", 1)); /* only the rejected one is listed */
             xmlFreeDoc(r);
