@@ -170,6 +170,22 @@ def check_retour(m, heen_type, heen_ident, heen_sender, codes, what):
         check_eq(m.env.identificatie, h["IdentificatieRetour"], "%s: envelope identificatie" % what)
 
 
+def assign(w, payload, what="301", name="301.xml"):
+    """Sittard-Geleen's 301 accepted: its 302 back to the municipality, the 301 to the member."""
+    accepted(w.send(SITTARD, name, payload), what)
+    expect(w, SITTARD, ["WMO302"], "after " + what)
+    expect(w, MEMBER, ["WMO301"], "after " + what)
+
+
+def refused_by_knoopd(w, code, what):
+    """A 323 knoopd refused: its own 325 to the member, valid and carrying `code`; nothing to the municipality."""
+    got = expect(w, MEMBER, ["WMO325"], "after " + what)
+    ok, out = L.validate(got["WMO325"].payload)
+    check(ok, "knoopd's 325 does not validate:", out)
+    check(code.encode() in got["WMO325"].payload, "325 should carry", code, got["WMO325"].payload)
+    expect(w, SITTARD, [], "after " + what)
+
+
 def journal_once(d, message_type, ident):
     n = d.query("SELECT count(*) FROM messages WHERE message_type = ? AND identificatie = ?", message_type, ident)[0][0]
     check_eq(n, 1, "%s %s in the journal" % (message_type, ident))
@@ -335,9 +351,7 @@ def a_declared_reference_survives_a_restart():
     with start() as d:
         w = ZmqWorld(d)
         a = L.Assignment()
-        accepted(w.send(SITTARD, "301.xml", L.wmo301("H301", a)), "301")
-        expect(w, SITTARD, ["WMO302"], "after 301")
-        expect(w, MEMBER, ["WMO301"], "after 301")
+        assign(w, L.wmo301("H301", a))
         first = L.wmo323("H323", a)
         accepted(w.send(MEMBER, "323.xml", first), "323")
         expect(w, SITTARD, ["WMO323"], "after the first 323")
@@ -353,11 +367,7 @@ def a_declared_reference_survives_a_restart():
         new_ref = again.replace(b">RN001<", b">RN009<").replace(b">H323B<", b">H323C<")
         for payload, code in ((first, "8021"), (again, "8021"), (new_ref, "9389")):
             accepted(w.send(MEMBER, "323-again.xml", payload), "323 again")
-            got = expect(w, MEMBER, ["WMO325"], "after a 323 declaring a month again")
-            ok, out = L.validate(got["WMO325"].payload)
-            check(ok, "knoopd's 325 does not validate:", out)
-            check(code.encode() in got["WMO325"].payload, "325 should carry", code, got["WMO325"].payload)
-            expect(w, SITTARD, [], "after a refused 323")
+            refused_by_knoopd(w, code, "a 323 declaring a month again")
         d.stop()
 
 
@@ -369,19 +379,13 @@ def a_tariff_other_than_the_contracts_is_refused():
     with start() as d:
         w = ZmqWorld(d)
         a = L.Assignment()
-        accepted(w.send(SITTARD, "301.xml", L.wmo301("T301", a)), "301")
-        expect(w, SITTARD, ["WMO302"], "after 301")
-        expect(w, MEMBER, ["WMO301"], "after 301")
+        assign(w, L.wmo301("T301", a))
         right = L.wmo323("T323", a)
         check(b">1250<" in right and b">01A01<" in right, "the 323 declares 01A01 at 1250")
         wrong = L.set_tag(L.set_tag(L.set_tag(right.decode(), "ProductTarief", "1300"), "Bedrag", "5200"),
                           "TotaalBedrag", "5200").replace(">T323<", ">T323W<").encode()
         accepted(w.send(MEMBER, "323-tariff.xml", wrong), "323 at another tariff")
-        got = expect(w, MEMBER, ["WMO325"], "after a 323 at another tariff")
-        ok, out = L.validate(got["WMO325"].payload)
-        check(ok, "knoopd's 325 does not validate:", out)
-        check(b"0611" in got["WMO325"].payload, "325 should carry 0611", got["WMO325"].payload)
-        expect(w, SITTARD, [], "after a 323 at another tariff")
+        refused_by_knoopd(w, "0611", "a 323 at another tariff")
         accepted(w.send(MEMBER, "323.xml", right), "323 at the contract's tariff")
         expect(w, MEMBER, [], "after a 323 at the contract's tariff (no 325 from knoopd)")
         got = expect(w, SITTARD, ["WMO323"], "after a 323 at the contract's tariff")
@@ -421,19 +425,11 @@ def a_declaration_over_the_assignments_budget_is_refused():
         small = with_budget(L.wmo301("B301", a), 4000)
         ok, out = L.validate(small)
         check(ok, "the 301 with a Budget validates:", out)
-        accepted(w.send(SITTARD, "301.xml", small), "301 with a Budget of 40 euro")
-        expect(w, SITTARD, ["WMO302"], "after 301")
-        expect(w, MEMBER, ["WMO301"], "after 301")
+        assign(w, small, "301 with a Budget of 40 euro")
         over = L.wmo323("B323", a)
         accepted(w.send(MEMBER, "323.xml", over), "323 of 50 euro")
-        got = expect(w, MEMBER, ["WMO325"], "after a 323 over the Budget")
-        ok, out = L.validate(got["WMO325"].payload)
-        check(ok, "knoopd's 325 does not validate:", out)
-        check(b"9369" in got["WMO325"].payload, "325 should carry 9369", got["WMO325"].payload)
-        expect(w, SITTARD, [], "after a 323 over the Budget")
-        accepted(w.send(SITTARD, "301b.xml", with_budget(L.wmo301("B301B", a), 6000)), "301 with a Budget of 60 euro")
-        expect(w, SITTARD, ["WMO302"], "after the second 301")
-        expect(w, MEMBER, ["WMO301"], "after the second 301")
+        refused_by_knoopd(w, "9369", "a 323 over the Budget")
+        assign(w, with_budget(L.wmo301("B301B", a), 6000), "301 with a Budget of 60 euro", name="301b.xml")
         for c in w.clients.values():
             c.close()
         d.restart()
