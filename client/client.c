@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 struct knoop_client {
@@ -106,8 +107,13 @@ static int wait_welcome(knoop_client_t *c, void *monitor, bool curve, const char
 {
     zmq_pollitem_t items[2] = {{c->sock, 0, ZMQ_POLLIN, 0}, {monitor, 0, ZMQ_POLLIN, 0}};
     int drops = 0; /* connections lost before the answer (NULL clients only watch for them) */
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
-        int n = zmq_poll(items, monitor ? 2 : 1, timeout_ms);
+        /* one deadline for the whole wait: a lost connection goes on waiting, it does not start the wait again */
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long spent_ms = (long)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+        int n = spent_ms >= timeout_ms ? 0 : zmq_poll(items, monitor ? 2 : 1, timeout_ms - spent_ms);
         if (n < 0)
             return -errno;
         if (n == 0) {

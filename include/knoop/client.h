@@ -23,7 +23,8 @@ typedef struct knoop_client_curve {
 
 /* knoop_client_connect over CURVE (curve NULL: NULL mechanism). Party must be the one the key belongs to. A refused
  * handshake (an unknown or revoked key, a server without CURVE or with another key) fails at once with the reason,
- * not after timeout_ms. */
+ * not after timeout_ms; a NULL client whose connection knoopd drops three times during the handshake (a server that
+ * wants CURVE, its reset arriving before its greeting is read) is told so too. */
 int knoop_client_connect_curve(const char *endpoint, const knoop_client_curve_t *curve, const char *party,
                                const char *client_name, int timeout_ms, knoop_client_t **out, char *errbuf,
                                size_t errlen);
