@@ -753,13 +753,20 @@ int main(int argc, char **argv)
     xml_template_t xml = {0};
     if (strstr(groups, "xml")) {
         FILE *f = fopen(xml_path, "rb");
-        xml.text = f ? malloc(1 << 20) : NULL;
+        if (!f) {
+            fprintf(stderr, "knoop-bench: %s: %s\n", xml_path, strerror(errno));
+            return 2;
+        }
+        xml.text = malloc(1 << 20);
         xml.len = xml.text ? fread(xml.text, 1, (1 << 20) - 1, f) : 0;
-        if (f)
-            fclose(f);
+        fclose(f);
+        if (!xml.text) {
+            fprintf(stderr, "knoop-bench: out of memory\n");
+            return 1;
+        }
         xml.text[xml.len] = '\0';
         /* <iwmo:Identificatie>, not <wmo301:BerichtIdentificatie> */
-        const char *id = xml.text ? strstr(xml.text, ":Identificatie>") : NULL;
+        const char *id = strstr(xml.text, ":Identificatie>");
         if (id)
             id++;
         if (!id) {

@@ -3,8 +3,8 @@
 shows count N for each stage (ingest, queue, commit, answer) with p50 <= p90 <= p99 <= max; a publish refused at the
 door is not counted; `knoopctl latency` gives the same figures with the buckets; /metrics serves the stages as a
 Prometheus histogram (cumulative buckets, +Inf = _count = N); knoop-bench runs one case named with -c and writes that
-case's stages, read on the control socket, into its JSON (count = the case's accepted publishes); an unknown name is
-refused.
+case's stages, read on the control socket, into its JSON (count = the case's accepted publishes); an unknown name, or an
+XML template it cannot read, is refused.
     KNOOP_BUILD=$PWD/build /usr/bin/python3 tests/e2e/test_latency.py [TEST ...]"""
 import json
 import os
@@ -126,6 +126,10 @@ def the_bench_runs_one_named_case_and_reports_its_stages():
         p = subprocess.run(bench + ["-c", "publish,publish-256-w2"], capture_output=True, text=True, timeout=60)
         check_eq(p.returncode, 2, "an unknown case name is refused")
         check('no case or group is called "publish-256-w2"' in p.stderr, "and named", p.stderr)
+        missing = os.path.join(d.dir, "no-such.xml")  # the XML case's template: a clear error, not a crash
+        p = subprocess.run(bench + ["-c", "xml", "-x", missing], capture_output=True, text=True, timeout=60)
+        check_eq(p.returncode, 2, "a missing -x file is refused (%s)" % p.stderr[-300:])
+        check(missing + ": No such file or directory" in p.stderr, "and named", p.stderr)
 
 
 if __name__ == "__main__":
